@@ -1,0 +1,61 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Upcoming language features, set once for every Swift target.
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "Cairn",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "Cairn", targets: ["Cairn"]),
+    .executable(name: "cairn", targets: ["CairnCLI"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+  ],
+  targets: [
+    .target(
+      name: "CObjectHash",
+      linkerSettings: [.linkedLibrary("crypto")]
+    ),
+    .target(name: "CFileShims"),
+    .target(
+      name: "Cairn",
+      dependencies: [
+        "CObjectHash",
+        "CFileShims",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "CairnCLI",
+      dependencies: [
+        "Cairn",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "CairnTests",
+      dependencies: [
+        "Cairn",
+        "CairnCLI",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,29 @@
+#ifndef COBJECTHASH_H
+#define COBJECTHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// The size of a SHA-256 digest in bytes.
+#define CAIRN_SHA256_DIGEST_LENGTH 32
+
+/// An opaque streaming SHA-256 context (an OpenSSL EVP_MD_CTX underneath).
+typedef struct cairn_sha256_ctx cairn_sha256_ctx;
+
+/// Allocates and initialises a context. Returns NULL when OpenSSL fails.
+cairn_sha256_ctx *cairn_sha256_new(void);
+
+/// Feeds `length` bytes. Returns 1 on success, 0 on failure.
+int cairn_sha256_update(cairn_sha256_ctx *ctx, const void *data, size_t length);
+
+/// Writes the 32-byte digest to `digest` and resets the context for reuse.
+/// Returns 1 on success, 0 on failure.
+int cairn_sha256_finish(cairn_sha256_ctx *ctx, uint8_t *digest);
+
+/// Frees a context; NULL is allowed.
+void cairn_sha256_free(cairn_sha256_ctx *ctx);
+
+/// Hashes one buffer in a single call. Returns 1 on success, 0 on failure.
+int cairn_sha256_oneshot(const void *data, size_t length, uint8_t *digest);
+
+#endif

@@ -1,0 +1,386 @@
+public import Foundation
+public import Logging
+import SystemPackage
+
+/// What to back up, and how.
+public struct BackupRequest: Sendable {
+  public enum Kind: Sendable, Equatable {
+    /// Full when none exists or the newest full is older than `fullEvery` days; differential otherwise.
+    case automatic(fullEvery: Double)
+    case full
+    case differential
+  }
+
+  public var sources: [String]
+  public var kind: Kind
+  public var now: Date
+  public var host: String
+
+  public init(sources: [String], kind: Kind, now: Date = Date(), host: String = Backup.hostName) {
+    self.sources = sources
+    self.kind = kind
+    self.now = now
+    self.host = host
+  }
+}
+
+/// A file or directory a backup could not read; the backup goes on without it.
+public struct BackupProblem: Sendable, CustomStringConvertible {
+  public let path: String
+  public let message: String
+  public var description: String { "'\(path)' \(message)" }
+}
+
+/// What a finished backup made.
+public struct BackupResult: Sendable {
+  public let record: SnapshotRecord
+  public let problems: [BackupProblem]
+  /// Why the kind differs from the one asked for, if it does.
+  public let note: String?
+}
+
+/// Backs up source trees into a repository as one snapshot.
+///
+/// Order of writes: data objects and manifest parts (no fsync each), one
+/// `syncfs` over the repository, then the snapshot record (temporary file,
+/// fsync, rename, fsync of the directory). A crash before the record leaves
+/// only unreferenced objects, which gc removes.
+public struct Backup: Sendable {
+  public static var hostName: String { SystemCalls.hostName }
+
+  /// Files at most this many blocks long are read by one task; longer files
+  /// are split so both cores hash one large file.
+  static let segmentBytes = 16 << 20
+  /// Entries in flight between the walk and the manifest writer.
+  static let windowSize = 128
+
+  let repository: Repository
+  let logger: Logger
+  let onProblem: @Sendable (BackupProblem) -> Void
+
+  public init(
+    repository: Repository, logger: Logger, onProblem: @escaping @Sendable (BackupProblem) -> Void = { _ in }
+  ) {
+    self.repository = repository
+    self.logger = logger
+    self.onProblem = onProblem
+  }
+
+  /// Chooses full or differential for `request` given the existing snapshots,
+  /// and the base for a differential: the newest full of the same sources and host.
+  public static func plan(_ request: BackupRequest, sources: [String], snapshots: [SnapshotRecord])
+    -> (kind: SnapshotKind, base: SnapshotRecord?, note: String?)
+  {
+    let base = snapshots.last { $0.kind == .full && $0.sources == sources && $0.host == request.host }
+    switch request.kind {
+    case .full:
+      return (.full, nil, nil)
+    case .differential:
+      guard let base else { return (.full, nil, "no full snapshot of these sources exists yet, so this one is full") }
+      return (.differential, base, nil)
+    case .automatic(let fullEvery):
+      guard let base else { return (.full, nil, nil) }
+      let age = request.now.timeIntervalSince(base.date)
+      if age >= fullEvery * 86400 { return (.full, nil, nil) }
+      return (.differential, base, nil)
+    }
+  }
+
+  /// Resolves sources to absolute canonical paths in manifest order, refusing
+  /// missing ones and sources that lie inside one another.
+  public static func resolveSources(_ sources: [String]) throws(CairnError) -> [EntryPath] {
+    guard !sources.isEmpty else { throw CairnError(.invalidArgument, "no source given; name at least one directory") }
+    var resolved: [EntryPath] = []
+    for source in sources {
+      do {
+        resolved.append(EntryPath(bytes: try SystemCalls.canonicalPath(source)))
+      } catch {
+        if error == .noSuchFileOrDirectory {
+          throw CairnError(.notFound, "source '\(source)' does not exist")
+        }
+        throw .system("realpath", error, "source '\(source)' cannot be resolved")
+      }
+    }
+    resolved = Array(Set(resolved)).sorted()
+    for (earlier, later) in zip(resolved, resolved.dropFirst()) where later.isWithin(earlier) {
+      throw CairnError(.invalidArgument, "source '\(later)' lies inside source '\(earlier)'; give only the outer one")
+    }
+    return resolved
+  }
+
+  public func run(_ request: BackupRequest) async throws -> BackupResult {
+    let started = ContinuousClock.now
+    let roots = try Self.resolveSources(request.sources)
+    let sourceNames = roots.map(\.description)
+    let (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: try repository.snapshots())
+    logger.debug("backup planned", metadata: ["kind": "\(kind)", "base": "\(base?.id ?? "none")"])
+
+    let repositoryStatus = try? SystemCalls.linkStatus(Array(repository.path.utf8))
+    var excluded: Set<TreeWalker.FileIdentity> = []
+    if let repositoryStatus {
+      excluded.insert(TreeWalker.FileIdentity(device: repositoryStatus.device, inode: repositoryStatus.inode))
+    }
+    let session = BackupSession(
+      store: repository.store, blockSize: repository.config.blockSize,
+      base: try base.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) },
+      onProblem: onProblem)
+    var walker = TreeWalker(roots: roots, excluding: excluded)
+    defer { walker.closeAll() }
+    do {
+      while let event = walker.next() {
+        switch event {
+        case .problem(let path, let message):
+          session.report(path, message)
+        case .entry(let path, let status, let parent, let name):
+          try await session.add(path: path, status: status, parent: parent, name: name)
+        }
+      }
+      let manifest = try await session.finish()
+      try repository.store.backend.makeDurable()
+      var statistics = session.statistics
+      statistics.durationSeconds = (ContinuousClock.now - started).seconds
+      let record = SnapshotRecord(
+        id: Timestamps.snapshotID(at: request.now), kind: kind, base: base?.id,
+        time: Timestamps.format(request.now), host: request.host, sources: sourceNames,
+        blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics)
+      try repository.writeSnapshot(record)
+      logger.debug("snapshot written", metadata: ["id": "\(record.id)"])
+      return BackupResult(record: record, problems: session.problems, note: note)
+    } catch {
+      session.cancel()
+      throw error
+    }
+  }
+}
+
+extension Duration {
+  var seconds: Double {
+    Double(components.seconds) + Double(components.attoseconds) / 1e18
+  }
+}
+
+/// An open source file shared by the tasks that read its segments; closed
+/// when the last of them lets go.
+final class OpenSourceFile: @unchecked Sendable {
+  // @unchecked: the descriptor is immutable and only used with pread, which
+  // is safe from several threads at once.
+  let descriptor: Int32
+  init(descriptor: Int32) { self.descriptor = descriptor }
+  deinit { SystemCalls.close(descriptor) }
+}
+
+/// What reading one segment of a file produced.
+struct SegmentResult: Sendable {
+  var blocks: [ObjectID] = []
+  var bytes: UInt64 = 0
+  var newObjects = 0
+  var newBytes: UInt64 = 0
+}
+
+/// The state of one backup run: the in-order window between the walk and the
+/// manifest writer, the base manifest being merged, and the statistics.
+/// Used by one task only.
+final class BackupSession {
+  private enum Slot {
+    case ready(ManifestEntry)
+    case reading(ManifestEntry, OpenSourceFile, [Task<SegmentResult, any Error>], baseHadPath: Bool)
+  }
+
+  private let store: ObjectStore
+  private let chunker: Chunker
+  private var writer: ManifestWriter
+  private var base: ManifestReader?
+  private var baseHead: ManifestEntry?
+  private var baseStarted = false
+  private var window: [Slot] = []
+  private var windowStart = 0
+  private let onProblem: @Sendable (BackupProblem) -> Void
+  private(set) var statistics = SnapshotStatistics()
+  private(set) var problems: [BackupProblem] = []
+
+  init(
+    store: ObjectStore, blockSize: Int, base: ManifestReader?, onProblem: @escaping @Sendable (BackupProblem) -> Void
+  ) {
+    self.store = store
+    self.chunker = Chunker(blockSize: blockSize)
+    self.writer = ManifestWriter(store: store)
+    self.base = base
+    self.onProblem = onProblem
+  }
+
+  func report(_ path: EntryPath, _ message: String) {
+    let problem = BackupProblem(path: path.description, message: message)
+    problems.append(problem)
+    statistics.problems += 1
+    onProblem(problem)
+  }
+
+  /// Moves through the base manifest up to `path`: base entries before it
+  /// are gone (removal marks); returns the base entry at `path`, if any.
+  private func baseEntry(at path: EntryPath) throws -> ManifestEntry? {
+    guard base != nil else { return nil }
+    if !baseStarted {
+      baseStarted = true
+      baseHead = try base!.next()
+    }
+    while let head = baseHead, head.path < path {
+      window.append(.ready(.removal(of: head.path)))
+      baseHead = try base!.next()
+    }
+    guard let head = baseHead, head.path == path else { return nil }
+    baseHead = try base!.next()
+    return head
+  }
+
+  func add(path: EntryPath, status: FileStatus, parent: Int32, name: [UInt8]) async throws {
+    let previous = try baseEntry(at: path)
+    switch status.kind {
+    case .file:
+      statistics.files += 1
+      statistics.bytes += status.size
+      if let previous, previous.kind == .file, previous.isUnchanged(comparedTo: status) { break }
+      startReading(path: path, status: status, parent: parent, name: name, baseHadPath: previous != nil)
+    case .directory:
+      statistics.directories += 1
+      if let previous, previous.isUnchanged(comparedTo: status) { break }
+      window.append(.ready(ManifestEntry(path: path, status: status)))
+    case .symlink:
+      statistics.others += 1
+      var entry = ManifestEntry(path: path, status: status)
+      do {
+        entry.symlinkTarget = try SystemCalls.readSymlink(name, relativeTo: parent)
+      } catch {
+        report(path, "symlink cannot be read (\(error))")
+        if previous != nil { window.append(.ready(.removal(of: path))) }
+        break
+      }
+      if let previous, previous.isUnchanged(comparedTo: status), previous.symlinkTarget == entry.symlinkTarget { break }
+      window.append(.ready(entry))
+    case .fifo, .socket, .characterDevice, .blockDevice:
+      statistics.others += 1
+      if let previous, previous.isUnchanged(comparedTo: status) { break }
+      window.append(.ready(ManifestEntry(path: path, status: status)))
+    case .removed:
+      report(path, "has a file type Cairn does not know; not backed up")
+      if previous != nil { window.append(.ready(.removal(of: path))) }
+    }
+    try await drain(keeping: Backup.windowSize)
+  }
+
+  private func startReading(path: EntryPath, status: FileStatus, parent: Int32, name: [UInt8], baseHadPath: Bool) {
+    let descriptor: Int32
+    let opened: FileStatus
+    do {
+      descriptor = try SystemCalls.open(name, relativeTo: parent, flags: [.readOnly, .noFollow, .nonBlocking])
+      opened = try SystemCalls.status(of: descriptor)
+    } catch {
+      report(path, "cannot be read (\(error)); not backed up")
+      if baseHadPath { window.append(.ready(.removal(of: path))) }
+      return
+    }
+    let file = OpenSourceFile(descriptor: descriptor)
+    guard opened.kind == .file else {
+      report(path, "was replaced by a \(opened.kind) during the backup; not backed up")
+      if baseHadPath { window.append(.ready(.removal(of: path))) }
+      return
+    }
+    let entry = ManifestEntry(path: path, status: opened)
+    let segmentLength = UInt64(max(chunker.blockSize, Backup.segmentBytes / chunker.blockSize * chunker.blockSize))
+    var tasks: [Task<SegmentResult, any Error>] = []
+    var offset: UInt64 = 0
+    let store = self.store
+    let chunker = self.chunker
+    while offset < opened.size {
+      let start = offset
+      let length = min(segmentLength, opened.size - offset)
+      tasks.append(
+        Task {
+          var result = SegmentResult()
+          result.bytes = try chunker.forEachBlock(of: file.descriptor, from: start, length: length) { block in
+            let id = SHA256.hash(block)
+            if try store.put(id, block) {
+              result.newObjects += 1
+              result.newBytes += UInt64(block.count)
+            }
+            result.blocks.append(id)
+          }
+          return result
+        })
+      offset += length
+    }
+    window.append(.reading(entry, file, tasks, baseHadPath: baseHadPath))
+  }
+
+  private func drain(keeping limit: Int) async throws {
+    while window.count - windowStart > limit {
+      let slot = window[windowStart]
+      windowStart += 1
+      try await complete(slot)
+    }
+    if windowStart > 4096 {
+      window.removeFirst(windowStart)
+      windowStart = 0
+    }
+  }
+
+  private func complete(_ slot: Slot) async throws {
+    switch slot {
+    case .ready(let entry):
+      try writer.append(entry)
+    case .reading(var entry, let file, let tasks, let baseHadPath):
+      var failure: Chunker.ReadFailure?
+      entry.size = 0
+      for task in tasks {
+        do {
+          let result = try await task.value
+          entry.blocks += result.blocks
+          entry.size += result.bytes
+          statistics.newObjects += result.newObjects
+          statistics.newBytes += result.newBytes
+        } catch let error as Chunker.ReadFailure {
+          failure = error
+        }
+      }
+      if let failure {
+        report(entry.path, "cannot be read (\(failure.errno)); not backed up")
+        if baseHadPath { try writer.append(.removal(of: entry.path)) }
+        return
+      }
+      statistics.filesRead += 1
+      statistics.bytesRead += entry.size
+      if let after = try? SystemCalls.status(of: file.descriptor),
+        after.size != entry.size || after.mtime != entry.mtime || after.ctime != entry.ctime
+      {
+        report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
+      }
+      try writer.append(entry)
+    }
+  }
+
+  /// Marks what is left of the base as removed, completes every slot and
+  /// stores the manifest; returns its parts.
+  func finish() async throws -> [ObjectID] {
+    if base != nil {
+      if !baseStarted {
+        baseStarted = true
+        baseHead = try base!.next()
+      }
+      while let head = baseHead {
+        window.append(.ready(.removal(of: head.path)))
+        baseHead = try base!.next()
+      }
+    }
+    try await drain(keeping: 0)
+    let parts = try writer.finish()
+    statistics.newObjects += writer.newObjects
+    statistics.newBytes += writer.newBytes
+    return parts
+  }
+
+  /// Stops the reading tasks of a failed run.
+  func cancel() {
+    for slot in window[windowStart...] {
+      if case .reading(_, _, let tasks, _) = slot { tasks.forEach { $0.cancel() } }
+    }
+  }
+}

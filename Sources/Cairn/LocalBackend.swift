@@ -1,0 +1,191 @@
+import SystemPackage
+
+/// Objects as files on a local (or mounted) file system:
+/// `objects/ab/abcdef…`, written to `tmp/` first and renamed into place.
+///
+/// Directory descriptors for `objects/`, its 256 prefix directories and
+/// `tmp/` are opened once, so every object operation is a single `*at` call.
+public final class LocalBackend: ObjectBackend {
+  private let repositoryDescriptor: Int32
+  private let temporaryDescriptor: Int32
+  private let prefixDescriptors: [Int32]
+  private let root: String
+
+  static let prefixNames: [[UInt8]] = (0..<256).map { value in
+    let digits = Array("0123456789abcdef".utf8)
+    return [digits[value >> 4], digits[value & 0xF]]
+  }
+
+  /// Creates `objects/00` … `objects/ff` and `tmp/` under `root`.
+  static func createLayout(at root: String) throws(CairnError) {
+    for directory in ["\(root)/objects", "\(root)/tmp"] {
+      try makeDirectory(Array(directory.utf8))
+    }
+    for prefix in prefixNames {
+      try makeDirectory(Array("\(root)/objects/".utf8) + prefix)
+    }
+  }
+
+  private static func makeDirectory(_ path: [UInt8]) throws(CairnError) {
+    do {
+      try SystemCalls.makeDirectory(path, mode: 0o755)
+    } catch {
+      if error != .fileExists {
+        throw .system("mkdir", error, "could not create directory '\(EntryPath.printable(path))'")
+      }
+    }
+  }
+
+  /// Opens the layout under `root` (a repository directory).
+  public init(root: String) throws(CairnError) {
+    self.root = root
+    func openDirectory(_ path: String) throws(CairnError) -> Int32 {
+      do {
+        return try SystemCalls.open(path, flags: [.readOnly, .directory])
+      } catch {
+        throw .system("open", error, "could not open directory '\(path)'")
+      }
+    }
+    repositoryDescriptor = try openDirectory(root)
+    temporaryDescriptor = try openDirectory("\(root)/tmp")
+    var prefixes: [Int32] = []
+    for prefix in Self.prefixNames {
+      prefixes.append(try openDirectory("\(root)/objects/\(String(decoding: prefix, as: UTF8.self))"))
+    }
+    prefixDescriptors = prefixes
+  }
+
+  deinit {
+    for descriptor in prefixDescriptors { SystemCalls.close(descriptor) }
+    SystemCalls.close(temporaryDescriptor)
+    SystemCalls.close(repositoryDescriptor)
+  }
+
+  private func directory(for id: ObjectID) -> Int32 { prefixDescriptors[Int(id.w0 >> 56)] }
+
+  private func name(of id: ObjectID) -> [UInt8] { Array(id.hex.utf8) }
+
+  private func displayPath(_ id: ObjectID) -> String { "\(root)/objects/\(id.prefix)/\(id.hex)" }
+
+  public func putIfAbsent(_ id: ObjectID, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
+    let objectName = name(of: id)
+    if try size(of: id) != nil { return false }
+    let temporaryName = Array("\(id.hex).\(UInt64.random(in: 0...UInt64.max))".utf8)
+    let descriptor: Int32
+    do {
+      descriptor = try SystemCalls.open(
+        temporaryName, relativeTo: temporaryDescriptor, flags: [.writeOnly, .create, .exclusive], mode: 0o444)
+    } catch {
+      throw CairnError.system("open", error, "could not create a temporary file in '\(root)/tmp'")
+    }
+    do {
+      do {
+        try SystemCalls.write(descriptor, bytes)
+      } catch {
+        SystemCalls.close(descriptor)
+        throw CairnError.system("write", error, "could not write object '\(displayPath(id))'")
+      }
+      SystemCalls.close(descriptor)
+      do {
+        try SystemCalls.renameNoReplace(
+          temporaryName, relativeTo: temporaryDescriptor, to: objectName, relativeTo: directory(for: id))
+        return true
+      } catch {
+        if error == .fileExists {
+          try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
+          return false
+        }
+        throw CairnError.system("renameat2", error, "could not move object '\(displayPath(id))' into place")
+      }
+    } catch {
+      try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
+      throw error
+    }
+  }
+
+  public func get(_ id: ObjectID) throws -> [UInt8] {
+    let descriptor: Int32
+    do {
+      descriptor = try SystemCalls.open(name(of: id), relativeTo: directory(for: id), flags: [.readOnly, .noFollow])
+    } catch {
+      if error == .noSuchFileOrDirectory {
+        throw CairnError(.notFound, "object '\(id)' is missing from the repository ('\(displayPath(id))')")
+      }
+      throw CairnError.system("open", error, "could not open object '\(displayPath(id))'")
+    }
+    defer { SystemCalls.close(descriptor) }
+    do {
+      let status = try SystemCalls.status(of: descriptor)
+      return try SystemCalls.readBytes(descriptor, count: Int(status.size))
+    } catch {
+      throw CairnError.system("read", error, "could not read object '\(displayPath(id))'")
+    }
+  }
+
+  public func size(of id: ObjectID) throws -> UInt64? {
+    do {
+      return try SystemCalls.linkStatus(name(of: id), relativeTo: directory(for: id)).size
+    } catch {
+      if error == .noSuchFileOrDirectory { return nil }
+      throw CairnError.system("fstatat", error, "could not look up object '\(displayPath(id))'")
+    }
+  }
+
+  public func forEachObject(_ visit: (ObjectID, UInt64) throws -> Void) throws {
+    for (index, descriptor) in prefixDescriptors.enumerated() {
+      let names: [[UInt8]]
+      do {
+        names = try SystemCalls.directoryNames(descriptor)
+      } catch {
+        let prefix = String(decoding: Self.prefixNames[index], as: UTF8.self)
+        throw CairnError.system("readdir", error, "could not list '\(root)/objects/\(prefix)'")
+      }
+      for name in names {
+        // Anything that is not a 64-digit name is not an object; check reports it.
+        guard let id = ObjectID(hex: String(decoding: name, as: UTF8.self)) else { continue }
+        guard let size = try size(of: id) else { continue }
+        try visit(id, size)
+      }
+    }
+  }
+
+  public func delete(_ id: ObjectID) throws {
+    do {
+      try SystemCalls.remove(name(of: id), relativeTo: directory(for: id))
+    } catch {
+      if error == .noSuchFileOrDirectory { return }
+      throw CairnError.system("unlink", error, "could not delete object '\(displayPath(id))'")
+    }
+  }
+
+  public func makeDurable() throws {
+    do {
+      try SystemCalls.syncFileSystem(repositoryDescriptor)
+    } catch {
+      throw CairnError.system("syncfs", error, "could not make the objects in '\(root)' durable")
+    }
+  }
+
+  public func removeLeftovers() throws -> (files: Int, bytes: UInt64) {
+    var files = 0
+    var bytes: UInt64 = 0
+    let names: [[UInt8]]
+    do {
+      names = try SystemCalls.directoryNames(temporaryDescriptor)
+    } catch {
+      throw CairnError.system("readdir", error, "could not list '\(root)/tmp'")
+    }
+    for name in names {
+      let size = (try? SystemCalls.linkStatus(name, relativeTo: temporaryDescriptor).size) ?? 0
+      do {
+        try SystemCalls.remove(name, relativeTo: temporaryDescriptor)
+        files += 1
+        bytes += size
+      } catch {
+        if error == .noSuchFileOrDirectory { continue }
+        throw CairnError.system("unlink", error, "could not remove '\(root)/tmp/\(EntryPath.printable(name))'")
+      }
+    }
+    return (files, bytes)
+  }
+}

@@ -1,0 +1,145 @@
+/// Writes a manifest as a sequence of parts, each an object in the store, so
+/// that neither writing nor reading a manifest needs it whole in memory.
+struct ManifestWriter {
+  /// A part is flushed once it holds this many bytes.
+  static let partSize = 4 << 20
+
+  private let store: ObjectStore
+  private var buffer: [UInt8] = ManifestCodec.magic
+  private var previous: EntryPath?
+  private(set) var parts: [ObjectID] = []
+  private(set) var newObjects = 0
+  private(set) var newBytes: UInt64 = 0
+
+  init(store: ObjectStore) {
+    self.store = store
+    buffer.reserveCapacity(Self.partSize + 4096)
+  }
+
+  mutating func append(_ entry: ManifestEntry) throws {
+    if let previous {
+      precondition(previous < entry.path, "manifest entries must be appended in path order")
+    }
+    previous = entry.path
+    ManifestCodec.append(entry, to: &buffer)
+    if buffer.count >= Self.partSize { try flush() }
+  }
+
+  private mutating func flush() throws {
+    let (id, isNew) = try store.put(buffer)
+    parts.append(id)
+    if isNew {
+      newObjects += 1
+      newBytes += UInt64(buffer.count)
+    }
+    buffer.removeAll(keepingCapacity: true)
+    buffer.append(contentsOf: ManifestCodec.magic)
+  }
+
+  /// Stores the last part and returns every part's address, in order.
+  /// A manifest always has at least one part.
+  mutating func finish() throws -> [ObjectID] {
+    if buffer.count > ManifestCodec.magic.count || parts.isEmpty { try flush() }
+    return parts
+  }
+}
+
+/// Reads a manifest part by part, verifying every part and that paths
+/// strictly increase (which also rules out duplicates).
+struct ManifestReader {
+  private let store: ObjectStore
+  private let parts: [ObjectID]
+  private var nextPart = 0
+  private var decoder: ManifestCodec.Decoder?
+  private var previous: EntryPath?
+
+  init(store: ObjectStore, parts: [ObjectID]) {
+    self.store = store
+    self.parts = parts
+  }
+
+  mutating func next() throws -> ManifestEntry? {
+    while true {
+      if decoder != nil, let entry = try decoder!.next() {
+        if let previous, !(previous < entry.path) {
+          throw CairnError(
+            .corrupted, "manifest object '\(decoder!.part)' lists '\(entry.path)' out of order")
+        }
+        previous = entry.path
+        return entry
+      }
+      guard nextPart < parts.count else { return nil }
+      let part = parts[nextPart]
+      nextPart += 1
+      decoder = try ManifestCodec.Decoder(part: part, bytes: try store.get(part))
+    }
+  }
+}
+
+/// The complete tree of a snapshot: a full manifest as it is, or a
+/// differential merged with its base, streaming in path order.
+struct SnapshotTreeReader {
+  private var base: ManifestReader?
+  private var changes: ManifestReader
+  private var baseHead: ManifestEntry?
+  private var changeHead: ManifestEntry?
+  private var started = false
+
+  init(repository: Repository, record: SnapshotRecord, baseRecord: SnapshotRecord?) throws {
+    changes = ManifestReader(store: repository.store, parts: try record.manifestObjects())
+    if let baseRecord {
+      base = ManifestReader(store: repository.store, parts: try baseRecord.manifestObjects())
+    }
+  }
+
+  /// Opens the tree of `record`, finding its base in `repository`.
+  static func open(_ record: SnapshotRecord, in repository: Repository) throws -> SnapshotTreeReader {
+    guard record.kind == .differential else {
+      return try SnapshotTreeReader(repository: repository, record: record, baseRecord: nil)
+    }
+    guard let baseID = record.base else {
+      throw CairnError(.corrupted, "differential snapshot '\(record.id)' names no base")
+    }
+    let baseRecord: SnapshotRecord
+    do {
+      baseRecord = try repository.findSnapshot(baseID)
+    } catch {
+      throw CairnError(
+        .notFound, "differential snapshot '\(record.id)' needs full snapshot '\(baseID)', which is missing")
+    }
+    guard baseRecord.id == baseID, baseRecord.kind == .full else {
+      throw CairnError(
+        .corrupted, "differential snapshot '\(record.id)' has a base '\(baseID)' that is not a full snapshot")
+    }
+    return try SnapshotTreeReader(repository: repository, record: record, baseRecord: baseRecord)
+  }
+
+  mutating func next() throws -> ManifestEntry? {
+    if !started {
+      started = true
+      baseHead = try base?.next()
+      changeHead = try changes.next()
+    }
+    while true {
+      switch (baseHead, changeHead) {
+      case (nil, nil):
+        return nil
+      case (let baseEntry?, nil):
+        baseHead = try base?.next()
+        return baseEntry
+      case (let baseEntry?, let change?) where baseEntry.path < change.path:
+        baseHead = try base?.next()
+        return baseEntry
+      case (let baseEntry?, let change?) where baseEntry.path == change.path:
+        baseHead = try base?.next()
+        changeHead = try changes.next()
+        if change.kind == .removed { continue }
+        return change
+      case (_, let change?):
+        changeHead = try changes.next()
+        if change.kind == .removed { continue }
+        return change
+      }
+    }
+  }
+}

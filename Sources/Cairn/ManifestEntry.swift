@@ -1,0 +1,61 @@
+/// One entry of a snapshot's tree, with every piece of metadata Cairn restores
+/// and the facts change detection compares.
+public struct ManifestEntry: Sendable, Equatable {
+  public var path: EntryPath
+  public var kind: EntryKind
+  /// Permission bits including setuid, setgid and sticky.
+  public var mode: UInt32
+  public var uid: UInt32
+  public var gid: UInt32
+  public var mtime: Timestamp
+  public var ctime: Timestamp
+  public var inode: UInt64
+  public var device: UInt64
+  public var linkCount: UInt64
+  /// For files, the sum of the sizes of `blocks`.
+  public var size: UInt64
+  /// For character and block devices, the device number.
+  public var rdev: UInt64
+  /// For files, the content: the concatenation of these objects.
+  public var blocks: [ObjectID]
+  /// For symlinks, the target, as stored in the link.
+  public var symlinkTarget: [UInt8]
+
+  public init(path: EntryPath, status: FileStatus) {
+    self.path = path
+    self.kind = status.kind
+    self.mode = status.mode
+    self.uid = status.uid
+    self.gid = status.gid
+    self.mtime = status.mtime
+    self.ctime = status.ctime
+    self.inode = status.inode
+    self.device = status.device
+    self.linkCount = status.linkCount
+    self.size = status.kind == .file ? status.size : 0
+    self.rdev = status.rdev
+    self.blocks = []
+    self.symlinkTarget = []
+  }
+
+  /// A differential manifest's mark that `path` of the base no longer exists.
+  public static func removal(of path: EntryPath) -> ManifestEntry {
+    var entry = ManifestEntry(
+      path: path,
+      status: FileStatus(
+        kind: .removed, mode: 0, uid: 0, gid: 0, size: 0, mtime: Timestamp(seconds: 0, nanoseconds: 0),
+        ctime: Timestamp(seconds: 0, nanoseconds: 0), inode: 0, device: 0, linkCount: 0, rdev: 0))
+    entry.kind = .removed
+    return entry
+  }
+
+  /// True when a differential backup may reuse this (base) entry for a file
+  /// whose current status is `status`, without reading it: size, mtime,
+  /// ctime, inode, mode, owner and type all agree.
+  func isUnchanged(comparedTo status: FileStatus) -> Bool {
+    kind == status.kind && mode == status.mode && uid == status.uid && gid == status.gid
+      && mtime == status.mtime && ctime == status.ctime && inode == status.inode
+      && (kind != .file || size == status.size)
+      && (kind != .characterDevice && kind != .blockDevice || rdev == status.rdev)
+  }
+}

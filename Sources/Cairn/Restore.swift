@@ -1,0 +1,331 @@
+public import Logging
+import SystemPackage
+
+/// What to restore, and where.
+public struct RestoreRequest: Sendable {
+  public var snapshot: SnapshotRecord
+  public var target: String
+  public var overwrite: Bool
+  /// When not empty, only these paths (and what lies below them) are restored.
+  public var includes: [EntryPath]
+
+  public init(snapshot: SnapshotRecord, target: String, overwrite: Bool = false, includes: [EntryPath] = []) {
+    self.snapshot = snapshot
+    self.target = target
+    self.overwrite = overwrite
+    self.includes = includes
+  }
+}
+
+/// What a restore wrote, and what it could not.
+public struct RestoreResult: Sendable {
+  public var files = 0
+  public var directories = 0
+  public var others = 0
+  public var bytes: UInt64 = 0
+  public var problems: [String] = []
+}
+
+/// Recreates a snapshot's tree under a target directory: TARGET/<absolute
+/// source path>/…, with contents verified block by block and metadata
+/// (mode, mtime, ownership when root, hard links, symlinks) as it was.
+///
+/// It never writes outside the target: every directory is opened with
+/// `openat(…, O_NOFOLLOW)` from the target's descriptor, and a manifest path
+/// with `..`, `.` or empty components is refused before anything is written.
+public struct Restore: Sendable {
+  let repository: Repository
+  let logger: Logger
+  let onProblem: @Sendable (String) -> Void
+
+  public init(repository: Repository, logger: Logger, onProblem: @escaping @Sendable (String) -> Void = { _ in }) {
+    self.repository = repository
+    self.logger = logger
+    self.onProblem = onProblem
+  }
+
+  public func run(_ request: RestoreRequest) throws -> RestoreResult {
+    let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
+    let writer = TreeRestorer(
+      store: repository.store, target: targetDescriptor, targetPath: request.target, overwrite: request.overwrite,
+      onProblem: onProblem)
+    defer { writer.close() }
+    var tree = try SnapshotTreeReader.open(request.snapshot, in: repository)
+    var matchedIncludes = Set<EntryPath>()
+    while let entry = try tree.next() {
+      guard entry.path.isSafeToRestore else {
+        throw CairnError(
+          .unsafePath,
+          "snapshot '\(request.snapshot.id)' holds the unsafe path '\(entry.path)'; restore refused")
+      }
+      if !request.includes.isEmpty {
+        guard let include = request.includes.first(where: { entry.path.isWithin($0) }) else { continue }
+        matchedIncludes.insert(include)
+      }
+      try writer.restore(entry)
+    }
+    try writer.finish()
+    for include in request.includes where !matchedIncludes.contains(include) {
+      writer.report("'\(include)' is not in snapshot '\(request.snapshot.id)'")
+    }
+    return writer.result
+  }
+
+  /// Creates the target if needed and refuses a non-empty one unless told to overwrite.
+  static func prepareTarget(_ target: String, overwrite: Bool) throws(CairnError) -> Int32 {
+    var components: [UInt8] = []
+    for part in Array(target.utf8).split(separator: EntryPath.slash, omittingEmptySubsequences: false) {
+      components += part
+      if !components.isEmpty {
+        do {
+          try SystemCalls.makeDirectory(components, mode: 0o755)
+        } catch {
+          if error != .fileExists { throw .system("mkdir", error, "could not create target directory '\(target)'") }
+        }
+      }
+      components.append(EntryPath.slash)
+    }
+    let descriptor: Int32
+    do {
+      descriptor = try SystemCalls.open(target, flags: [.readOnly, .directory])
+    } catch {
+      throw .system("open", error, "target '\(target)' is not a directory that can be opened")
+    }
+    if !overwrite {
+      let names = (try? SystemCalls.directoryNames(descriptor)) ?? []
+      if !names.isEmpty {
+        SystemCalls.close(descriptor)
+        throw CairnError(
+          .invalidArgument, "target '\(target)' is not empty; choose an empty directory or pass --overwrite")
+      }
+    }
+    return descriptor
+  }
+}
+
+/// Writes entries, arriving in manifest order, under a target directory.
+final class TreeRestorer {
+  private struct Frame {
+    let path: EntryPath
+    let descriptor: Int32
+    /// The directory's own entry, applied when the frame is left (after its children).
+    let entry: ManifestEntry?
+  }
+
+  private struct Identity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+  }
+
+  private let store: ObjectStore
+  private let target: Int32
+  private let targetPath: String
+  private let overwrite: Bool
+  private let onProblem: @Sendable (String) -> Void
+  private let isRoot = SystemCalls.effectiveUserID == 0
+  private var stack: [Frame] = []
+  private var firstLinks: [Identity: EntryPath] = [:]
+  private(set) var result = RestoreResult()
+
+  init(
+    store: ObjectStore, target: Int32, targetPath: String, overwrite: Bool,
+    onProblem: @escaping @Sendable (String) -> Void
+  ) {
+    self.store = store
+    self.target = target
+    self.targetPath = targetPath
+    self.overwrite = overwrite
+    self.onProblem = onProblem
+  }
+
+  func report(_ message: String) {
+    result.problems.append(message)
+    onProblem(message)
+  }
+
+  func close() {
+    for frame in stack.reversed() { SystemCalls.close(frame.descriptor) }
+    stack.removeAll()
+    SystemCalls.close(target)
+  }
+
+  private var currentDirectory: Int32 { stack.last?.descriptor ?? target }
+
+  /// Leaves directories until the top of the stack is an ancestor of `path`.
+  private func leave(until path: EntryPath) {
+    while let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
+      stack.removeLast()
+      if let entry = top.entry { applyMetadata(entry, descriptor: top.descriptor) }
+      SystemCalls.close(top.descriptor)
+    }
+  }
+
+  /// Opens (creating when missing) the directories between the stack and `parent`.
+  private func enter(_ parent: [ArraySlice<UInt8>]) throws {
+    while stack.count < parent.count {
+      let name = Array(parent[stack.count])
+      let path = EntryPath(bytes: [EntryPath.slash] + parent[0...stack.count].joined(separator: [EntryPath.slash]))
+      let descriptor = try openDirectory(name, path: path, create: true)
+      stack.append(Frame(path: path, descriptor: descriptor, entry: nil))
+    }
+  }
+
+  private func openDirectory(_ name: [UInt8], path: EntryPath, create: Bool) throws -> Int32 {
+    do {
+      return try SystemCalls.open(name, relativeTo: currentDirectory, flags: [.readOnly, .directory, .noFollow])
+    } catch {
+      if error == .noSuchFileOrDirectory && create {
+        try makeDirectory(name, path: path, mode: 0o755)
+        return try openDirectory(name, path: path, create: false)
+      }
+      if error == .tooManySymbolicLinkLevels || error == .notDirectory {
+        throw CairnError(
+          .unsafePath, "'\(path)' is not a directory in the target (a symlink or file is in the way); restore refused")
+      }
+      throw CairnError.system("open", error, "could not open '\(targetPath)\(path)'")
+    }
+  }
+
+  /// Directories with an entry start private (0700) and get their mode when
+  /// left; ancestors the snapshot does not hold (above a source) get 0755.
+  private func makeDirectory(_ name: [UInt8], path: EntryPath, mode: UInt32 = 0o700) throws {
+    do {
+      try SystemCalls.makeDirectory(name, relativeTo: currentDirectory, mode: mode)
+    } catch {
+      if error == .fileExists { return }
+      throw CairnError.system("mkdir", error, "could not create '\(targetPath)\(path)'")
+    }
+  }
+
+  func restore(_ entry: ManifestEntry) throws {
+    leave(until: entry.path)
+    let components = entry.path.components
+    guard let last = components.last else {
+      // The entry for "/" itself: its contents land directly in the target.
+      return
+    }
+    try enter(Array(components.dropLast()))
+    let name = Array(last)
+    switch entry.kind {
+    case .directory:
+      result.directories += 1
+      try makeDirectory(name, path: entry.path)
+      let descriptor = try openDirectory(name, path: entry.path, create: false)
+      stack.append(Frame(path: entry.path, descriptor: descriptor, entry: entry))
+    case .file:
+      result.files += 1
+      try restoreFile(entry, name: name)
+    case .symlink:
+      result.others += 1
+      try replaceExisting(name, path: entry.path)
+      do {
+        try SystemCalls.makeSymlink(name, relativeTo: currentDirectory, target: entry.symlinkTarget)
+      } catch {
+        report("could not create symlink '\(entry.path)' (\(error))")
+        return
+      }
+      applyMetadata(entry, name: name)
+    case .fifo, .socket, .characterDevice, .blockDevice:
+      result.others += 1
+      try replaceExisting(name, path: entry.path)
+      do {
+        try SystemCalls.makeNode(
+          name, relativeTo: currentDirectory, kind: entry.kind, mode: entry.mode, device: entry.rdev)
+      } catch {
+        report("could not create \(entry.kind) '\(entry.path)' (\(error))")
+        return
+      }
+      applyMetadata(entry, name: name)
+    case .removed:
+      break
+    }
+  }
+
+  /// With --overwrite, removes a non-directory in the way of a new entry.
+  private func replaceExisting(_ name: [UInt8], path: EntryPath) throws {
+    guard overwrite else { return }
+    guard let status = try? SystemCalls.linkStatus(name, relativeTo: currentDirectory) else { return }
+    if status.kind == .directory {
+      throw CairnError(.invalidArgument, "'\(targetPath)\(path)' is a directory in the target; remove it first")
+    }
+    try? SystemCalls.remove(name, relativeTo: currentDirectory)
+  }
+
+  private func restoreFile(_ entry: ManifestEntry, name: [UInt8]) throws {
+    try replaceExisting(name, path: entry.path)
+    let identity = Identity(device: entry.device, inode: entry.inode)
+    if entry.linkCount > 1, let first = firstLinks[identity] {
+      do {
+        try SystemCalls.makeHardLink(
+          Array(first.bytes.dropFirst()), relativeTo: target, as: name, relativeTo: currentDirectory)
+        return
+      } catch {
+        // Fall through and write a copy: the content is the same.
+      }
+    }
+    let descriptor: Int32
+    do {
+      descriptor = try SystemCalls.open(
+        name, relativeTo: currentDirectory, flags: [.writeOnly, .create, .exclusive, .noFollow], mode: 0o600)
+    } catch {
+      throw CairnError.system("open", error, "could not create '\(targetPath)\(entry.path)'")
+    }
+    var written: UInt64 = 0
+    do {
+      for block in entry.blocks {
+        let bytes = try store.get(block)
+        do {
+          try SystemCalls.write(descriptor, bytes)
+        } catch {
+          throw CairnError.system("write", error, "could not write '\(targetPath)\(entry.path)'")
+        }
+        written += UInt64(bytes.count)
+      }
+      if written != entry.size {
+        throw CairnError(
+          .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(entry.size)")
+      }
+    } catch let error as CairnError where error.code == .corrupted || error.code == .notFound {
+      // Never leave wrong or partial bytes behind: remove the file, report, go on.
+      SystemCalls.close(descriptor)
+      try? SystemCalls.remove(name, relativeTo: currentDirectory)
+      report("'\(entry.path)' not restored: \(error)")
+      return
+    } catch {
+      SystemCalls.close(descriptor)
+      try? SystemCalls.remove(name, relativeTo: currentDirectory)
+      throw error
+    }
+    applyMetadata(entry, descriptor: descriptor)
+    SystemCalls.close(descriptor)
+    result.bytes += written
+    if entry.linkCount > 1 && firstLinks[identity] == nil { firstLinks[identity] = entry.path }
+  }
+
+  /// Ownership (as root), then mode (chown clears setuid), then times.
+  private func applyMetadata(_ entry: ManifestEntry, descriptor: Int32) {
+    do {
+      if isRoot { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
+      try SystemCalls.changeMode(descriptor, to: entry.mode)
+      try SystemCalls.setTimes(descriptor, modification: entry.mtime)
+    } catch {
+      report("could not set the metadata of '\(entry.path)' (\(error))")
+    }
+  }
+
+  /// The same for entries that cannot be opened (symlinks, FIFOs, devices).
+  private func applyMetadata(_ entry: ManifestEntry, name: [UInt8]) {
+    do {
+      if isRoot { try SystemCalls.changeOwner(name, relativeTo: currentDirectory, uid: entry.uid, gid: entry.gid) }
+      if entry.kind != .symlink { try SystemCalls.changeMode(name, relativeTo: currentDirectory, to: entry.mode) }
+      try SystemCalls.setTimes(name, relativeTo: currentDirectory, modification: entry.mtime)
+    } catch {
+      report("could not set the metadata of '\(entry.path)' (\(error))")
+    }
+  }
+
+  /// Leaves every directory, applying their metadata deepest first.
+  func finish() throws {
+    leave(until: EntryPath(bytes: []))
+  }
+}

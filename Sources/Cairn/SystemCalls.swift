@@ -1,0 +1,400 @@
+internal import CFileShims
+import SystemPackage
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The one place Cairn calls the C library for files.
+///
+/// Every function is a thin wrapper over one system call: it retries EINTR,
+/// takes paths and names as bytes (Linux paths need not be UTF-8) and throws
+/// the call's `Errno`. Callers turn that into a `CairnError` with context.
+enum SystemCalls {
+  static let currentDirectory: Int32 = AT_FDCWD
+
+  /// Runs `body` until it stops failing with EINTR.
+  @inline(__always)
+  private static func retrying<T: BinaryInteger>(_ body: () -> T) throws(Errno) -> T {
+    while true {
+      let result = body()
+      if result >= 0 { return result }
+      let error = Errno(rawValue: errno)
+      if error != .interrupted { throw error }
+    }
+  }
+
+  private static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws(Errno) -> T) throws(Errno)
+    -> T
+  {
+    var terminated = bytes
+    terminated.append(0)
+    return try terminated.withUnsafeBufferPointer { buffer throws(Errno) -> T in
+      try buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer throws(Errno) -> T in
+        try body(pointer)
+      }
+    }
+  }
+
+  // MARK: Opening and closing
+
+  struct OpenFlags: OptionSet {
+    let rawValue: Int32
+    static let readOnly = OpenFlags(rawValue: O_RDONLY)
+    static let writeOnly = OpenFlags(rawValue: O_WRONLY)
+    static let readWrite = OpenFlags(rawValue: O_RDWR)
+    static let create = OpenFlags(rawValue: O_CREAT)
+    static let exclusive = OpenFlags(rawValue: O_EXCL)
+    static let truncate = OpenFlags(rawValue: O_TRUNC)
+    static let append = OpenFlags(rawValue: O_APPEND)
+    static let directory = OpenFlags(rawValue: O_DIRECTORY)
+    static let noFollow = OpenFlags(rawValue: O_NOFOLLOW)
+    static let nonBlocking = OpenFlags(rawValue: O_NONBLOCK)
+    static let closeOnExec = OpenFlags(rawValue: O_CLOEXEC)
+  }
+
+  /// `openat(2)`; close-on-exec is always added.
+  static func open(
+    _ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD, flags: OpenFlags, mode: UInt32 = 0o600
+  ) throws(Errno) -> Int32 {
+    try withCString(name) { path throws(Errno) in
+      try retrying { openat(directory, path, flags.union(.closeOnExec).rawValue, mode_t(mode)) }
+    }
+  }
+
+  static func open(_ path: String, flags: OpenFlags, mode: UInt32 = 0o600) throws(Errno) -> Int32 {
+    try open(Array(path.utf8), flags: flags, mode: mode)
+  }
+
+  /// `close(2)`; errors are ignored because the descriptor is gone either way.
+  static func close(_ descriptor: Int32) {
+    _ = Glibc.close(descriptor)
+  }
+
+  // MARK: Status
+
+  private static func status(from raw: stat) -> FileStatus {
+    let kind: EntryKind =
+      switch raw.st_mode & S_IFMT {
+      case S_IFREG: .file
+      case S_IFDIR: .directory
+      case S_IFLNK: .symlink
+      case S_IFIFO: .fifo
+      case S_IFSOCK: .socket
+      case S_IFCHR: .characterDevice
+      case S_IFBLK: .blockDevice
+      default: .removed
+      }
+    return FileStatus(
+      kind: kind,
+      mode: UInt32(raw.st_mode & 0o7777),
+      uid: raw.st_uid,
+      gid: raw.st_gid,
+      size: UInt64(max(raw.st_size, 0)),
+      mtime: Timestamp(seconds: Int64(raw.st_mtim.tv_sec), nanoseconds: UInt32(raw.st_mtim.tv_nsec)),
+      ctime: Timestamp(seconds: Int64(raw.st_ctim.tv_sec), nanoseconds: UInt32(raw.st_ctim.tv_nsec)),
+      inode: UInt64(raw.st_ino),
+      device: UInt64(raw.st_dev),
+      linkCount: UInt64(raw.st_nlink),
+      rdev: UInt64(raw.st_rdev)
+    )
+  }
+
+  /// `fstatat(2)` with AT_SYMLINK_NOFOLLOW: symlinks are described, never followed.
+  static func linkStatus(_ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD) throws(Errno) -> FileStatus {
+    var raw = stat()
+    _ = try withCString(name) { path throws(Errno) in
+      try retrying { fstatat(directory, path, &raw, AT_SYMLINK_NOFOLLOW) }
+    }
+    return status(from: raw)
+  }
+
+  /// `fstat(2)`.
+  static func status(of descriptor: Int32) throws(Errno) -> FileStatus {
+    var raw = stat()
+    _ = try retrying { fstat(descriptor, &raw) }
+    return status(from: raw)
+  }
+
+  // MARK: Reading and writing
+
+  /// `pread(2)` until `buffer` is full or the file ends; returns the bytes read.
+  static func read(
+    _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64
+  ) throws(Errno) -> Int {
+    var done = 0
+    while done < buffer.count {
+      let count = try retrying {
+        pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+      }
+      if count == 0 { break }
+      done += count
+    }
+    return done
+  }
+
+  /// Reads up to `count` bytes from offset 0 into a new array (shorter if the file ends first).
+  static func readBytes(_ descriptor: Int32, count: Int, at offset: UInt64 = 0) throws(Errno) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    let result = bytes.withUnsafeMutableBytes { buffer in
+      Result { () throws(Errno) in try read(descriptor, into: buffer, at: offset) }
+    }
+    let done = try result.get()
+    if done < count { bytes.removeLast(count - done) }
+    return bytes
+  }
+
+  /// `read(2)` until `buffer` is full or the stream ends; returns the bytes read.
+  static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+    var done = 0
+    while done < buffer.count {
+      let count = try retrying { Glibc.read(descriptor, buffer.baseAddress! + done, buffer.count - done) }
+      if count == 0 { break }
+      done += count
+    }
+    return done
+  }
+
+  /// `write(2)` until every byte is written.
+  static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(Errno) {
+    var done = 0
+    while done < bytes.count {
+      let count = try retrying { Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done) }
+      done += count
+    }
+  }
+
+  static func write(_ descriptor: Int32, _ bytes: [UInt8]) throws(Errno) {
+    let result = bytes.withUnsafeBytes { buffer in Result { () throws(Errno) in try write(descriptor, buffer) } }
+    try result.get()
+  }
+
+  /// `ftruncate(2)`.
+  static func truncate(_ descriptor: Int32, to size: UInt64) throws(Errno) {
+    _ = try retrying { ftruncate(descriptor, off_t(size)) }
+  }
+
+  // MARK: Durability
+
+  /// `fsync(2)`.
+  static func sync(_ descriptor: Int32) throws(Errno) {
+    _ = try retrying { fsync(descriptor) }
+  }
+
+  /// `syncfs(2)`: one pass that makes everything on the file system durable.
+  static func syncFileSystem(_ descriptor: Int32) throws(Errno) {
+    _ = try retrying { cairn_syncfs(descriptor) }
+  }
+
+  // MARK: Directories and names
+
+  /// Reads every name in a directory except `.` and `..`, in no particular order.
+  /// The descriptor stays open and usable.
+  static func directoryNames(_ descriptor: Int32) throws(Errno) -> [[UInt8]] {
+    let copy = try retrying { dup(descriptor) }
+    guard let stream = fdopendir(copy) else {
+      let failure = Errno(rawValue: errno)
+      Glibc.close(copy)
+      throw failure
+    }
+    defer { closedir(stream) }
+    rewinddir(stream)
+    var names: [[UInt8]] = []
+    while true {
+      errno = 0
+      guard let entry = readdir(stream) else {
+        if errno != 0 { throw Errno(rawValue: errno) }
+        break
+      }
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
+        let length = strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+        return Array(raw.prefix(length))
+      }
+      if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+      names.append(name)
+    }
+    return names
+  }
+
+  /// `mkdirat(2)`.
+  static func makeDirectory(_ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD, mode: UInt32) throws(Errno) {
+    _ = try withCString(name) { path throws(Errno) in try retrying { mkdirat(directory, path, mode_t(mode)) } }
+  }
+
+  /// `symlinkat(2)`.
+  static func makeSymlink(_ name: [UInt8], relativeTo directory: Int32, target: [UInt8]) throws(Errno) {
+    _ = try withCString(target) { targetPath throws(Errno) in
+      try withCString(name) { path throws(Errno) in try retrying { symlinkat(targetPath, directory, path) } }
+    }
+  }
+
+  /// `mknodat(2)`, for FIFOs and device files.
+  static func makeNode(
+    _ name: [UInt8], relativeTo directory: Int32, kind: EntryKind, mode: UInt32, device: UInt64
+  ) throws(Errno) {
+    let type: mode_t =
+      switch kind {
+      case .fifo: S_IFIFO
+      case .characterDevice: S_IFCHR
+      case .blockDevice: S_IFBLK
+      default: S_IFREG
+      }
+    _ = try withCString(name) { path throws(Errno) in
+      try retrying { mknodat(directory, path, type | mode_t(mode & 0o7777), dev_t(device)) }
+    }
+  }
+
+  /// `readlinkat(2)`: a symlink's target, as bytes.
+  static func readSymlink(_ name: [UInt8], relativeTo directory: Int32) throws(Errno) -> [UInt8] {
+    var capacity = 256
+    while true {
+      var buffer = [UInt8](repeating: 0, count: capacity)
+      let count = try withCString(name) { path throws(Errno) in
+        let result = buffer.withUnsafeMutableBytes { raw in
+          Result { () throws(Errno) in
+            try retrying { readlinkat(directory, path, raw.baseAddress!.assumingMemoryBound(to: CChar.self), capacity) }
+          }
+        }
+        return try result.get()
+      }
+      if count < capacity { return Array(buffer.prefix(count)) }
+      capacity *= 4
+    }
+  }
+
+  /// `renameat2(2)` with RENAME_NOREPLACE: throws `.fileExists` when the new name is taken.
+  static func renameNoReplace(
+    _ old: [UInt8], relativeTo oldDirectory: Int32, to new: [UInt8], relativeTo newDirectory: Int32
+  ) throws(Errno) {
+    _ = try withCString(old) { oldPath throws(Errno) in
+      try withCString(new) { newPath throws(Errno) in
+        try retrying { cairn_rename_noreplace(oldDirectory, oldPath, newDirectory, newPath) }
+      }
+    }
+  }
+
+  /// `renameat(2)`: replaces the new name atomically.
+  static func rename(
+    _ old: [UInt8], relativeTo oldDirectory: Int32, to new: [UInt8], relativeTo newDirectory: Int32
+  ) throws(Errno) {
+    _ = try withCString(old) { oldPath throws(Errno) in
+      try withCString(new) { newPath throws(Errno) in
+        try retrying { renameat(oldDirectory, oldPath, newDirectory, newPath) }
+      }
+    }
+  }
+
+  /// `unlinkat(2)`; `directory: true` removes an empty directory.
+  static func remove(_ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD, isDirectory: Bool = false) throws(Errno) {
+    _ = try withCString(name) { path throws(Errno) in
+      try retrying { unlinkat(directory, path, isDirectory ? AT_REMOVEDIR : 0) }
+    }
+  }
+
+  /// `linkat(2)`: a hard link; symlinks at `existing` are not followed.
+  static func makeHardLink(
+    _ existing: [UInt8], relativeTo existingDirectory: Int32, as name: [UInt8], relativeTo directory: Int32
+  ) throws(Errno) {
+    _ = try withCString(existing) { oldPath throws(Errno) in
+      try withCString(name) { newPath throws(Errno) in
+        try retrying { linkat(existingDirectory, oldPath, directory, newPath, 0) }
+      }
+    }
+  }
+
+  // MARK: Metadata
+
+  /// `fchmod(2)`.
+  static func changeMode(_ descriptor: Int32, to mode: UInt32) throws(Errno) {
+    _ = try retrying { fchmod(descriptor, mode_t(mode)) }
+  }
+
+  /// `fchmodat(2)` (follows nothing: never call it on a symlink).
+  static func changeMode(_ name: [UInt8], relativeTo directory: Int32, to mode: UInt32) throws(Errno) {
+    _ = try withCString(name) { path throws(Errno) in try retrying { fchmodat(directory, path, mode_t(mode), 0) } }
+  }
+
+  /// `fchownat(2)` with AT_SYMLINK_NOFOLLOW.
+  static func changeOwner(_ name: [UInt8], relativeTo directory: Int32, uid: UInt32, gid: UInt32) throws(Errno) {
+    _ = try withCString(name) { path throws(Errno) in
+      try retrying { fchownat(directory, path, uid, gid, AT_SYMLINK_NOFOLLOW) }
+    }
+  }
+
+  /// `fchown(2)`.
+  static func changeOwner(_ descriptor: Int32, uid: UInt32, gid: UInt32) throws(Errno) {
+    _ = try retrying { fchown(descriptor, uid, gid) }
+  }
+
+  private static func timespecs(access: Timestamp, modification: Timestamp) -> [timespec] {
+    [
+      timespec(tv_sec: time_t(access.seconds), tv_nsec: Int(access.nanoseconds)),
+      timespec(tv_sec: time_t(modification.seconds), tv_nsec: Int(modification.nanoseconds)),
+    ]
+  }
+
+  /// `utimensat(2)` with AT_SYMLINK_NOFOLLOW: sets access and modification times.
+  static func setTimes(_ name: [UInt8], relativeTo directory: Int32, modification: Timestamp) throws(Errno) {
+    let times = timespecs(access: modification, modification: modification)
+    _ = try withCString(name) { path throws(Errno) in
+      try retrying { utimensat(directory, path, times, AT_SYMLINK_NOFOLLOW) }
+    }
+  }
+
+  /// `futimens(2)`.
+  static func setTimes(_ descriptor: Int32, modification: Timestamp) throws(Errno) {
+    let times = timespecs(access: modification, modification: modification)
+    _ = try retrying { futimens(descriptor, times) }
+  }
+
+  // MARK: Locks and process facts
+
+  /// `flock(2)`: returns false when `wait` is false and another process holds a conflicting lock.
+  static func lock(_ descriptor: Int32, exclusive: Bool, wait: Bool) throws(Errno) -> Bool {
+    let operation = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB)
+    do throws(Errno) {
+      _ = try retrying { flock(descriptor, operation) }
+      return true
+    } catch {
+      if error == .wouldBlock { return false }
+      throw error
+    }
+  }
+
+  /// `flock(2)` with LOCK_UN.
+  static func unlock(_ descriptor: Int32) {
+    _ = flock(descriptor, LOCK_UN)
+  }
+
+  static var effectiveUserID: UInt32 { geteuid() }
+
+  static var hostName: String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// `realpath(3)`: an absolute path with no symlinks, `.` or `..`.
+  static func canonicalPath(_ path: String) throws(Errno) -> [UInt8] {
+    guard let resolved = realpath(path, nil) else { throw Errno(rawValue: errno) }
+    defer { free(resolved) }
+    return Array(UnsafeBufferPointer(start: resolved, count: strlen(resolved)).map { UInt8(bitPattern: $0) })
+  }
+
+  /// Raises the soft limit on open files to the hard limit: deep trees keep a
+  /// descriptor per directory level open.
+  static func raiseOpenFileLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+  }
+
+  /// Fills `count` random bytes from the kernel.
+  static func randomBytes(_ count: Int) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    var generator = SystemRandomNumberGenerator()
+    for index in bytes.indices { bytes[index] = generator.next() }
+    return bytes
+  }
+}

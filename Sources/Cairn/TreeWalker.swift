@@ -1,0 +1,102 @@
+import SystemPackage
+
+/// Walks source trees depth first, names in byte order, producing entries in
+/// manifest order. Directories are opened with `openat` relative to their
+/// parent and never through symlinks; entries are described with `fstatat`
+/// without following links.
+struct TreeWalker {
+  /// One thing the walk found.
+  enum Event {
+    /// An entry; `parent` and `name` locate it for `openat` until the next call.
+    case entry(path: EntryPath, status: FileStatus, parent: Int32, name: [UInt8])
+    /// Something that could not be read: the walk goes on without it.
+    case problem(path: EntryPath, message: String)
+  }
+
+  private struct Frame {
+    let descriptor: Int32
+    let path: EntryPath
+    let names: [[UInt8]]
+    var next = 0
+  }
+
+  private let roots: [EntryPath]
+  private var nextRoot = 0
+  private var stack: [Frame] = []
+  /// A directory returned by the last call, to be entered on the next one.
+  private var pendingDirectory: (path: EntryPath, parent: Int32, name: [UInt8])?
+  /// Directories never entered (the repository itself, when it lies inside a source).
+  private let excluded: Set<FileIdentity>
+
+  struct FileIdentity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+  }
+
+  /// `roots` are absolute paths in manifest order, none inside another.
+  init(roots: [EntryPath], excluding excluded: Set<FileIdentity> = []) {
+    self.roots = roots
+    self.excluded = excluded
+  }
+
+  func closeAll() {
+    for frame in stack { SystemCalls.close(frame.descriptor) }
+  }
+
+  mutating func next() -> Event? {
+    if let directory = pendingDirectory {
+      pendingDirectory = nil
+      if let problem = enter(directory) { return problem }
+    }
+    while let top = stack.last {
+      if top.next == top.names.count {
+        SystemCalls.close(top.descriptor)
+        stack.removeLast()
+        continue
+      }
+      let name = top.names[top.next]
+      stack[stack.count - 1].next += 1
+      return describe(path: top.path.appending(name), parent: top.descriptor, name: name)
+    }
+    guard nextRoot < roots.count else { return nil }
+    let root = roots[nextRoot]
+    nextRoot += 1
+    return describe(path: root, parent: SystemCalls.currentDirectory, name: root.bytes)
+  }
+
+  private mutating func describe(path: EntryPath, parent: Int32, name: [UInt8]) -> Event {
+    let status: FileStatus
+    do {
+      status = try SystemCalls.linkStatus(name, relativeTo: parent)
+    } catch {
+      let what = error == .noSuchFileOrDirectory ? "vanished during the backup" : "cannot be examined (\(error))"
+      return .problem(path: path, message: what)
+    }
+    if status.kind == .directory {
+      if excluded.contains(FileIdentity(device: status.device, inode: status.inode)) {
+        return .problem(path: path, message: "is the repository itself; not backed up")
+      }
+      pendingDirectory = (path, parent, name)
+    }
+    return .entry(path: path, status: status, parent: parent, name: name)
+  }
+
+  private mutating func enter(_ directory: (path: EntryPath, parent: Int32, name: [UInt8])) -> Event? {
+    let descriptor: Int32
+    do {
+      descriptor = try SystemCalls.open(
+        directory.name, relativeTo: directory.parent, flags: [.readOnly, .directory, .noFollow])
+    } catch {
+      return .problem(path: directory.path, message: "directory cannot be opened (\(error)); its contents are skipped")
+    }
+    do {
+      var names = try SystemCalls.directoryNames(descriptor)
+      names.sort { $0.lexicographicallyPrecedes($1) }
+      stack.append(Frame(descriptor: descriptor, path: directory.path, names: names))
+      return nil
+    } catch {
+      SystemCalls.close(descriptor)
+      return .problem(path: directory.path, message: "directory cannot be listed (\(error)); its contents are skipped")
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Cairn
+import Foundation
+
+/// `--repo` (or CAIRN_REPO) and `--lock-wait`, shared by every command that opens a repository.
+struct RepositoryOptions: ParsableArguments {
+  @Option(name: .long, help: "The repository directory (default: $CAIRN_REPO).")
+  var repo: String?
+
+  @Option(name: .long, help: "Seconds to wait for another cairn process to release the repository.")
+  var lockWait: Int = 300
+
+  func repositoryPath() throws -> String {
+    if let repo, !repo.isEmpty { return repo }
+    if let fromEnvironment = ProcessInfo.processInfo.environment["CAIRN_REPO"], !fromEnvironment.isEmpty {
+      return fromEnvironment
+    }
+    throw ValidationError("no repository given; pass --repo PATH or set CAIRN_REPO")
+  }
+
+  func open() throws -> Repository { try Repository.open(at: try repositoryPath()) }
+
+  func lock(_ repository: Repository, _ mode: RepositoryLock.Mode) throws -> RepositoryLock {
+    try repository.lock(mode, wait: .seconds(max(lockWait, 0))) { message in
+      if Terminal.isInteractive { Terminal.error(message) }
+    }
+  }
+
+  func validate() throws {
+    guard lockWait >= 0 else { throw ValidationError("--lock-wait must be 0 or more seconds") }
+  }
+}

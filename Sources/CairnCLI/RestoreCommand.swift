@@ -1,0 +1,53 @@
+import ArgumentParser
+import Cairn
+import Logging
+
+struct RestoreCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "restore",
+    abstract: "Restore a snapshot into a target directory.",
+    discussion: """
+      Files land at TARGET/<absolute source path>/…; every block is verified as it is read. \
+      SNAPSHOT is an id, a unique prefix of one, or 'latest'.
+      """)
+
+  @OptionGroup var repository: RepositoryOptions
+
+  @Argument(help: "The snapshot: an id, a unique id prefix, or 'latest'.")
+  var snapshot: String
+
+  @Argument(help: "The directory to restore into (created if missing; must be empty unless --overwrite).")
+  var target: String
+
+  @Option(name: .customLong("include"), help: "Restore only this absolute path and what lies below it (repeatable).")
+  var includes: [String] = []
+
+  @Flag(help: "Restore into a non-empty target, replacing files in the way.")
+  var overwrite = false
+
+  @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+  var quiet = false
+
+  func run() throws {
+    let repo = try repository.open()
+    let lock = try repository.lock(repo, .shared)
+    defer { withExtendedLifetime(lock) {} }
+    let record = try repo.findSnapshot(snapshot)
+    let restore = Restore(repository: repo, logger: Logger(label: "cairn.restore")) { problem in
+      Terminal.error("error: \(problem)")
+    }
+    let result = try restore.run(
+      RestoreRequest(
+        snapshot: record, target: target, overwrite: overwrite,
+        includes: includes.map { EntryPath($0.hasPrefix("/") ? $0 : "/" + $0) }))
+    if !quiet {
+      print(
+        "restored snapshot \(record.id) to '\(target)': \(result.files) files, \(result.directories) directories, "
+          + "\(result.others) other entries, \(Terminal.bytes(result.bytes))")
+    }
+    if !result.problems.isEmpty {
+      Terminal.error("error: \(result.problems.count) problem(s) during restore; see above")
+      throw ExitCode.failure
+    }
+  }
+}

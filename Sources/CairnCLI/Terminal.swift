@@ -1,0 +1,41 @@
+import Cairn
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Writing to the terminal, and knowing whether there is one.
+enum Terminal {
+  static var isInteractive: Bool { isatty(STDERR_FILENO) == 1 }
+
+  static func error(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+  }
+
+  /// The clock the commands use: the real one, or CAIRN_NOW (ISO 8601) so
+  /// that tests can simulate days passing without sleeping.
+  static var now: Date {
+    if let fake = ProcessInfo.processInfo.environment["CAIRN_NOW"], let date = Timestamps.parse(fake) {
+      return date
+    }
+    return Date()
+  }
+
+  static func json<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+
+  static func bytes(_ count: UInt64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(count)
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 {
+      value /= 1024
+      unit += 1
+    }
+    return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+  }
+}
