@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A fresh directory under /tmp, removed when the value goes away.
+final class TemporaryDirectory {
+  let path: String
+
+  init(_ label: String = "cairn-test") {
+    var template = Array("/tmp/\(label)-XXXXXX".utf8CString)
+    let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    precondition(created != nil, "mkdtemp failed")
+    path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  deinit {
+    // Make everything writable first: tests create read-only directories.
+    _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+rwX", path]).waitUntilExit()
+    try? FileManager.default.removeItem(atPath: path)
+  }
+
+  func sub(_ name: String) -> String { "\(path)/\(name)" }
+}
+
+/// The result of running a command.
+struct CommandResult {
+  let status: Int32
+  let stdout: String
+  let stderr: String
+
+  var output: String { stdout + stderr }
+}
+
+/// Finding and running the real `cairn` binary that `swift build` made next to the test bundle.
+enum Cairn {
+  static let binary: String = {
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var directory = executable.deletingLastPathComponent()
+    // The test runner is .build/<triple>/debug/<Package>PackageTests.xctest; cairn is beside it.
+    for _ in 0..<3 {
+      let candidate = directory.appendingPathComponent("cairn").path
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+      directory = directory.deletingLastPathComponent()
+    }
+    return executable.deletingLastPathComponent().appendingPathComponent("cairn").path
+  }()
+
+  /// Runs `cairn ARGS…` and waits for it.
+  @discardableResult
+  static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws
+    -> CommandResult
+  {
+    try runProcess(binary, arguments, environment: environment)
+  }
+}
+
+/// Runs a program with extra environment variables; collects stdout and stderr.
+func runProcess(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws
+  -> CommandResult
+{
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: program)
+  process.arguments = arguments
+  var merged = ProcessInfo.processInfo.environment
+  merged.removeValue(forKey: "CAIRN_REPO")
+  merged.removeValue(forKey: "CAIRN_NOW")
+  for (key, value) in environment { merged[key] = value }
+  process.environment = merged
+  let outPipe = Pipe()
+  let errPipe = Pipe()
+  process.standardOutput = outPipe
+  process.standardError = errPipe
+  process.standardInput = FileHandle.nullDevice
+  try process.run()
+  // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+  let group = DispatchGroup()
+  nonisolated(unsafe) var errData = Data()
+  group.enter()
+  DispatchQueue.global().async {
+    errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+    group.leave()
+  }
+  let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
+  group.wait()
+  process.waitUntilExit()
+  return CommandResult(
+    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs a shell snippet (bash -c) and requires it to succeed.
+@discardableResult
+func shell(_ script: String) throws -> String {
+  let result = try runProcess("/bin/bash", ["-c", script])
+  if result.status != 0 {
+    throw ShellFailure(script: script, result: result)
+  }
+  return result.stdout
+}
+
+struct ShellFailure: Error, CustomStringConvertible {
+  let script: String
+  let result: CommandResult
+  var description: String { "shell failed (\(result.status)): \(script)\n\(result.stderr)" }
+}
+
+/// Everything `lstat` and a read say about a tree, keyed by path relative to
+/// its root (as raw bytes, so non-UTF-8 names compare exactly). Two trees
+/// restore "byte for byte and metadata for metadata" when these are equal.
+struct TreeListing: Equatable, CustomStringConvertible {
+  struct Item: Equatable {
+    var type: UInt32
+    var mode: UInt32
+    var uid: UInt32
+    var gid: UInt32
+    var size: Int64
+    /// mtime in nanoseconds; nil for directories when `ignoreDirectoryTimes` was asked.
+    var mtime: Int64?
+    var content: Data?
+    var symlinkTarget: Data?
+    /// For files with several links: the smallest relative path of the same inode.
+    var hardLinkGroup: Data?
+  }
+
+  var items: [Data: Item]
+
+  var description: String {
+    items.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
+      let item = items[key]!
+      return
+        "\(String(decoding: key, as: UTF8.self)) type=\(String(item.type, radix: 8)) mode=\(String(item.mode, radix: 8)) size=\(item.size) mtime=\(item.mtime.map(String.init) ?? "-") link=\(item.hardLinkGroup.map { String(decoding: $0, as: UTF8.self) } ?? "-")"
+    }.joined(separator: "\n")
+  }
+
+  /// Lists `root` recursively (the root itself is included as the empty path).
+  init(_ root: String, includeRootMetadata: Bool = true) throws {
+    var items: [Data: Item] = [:]
+    var inodes: [UInt64: [Data]] = [:]
+    func visit(_ relative: [UInt8]) throws {
+      let full = Array(root.utf8) + (relative.isEmpty ? [] : [UInt8(ascii: "/")] + relative)
+      var st = stat()
+      let rc = (full + [0]).withUnsafeBufferPointer { buffer in
+        buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { lstat($0, &st) }
+      }
+      guard rc == 0 else {
+        throw ShellFailure(script: "lstat", result: CommandResult(status: errno, stdout: "", stderr: ""))
+      }
+      let type = UInt32(st.st_mode & S_IFMT)
+      var item = Item(
+        type: type, mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid,
+        size: type == UInt32(S_IFREG) ? Int64(st.st_size) : 0,
+        mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec), content: nil,
+        symlinkTarget: nil, hardLinkGroup: nil)
+      if type == UInt32(S_IFREG) {
+        item.content = try readFile(full)
+        if st.st_nlink > 1 { inodes[UInt64(st.st_ino), default: []].append(Data(relative)) }
+      } else if type == UInt32(S_IFLNK) {
+        var buffer = [CChar](repeating: 0, count: 8192)
+        let count = (full + [0]).withUnsafeBufferPointer { path in
+          path.baseAddress!.withMemoryRebound(to: CChar.self, capacity: path.count) {
+            readlink($0, &buffer, buffer.count)
+          }
+        }
+        item.symlinkTarget = Data(buffer.prefix(max(count, 0)).map { UInt8(bitPattern: $0) })
+      }
+      if !relative.isEmpty || includeRootMetadata { items[Data(relative)] = item }
+      if type == UInt32(S_IFDIR) {
+        for name in try directoryNames(full) {
+          try visit(relative.isEmpty ? name : relative + [UInt8(ascii: "/")] + name)
+        }
+      }
+    }
+    try visit([])
+    for (_, paths) in inodes {
+      let group = paths.min { $0.lexicographicallyPrecedes($1) }!
+      for path in paths { items[path]!.hardLinkGroup = group }
+    }
+    self.items = items
+  }
+
+  /// Drops directory mtimes (for comparing trees whose directories were touched after backup).
+  func withoutDirectoryTimes() -> TreeListing {
+    var copy = self
+    for (key, item) in copy.items where item.type == UInt32(S_IFDIR) { copy.items[key]!.mtime = nil }
+    return copy
+  }
+}
+
+private func readFile(_ path: [UInt8]) throws -> Data {
+  let fd = (path + [0]).withUnsafeBufferPointer { buffer in
+    buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { open($0, O_RDONLY) }
+  }
+  guard fd >= 0 else {
+    throw ShellFailure(script: "open", result: CommandResult(status: errno, stdout: "", stderr: ""))
+  }
+  defer { close(fd) }
+  var result = Data()
+  var buffer = [UInt8](repeating: 0, count: 1 << 16)
+  while true {
+    let count = read(fd, &buffer, buffer.count)
+    if count <= 0 { break }
+    result.append(contentsOf: buffer[0..<count])
+  }
+  return result
+}
+
+private func directoryNames(_ path: [UInt8]) throws -> [[UInt8]] {
+  guard
+    let dir = (path + [0]).withUnsafeBufferPointer({ buffer in
+      buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { opendir($0) }
+    })
+  else { throw ShellFailure(script: "opendir", result: CommandResult(status: errno, stdout: "", stderr: "")) }
+  defer { closedir(dir) }
+  var names: [[UInt8]] = []
+  while let entry = readdir(dir) {
+    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+      Array(raw.prefix(strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)))
+    }
+    if name == [46] || name == [46, 46] { continue }
+    names.append(name)
+  }
+  return names
+}
+
+/// Whether the long failure cases run (CI sets CAIRN_LONG_TESTS=1).
+let longTestsEnabled = ProcessInfo.processInfo.environment["CAIRN_LONG_TESTS"] == "1"
