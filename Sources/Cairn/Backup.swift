@@ -137,6 +137,7 @@ public struct Backup: Sendable {
       }
       let manifest = try await session.finish()
       try repository.store.backend.makeDurable()
+      CrashPoint.reach("backup.record")
       var statistics = session.statistics
       statistics.durationSeconds = (ContinuousClock.now - started).seconds
       let record = SnapshotRecord(
@@ -299,6 +300,7 @@ final class BackupSession {
           result.bytes = try chunker.forEachBlock(of: file.descriptor, from: start, length: length) { block in
             let id = SHA256.hash(block)
             if try store.put(id, block) {
+              CrashPoint.reach("backup.object")
               result.newObjects += 1
               result.newBytes += UInt64(block.count)
             }

@@ -178,8 +178,9 @@ public final class Repository: Sendable {
       Array(encoded) + [0x0A], directory: "\(path)/\(Self.snapshotsDirectory)", name: "\(record.id).json")
   }
 
-  /// Removes a snapshot record (its objects stay until gc) and makes the removal durable.
-  func deleteSnapshot(_ id: String) throws(CairnError) {
+  /// Removes a snapshot record; its objects stay until gc. Not durable
+  /// until `syncSnapshotsDirectory()`.
+  func deleteSnapshotRecord(_ id: String) throws(CairnError) {
     let directory = "\(path)/\(Self.snapshotsDirectory)"
     do {
       try SystemCalls.remove(Array("\(directory)/\(id).json".utf8))
@@ -188,7 +189,22 @@ public final class Repository: Sendable {
         throw .system("unlink", error, "could not remove snapshot record '\(directory)/\(id).json'")
       }
     }
-    try DurableFile.syncDirectory(directory)
+  }
+
+  /// Makes record removals durable.
+  func syncSnapshotsDirectory() throws(CairnError) {
+    try DurableFile.syncDirectory("\(path)/\(Self.snapshotsDirectory)")
+  }
+
+  /// Removes temporary record files left by interrupted writes; returns how many.
+  func removeLeftoverRecordFiles() -> Int {
+    let directory = "\(path)/\(Self.snapshotsDirectory)"
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    var removed = 0
+    for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+      if (try? SystemCalls.remove(Array("\(directory)/\(name)".utf8))) != nil { removed += 1 }
+    }
+    return removed
   }
 }
 

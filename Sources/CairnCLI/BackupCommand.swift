@@ -24,6 +24,9 @@ struct BackupCommand: AsyncParsableCommand {
   @Option(help: "Days after which the next backup is full.")
   var fullEvery: Double = 14
 
+  @Option(help: "After the backup, keep only this many of the newest snapshots and collect garbage.")
+  var keep: Int?
+
   @Flag(help: "Print the snapshot as JSON.")
   var json = false
 
@@ -37,12 +40,12 @@ struct BackupCommand: AsyncParsableCommand {
     if full && differential { throw ValidationError("--full and --differential exclude each other") }
     if sources.isEmpty { throw ValidationError("name at least one source directory") }
     if !(fullEvery > 0) { throw ValidationError("--full-every must be a positive number of days") }
+    if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
   }
 
   func run() async throws {
     let repo = try repository.open()
-    let lock = try repository.lock(repo, .shared)
-    defer { withExtendedLifetime(lock) {} }
+    var lock: RepositoryLock? = try repository.lock(repo, .shared)
     let kind: BackupRequest.Kind = full ? .full : differential ? .differential : .automatic(fullEvery: fullEvery)
     let quiet = self.quiet
     let backup = Backup(repository: repo, logger: Logger(label: "cairn.backup")) { problem in
@@ -50,16 +53,37 @@ struct BackupCommand: AsyncParsableCommand {
     }
     let result = try await backup.run(BackupRequest(sources: sources, kind: kind, now: Terminal.now))
     if let note = result.note, !quiet { Terminal.error("note: \(note)") }
-    if json {
-      print(try Terminal.json(result.record))
-    } else if !quiet {
-      print(Summary.backup(result.record))
+    var output = BackupOutput(snapshot: result.record, problems: result.problems.map(\.description))
+    if !json && !quiet { print(Summary.backup(result.record)) }
+    if let keep {
+      // Retention needs the exclusive lock: let go of the shared one first.
+      lock = nil
+      lock = try repository.lock(repo, .exclusive)
+      let plan = RetentionPlan(snapshots: try repo.snapshots(), keep: keep)
+      try Forget(repository: repo).apply(plan)
+      let collected = try GarbageCollector(repository: repo, logger: Logger(label: "cairn.gc")).run(dryRun: false)
+      output.forget = ForgetOutput(plan: plan, dryRun: false)
+      output.gc = collected
+      if !json && !quiet {
+        print(Summary.retention(plan, dryRun: false))
+        print(Summary.garbageCollection(collected))
+      }
     }
+    withExtendedLifetime(lock) {}
+    if json { print(try Terminal.json(output)) }
     if !result.problems.isEmpty {
       Terminal.error("warning: \(result.problems.count) file(s) could not be backed up; see the warnings above")
       throw ExitCode(3)
     }
   }
+}
+
+/// The JSON shape of a backup result.
+struct BackupOutput: Encodable {
+  let snapshot: SnapshotRecord
+  let problems: [String]
+  var forget: ForgetOutput?
+  var gc: GarbageCollectionReport?
 }
 
 /// Human-readable summaries of results.

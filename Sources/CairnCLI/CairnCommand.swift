@@ -14,7 +14,8 @@ struct CairnCommand: AsyncParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      InitCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self,
+      InitCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, ForgetCommand.self,
+      GCCommand.self, CheckCommand.self,
     ]
   )
 }

@@ -1,0 +1,190 @@
+/// One thing `check` found wrong.
+public struct CheckProblem: Codable, Sendable, Equatable, CustomStringConvertible {
+  public enum Kind: String, Codable, Sendable {
+    case damagedRecord = "damaged-record"
+    case missingBase = "missing-base"
+    case damagedManifest = "damaged-manifest"
+    case missingObject = "missing-object"
+    case corruptedObject = "corrupted-object"
+    case sizeMismatch = "size-mismatch"
+  }
+
+  public var kind: Kind
+  /// The object at fault, when there is one.
+  public var object: String?
+  /// The snapshots this breaks (differentials built on a broken full included).
+  public var snapshots: [String]
+  /// Some of the paths it breaks (at most `CheckReport.pathsPerProblem`).
+  public var paths: [String]
+  public var message: String
+
+  public var description: String {
+    var text = message
+    if !snapshots.isEmpty { text += "; breaks snapshot(s) \(snapshots.joined(separator: ", "))" }
+    if !paths.isEmpty { text += "; path(s) \(paths.map { "'\($0)'" }.joined(separator: ", "))" }
+    return text
+  }
+}
+
+/// What `check` looked at and found.
+public struct CheckReport: Encodable, Sendable {
+  static let pathsPerProblem = 5
+
+  public var snapshots = 0
+  public var objectsChecked = 0
+  public var bytesRead: UInt64 = 0
+  public var readData = false
+  public var problems: [CheckProblem] = []
+  public var ok: Bool { problems.isEmpty }
+
+  enum CodingKeys: String, CodingKey {
+    case snapshots, objectsChecked, bytesRead, readData, problems, ok
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(snapshots, forKey: .snapshots)
+    try container.encode(objectsChecked, forKey: .objectsChecked)
+    try container.encode(bytesRead, forKey: .bytesRead)
+    try container.encode(readData, forKey: .readData)
+    try container.encode(problems, forKey: .problems)
+    try container.encode(ok, forKey: .ok)
+  }
+}
+
+/// Verifies that every snapshot can be restored: records parse, bases exist,
+/// manifests decode, every referenced object exists with the size its file
+/// needs and, with `readData`, hashes to its name.
+///
+/// Each distinct object is looked at once (a table of object sizes, like
+/// gc's reference table), so time and memory scale with the objects, not with
+/// how many snapshots share them.
+public struct Checker: Sendable {
+  let repository: Repository
+
+  public init(repository: Repository) { self.repository = repository }
+
+  private enum ObjectState {
+    case present(UInt64)
+    case missing
+    case corrupted(String)
+  }
+
+  public func run(readData: Bool) throws -> CheckReport {
+    var report = CheckReport()
+    report.readData = readData
+    let (records, damaged) = try repository.loadSnapshots()
+    report.snapshots = records.count
+    for record in damaged {
+      report.problems.append(
+        CheckProblem(kind: .damagedRecord, object: nil, snapshots: [record.name], paths: [], message: "\(record)"))
+    }
+    let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    var dependents: [String: [String]] = [:]
+    for record in records where record.kind == .differential {
+      guard let base = record.base, let baseRecord = byID[base], baseRecord.kind == .full else {
+        report.problems.append(
+          CheckProblem(
+            kind: .missingBase, object: nil, snapshots: [record.id], paths: [],
+            message:
+              "differential snapshot '\(record.id)' needs full snapshot '\(record.base ?? "(none)")', which is missing")
+        )
+        continue
+      }
+      dependents[base, default: []].append(record.id)
+    }
+
+    var states: [ObjectID: ObjectState] = [:]
+    // Problems keyed by object, so one bad block shared by many files is one report.
+    var objectProblems: [ObjectID: CheckProblem] = [:]
+    var order: [ObjectID] = []
+
+    func state(of id: ObjectID) -> ObjectState {
+      if let known = states[id] { return known }
+      let result: ObjectState
+      do {
+        if readData {
+          let bytes = try repository.store.get(id)
+          report.bytesRead += UInt64(bytes.count)
+          result = .present(UInt64(bytes.count))
+        } else if let size = try repository.store.backend.size(of: id) {
+          result = .present(size)
+        } else {
+          result = .missing
+        }
+      } catch let error as CairnError where error.code == .notFound {
+        result = .missing
+      } catch {
+        result = .corrupted("\(error)")
+      }
+      report.objectsChecked += 1
+      states[id] = result
+      return result
+    }
+
+    func note(_ id: ObjectID, kind: CheckProblem.Kind, message: String, snapshot: SnapshotRecord, path: EntryPath?) {
+      let affected = [snapshot.id] + (dependents[snapshot.id] ?? [])
+      if var existing = objectProblems[id] {
+        for snapshotID in affected where !existing.snapshots.contains(snapshotID) {
+          existing.snapshots.append(snapshotID)
+        }
+        if let path, existing.paths.count < CheckReport.pathsPerProblem, !existing.paths.contains(path.description) {
+          existing.paths.append(path.description)
+        }
+        objectProblems[id] = existing
+      } else {
+        order.append(id)
+        objectProblems[id] = CheckProblem(
+          kind: kind, object: id.hex, snapshots: affected, paths: path.map { [$0.description] } ?? [], message: message)
+      }
+    }
+
+    for record in records {
+      let parts: [ObjectID]
+      do {
+        parts = try record.manifestObjects()
+      } catch {
+        report.problems.append(
+          CheckProblem(kind: .damagedRecord, object: nil, snapshots: [record.id], paths: [], message: "\(error)"))
+        continue
+      }
+      var reader = ManifestReader(store: repository.store, parts: parts)
+      do {
+        while let entry = try reader.next() {
+          guard entry.kind == .file else { continue }
+          var total: UInt64 = 0
+          var complete = true
+          for block in entry.blocks {
+            switch state(of: block) {
+            case .present(let size):
+              total += size
+            case .missing:
+              complete = false
+              note(
+                block, kind: .missingObject, message: "object '\(block)' is missing", snapshot: record, path: entry.path
+              )
+            case .corrupted(let reason):
+              complete = false
+              note(block, kind: .corruptedObject, message: reason, snapshot: record, path: entry.path)
+            }
+          }
+          if complete && total != entry.size {
+            report.problems.append(
+              CheckProblem(
+                kind: .sizeMismatch, object: nil, snapshots: [record.id] + (dependents[record.id] ?? []),
+                paths: [entry.path.description],
+                message: "the blocks of '\(entry.path)' hold \(total) bytes but the manifest says \(entry.size)"))
+          }
+        }
+        for part in parts { _ = state(of: part) }
+      } catch {
+        report.problems.append(
+          CheckProblem(
+            kind: .damagedManifest, object: nil, snapshots: [record.id] + (dependents[record.id] ?? []), paths: [],
+            message: "the manifest of snapshot '\(record.id)' cannot be read: \(error)"))
+      }
+    }
+    report.problems += order.compactMap { objectProblems[$0] }
+    return report
+  }
+}

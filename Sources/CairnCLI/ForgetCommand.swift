@@ -1,0 +1,87 @@
+import ArgumentParser
+import Cairn
+
+struct ForgetCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "forget",
+    abstract: "Remove all but the newest snapshots (space comes back with 'cairn gc').",
+    discussion: """
+      Keeps the newest N snapshots, and also every full snapshot that a kept differential \
+      is based on, so that every kept snapshot still restores.
+      """)
+
+  @OptionGroup var repository: RepositoryOptions
+
+  @Option(help: "How many of the newest snapshots to keep (at least 1).")
+  var keep: Int
+
+  @Flag(help: "Show what would be removed without removing anything.")
+  var dryRun = false
+
+  @Flag(help: "Print the result as JSON.")
+  var json = false
+
+  @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+  var quiet = false
+
+  func validate() throws {
+    guard keep > 0 else { throw ValidationError("--keep must be at least 1; forget never removes every snapshot") }
+  }
+
+  func run() throws {
+    let repo = try repository.open()
+    let lock = try repository.lock(repo, .exclusive)
+    defer { withExtendedLifetime(lock) {} }
+    let plan = RetentionPlan(snapshots: try repo.snapshots(), keep: keep)
+    if !dryRun { try Forget(repository: repo).apply(plan) }
+    if json {
+      print(try Terminal.json(ForgetOutput(plan: plan, dryRun: dryRun)))
+    } else if !quiet {
+      print(Summary.retention(plan, dryRun: dryRun))
+    }
+  }
+}
+
+/// The JSON shape of a forget result.
+struct ForgetOutput: Encodable {
+  let kept: [String]
+  let keptAsBase: [String]
+  let removed: [String]
+  let dryRun: Bool
+
+  init(plan: RetentionPlan, dryRun: Bool) {
+    kept = plan.keptByCount.map(\.id)
+    keptAsBase = plan.keptAsBase.map(\.id)
+    removed = plan.removed.map(\.id)
+    self.dryRun = dryRun
+  }
+}
+
+extension Summary {
+  static func retention(_ plan: RetentionPlan, dryRun: Bool) -> String {
+    var lines: [String] = []
+    for record in plan.keptByCount { lines.append("keep    \(record.id)  \(record.kind)") }
+    for record in plan.keptAsBase {
+      lines.append("keep    \(record.id)  \(record.kind)  (base of a kept differential)")
+    }
+    for record in plan.removed { lines.append("\(dryRun ? "would remove" : "remove ")  \(record.id)  \(record.kind)") }
+    let verb = dryRun ? "would remove" : "removed"
+    lines.append(
+      "\(verb) \(plan.removed.count) snapshot(s), kept \(plan.keptByCount.count + plan.keptAsBase.count)"
+        + (dryRun || plan.removed.isEmpty ? "" : "; run 'cairn gc' to reclaim their space"))
+    return lines.joined(separator: "\n")
+  }
+
+  static func garbageCollection(_ report: GarbageCollectionReport) -> String {
+    let verb = report.dryRun ? "would delete" : "deleted"
+    var text =
+      "scanned \(report.objectsScanned) objects (\(Terminal.bytes(report.bytesScanned))) for \(report.snapshots) snapshot(s); "
+      + "\(report.objectsReferenced) referenced (\(Terminal.bytes(report.bytesReferenced))); "
+      + "\(verb) \(report.objectsDeleted) (\(Terminal.bytes(report.bytesFreed)) freed)"
+    if report.temporaryFilesRemoved > 0 { text += "; removed \(report.temporaryFilesRemoved) temporary file(s)" }
+    if report.objectsMissing > 0 {
+      text += "\nwarning: \(report.objectsMissing) referenced object(s) are missing; run 'cairn check'"
+    }
+    return text
+  }
+}
