@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// Locks are flock(2) on REPO/lock, so util-linux's `flock` can stand in for
+/// a cairn process holding one; the last test lines up two real cairn runs.
+@Suite struct LockingTests {
+  private func holdLock(_ repo: String, exclusive: Bool, seconds: Int, ready: String) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = [
+      "-c", "exec flock \(exclusive ? "-x" : "-s") \(repo)/lock -c 'echo ready > \(ready); sleep \(seconds)'",
+    ]
+    try process.run()
+    #expect(waitForText("ready", in: ready), "the lock holder did not start")
+    return process
+  }
+
+  @Test func gcGivesUpClearlyWhileABackupHoldsTheLock() throws {
+    let dir = TemporaryDirectory()
+    #expect(try Cairn.run(["init", "--repo", dir.sub("repo")]).status == 0)
+    let holder = try holdLock(dir.sub("repo"), exclusive: false, seconds: 5, ready: dir.sub("ready"))
+    defer { holder.terminate() }
+    let gc = try Cairn.run(["gc", "--repo", dir.sub("repo"), "--lock-wait", "1"])
+    #expect(gc.status == 1)
+    #expect(gc.stderr.contains("locked"), "\(gc.stderr)")
+    #expect(gc.stderr.contains("backup"), "the error should name the kind of operation: \(gc.stderr)")
+    #expect(gc.stderr.split(separator: "\n").count == 1, "one line: \(gc.stderr)")
+  }
+
+  @Test func backupWaitsForGcAndThenSucceeds() throws {
+    let dir = TemporaryDirectory()
+    try shell("mkdir -p \(dir.sub("src")) && echo data > \(dir.sub("src/f"))")
+    #expect(try Cairn.run(["init", "--repo", dir.sub("repo")]).status == 0)
+    let holder = try holdLock(dir.sub("repo"), exclusive: true, seconds: 2, ready: dir.sub("ready"))
+    let refused = try Cairn.run(["backup", "--repo", dir.sub("repo"), "--lock-wait", "0", dir.sub("src")])
+    #expect(refused.status == 1)
+    #expect(refused.stderr.contains("forget or gc"), "\(refused.stderr)")
+    #expect(try RepositoryInspection(path: dir.sub("repo")).records().isEmpty)
+    let started = Date()
+    let waited = try Cairn.run(["backup", "--repo", dir.sub("repo"), "--lock-wait", "60", dir.sub("src")])
+    holder.waitUntilExit()
+    #expect(waited.status == 0, "\(waited.output)")
+    #expect(Date().timeIntervalSince(started) > 0.5, "the backup should have waited for the lock")
+    #expect(try RepositoryInspection(path: dir.sub("repo")).records().count == 1)
+  }
+
+  @Test func gcStartedDuringABackupWaitsAndDeletesNothingItNeeds() throws {
+    let dir = TemporaryDirectory()
+    try shell(
+      "mkdir -p \(dir.sub("src")) && head -c 2000000 /dev/urandom > \(dir.sub("src/big")) && echo x > \(dir.sub("src/small"))"
+    )
+    let repo = dir.sub("repo")
+    #expect(try Cairn.run(["init", "--repo", repo, "--block-size", "65536"]).status == 0)
+    // The backup pauses after its objects are durable and before its record
+    // exists: the moment when its objects are referenced by nothing yet.
+    let backup = try startCairn(
+      ["backup", "--repo", repo, dir.sub("src")], environment: ["CAIRN_HOLD_AT": "backup.record:2"],
+      stderrPath: dir.sub("backup.err"))
+    #expect(waitForText("holding at backup.record", in: dir.sub("backup.err")))
+    let gc = try Cairn.run(["gc", "--repo", repo, "--lock-wait", "60", "--json"])
+    backup.waitUntilExit()
+    #expect(backup.terminationStatus == 0)
+    #expect(gc.status == 0, "\(gc.output)")
+    #expect((try jsonObject(gc.stdout))["objectsDeleted"] as? Int == 0)
+    let check = try Cairn.run(["check", "--repo", repo, "--read-data"])
+    #expect(check.status == 0, "\(check.output)")
+    let restore = try Cairn.run(["restore", "--repo", repo, "latest", dir.sub("out")])
+    #expect(restore.status == 0, "\(restore.output)")
+    #expect(try TreeListing(dir.sub("src")) == TreeListing(dir.sub("out") + dir.sub("src")))
+  }
+}
