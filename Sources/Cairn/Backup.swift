@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import Synchronization
 import SystemPackage
 
 /// What to back up, and how.
@@ -15,12 +16,17 @@ public struct BackupRequest: Sendable {
   public var kind: Kind
   public var now: Date
   public var host: String
+  /// Glob patterns of paths not to back up (see `ExcludeMatcher`).
+  public var exclude: [String]
 
-  public init(sources: [String], kind: Kind, now: Date = Date(), host: String = Backup.hostName) {
+  public init(
+    sources: [String], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = []
+  ) {
     self.sources = sources
     self.kind = kind
     self.now = now
     self.host = host
+    self.exclude = exclude
   }
 }
 
@@ -56,13 +62,16 @@ public struct Backup: Sendable {
 
   let repository: Repository
   let logger: Logger
+  let progress: BackupProgress?
   let onProblem: @Sendable (BackupProblem) -> Void
 
   public init(
-    repository: Repository, logger: Logger, onProblem: @escaping @Sendable (BackupProblem) -> Void = { _ in }
+    repository: Repository, logger: Logger, progress: BackupProgress? = nil,
+    onProblem: @escaping @Sendable (BackupProblem) -> Void = { _ in }
   ) {
     self.repository = repository
     self.logger = logger
+    self.progress = progress
     self.onProblem = onProblem
   }
 
@@ -112,7 +121,18 @@ public struct Backup: Sendable {
     let started = ContinuousClock.now
     let roots = try Self.resolveSources(request.sources)
     let sourceNames = roots.map(\.description)
-    let (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: try repository.snapshots())
+    let snapshots = try repository.snapshots()
+    let (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
+    if let progress {
+      if let previous = snapshots.last(where: { $0.sources == sourceNames }) {
+        progress.filesTotal.store(previous.statistics.files, ordering: .relaxed)
+        progress.bytesTotal.store(previous.statistics.bytes, ordering: .relaxed)
+      } else {
+        let sources = request.sources
+        let exclude = request.exclude
+        Task.detached(priority: .low) { progress.estimate(sources: sources, exclude: exclude) }
+      }
+    }
     logger.debug("backup planned", metadata: ["kind": "\(kind)", "base": "\(base?.id ?? "none")"])
 
     let repositoryStatus = try? SystemCalls.linkStatus(Array(repository.path.utf8))
@@ -123,8 +143,8 @@ public struct Backup: Sendable {
     let session = BackupSession(
       store: repository.store, blockSize: repository.config.blockSize,
       base: try base.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) },
-      onProblem: onProblem)
-    var walker = TreeWalker(roots: roots, excluding: excluded)
+      progress: progress, onProblem: onProblem)
+    var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))
     defer { walker.closeAll() }
     do {
       while let event = walker.next() {
@@ -196,16 +216,19 @@ final class BackupSession {
   private var window: [Slot] = []
   private var windowStart = 0
   private let onProblem: @Sendable (BackupProblem) -> Void
+  private let progress: BackupProgress?
   private(set) var statistics = SnapshotStatistics()
   private(set) var problems: [BackupProblem] = []
 
   init(
-    store: ObjectStore, blockSize: Int, base: ManifestReader?, onProblem: @escaping @Sendable (BackupProblem) -> Void
+    store: ObjectStore, blockSize: Int, base: ManifestReader?, progress: BackupProgress?,
+    onProblem: @escaping @Sendable (BackupProblem) -> Void
   ) {
     self.store = store
     self.chunker = Chunker(blockSize: blockSize)
     self.writer = ManifestWriter(store: store)
     self.base = base
+    self.progress = progress
     self.onProblem = onProblem
   }
 
@@ -239,7 +262,11 @@ final class BackupSession {
     case .file:
       statistics.files += 1
       statistics.bytes += status.size
-      if let previous, previous.kind == .file, previous.isUnchanged(comparedTo: status) { break }
+      if let previous, previous.kind == .file, previous.isUnchanged(comparedTo: status) {
+        progress?.filesDone.add(1, ordering: .relaxed)
+        progress?.bytesDone.add(status.size, ordering: .relaxed)
+        break
+      }
       startReading(path: path, status: status, parent: parent, name: name, baseHadPath: previous != nil)
     case .directory:
       statistics.directories += 1
@@ -291,6 +318,7 @@ final class BackupSession {
     var offset: UInt64 = 0
     let store = self.store
     let chunker = self.chunker
+    let progress = self.progress
     while offset < opened.size {
       let start = offset
       let length = min(segmentLength, opened.size - offset)
@@ -305,6 +333,7 @@ final class BackupSession {
               result.newBytes += UInt64(block.count)
             }
             result.blocks.append(id)
+            progress?.bytesDone.add(UInt64(block.count), ordering: .relaxed)
           }
           return result
         })
@@ -330,6 +359,7 @@ final class BackupSession {
     case .ready(let entry):
       try writer.append(entry)
     case .reading(var entry, let file, let tasks, let baseHadPath):
+      progress?.filesDone.add(1, ordering: .relaxed)
       var failure: Chunker.ReadFailure?
       entry.size = 0
       for task in tasks {

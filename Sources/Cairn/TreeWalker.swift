@@ -33,10 +33,13 @@ struct TreeWalker {
     let inode: UInt64
   }
 
+  private let excludes: ExcludeMatcher
+
   /// `roots` are absolute paths in manifest order, none inside another.
-  init(roots: [EntryPath], excluding excluded: Set<FileIdentity> = []) {
+  init(roots: [EntryPath], excluding excluded: Set<FileIdentity> = [], excludes: ExcludeMatcher = ExcludeMatcher([])) {
     self.roots = roots
     self.excluded = excluded
+    self.excludes = excludes
   }
 
   func closeAll() {
@@ -56,7 +59,9 @@ struct TreeWalker {
       }
       let name = top.names[top.next]
       stack[stack.count - 1].next += 1
-      return describe(path: top.path.appending(name), parent: top.descriptor, name: name)
+      let path = top.path.appending(name)
+      if excludes.excludes(path, name: name) { continue }
+      return describe(path: path, parent: top.descriptor, name: name)
     }
     guard nextRoot < roots.count else { return nil }
     let root = roots[nextRoot]

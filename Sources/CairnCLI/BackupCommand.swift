@@ -6,14 +6,27 @@ import Logging
 struct BackupCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "backup",
-    abstract: "Back up directories as a new snapshot.",
+    abstract: "Back up directories as a new snapshot, or run the scheduled job from a config file.",
     discussion: """
       Takes a full snapshot when told to (--full), when the repository has none of these sources, \
       or when the newest full is older than --full-every days; otherwise a differential snapshot \
       holding the changes since that full.
+
+      With --config FILE, everything comes from the file: repository, sources, excludes, how many \
+      snapshots to keep, the full interval and the log file. The run backs up, applies retention, \
+      collects garbage and logs each step; this is the command for cron or a systemd timer.
+
+      Every run appends to backup.log in the repository (or the config's log_file). Exit status: \
+      0 success, 1 failure, 3 the snapshot was saved but some files could not be read.
       """)
 
   @OptionGroup var repository: RepositoryOptions
+
+  @Option(help: "Run the scheduled job described by this YAML file.")
+  var config: String?
+
+  @Flag(help: "With --config: do nothing (but log it) when the newest snapshot is younger than backup_interval_hours.")
+  var ifDue = false
 
   @Flag(help: "Take a full snapshot: read and hash every file.")
   var full = false
@@ -27,50 +40,212 @@ struct BackupCommand: AsyncParsableCommand {
   @Option(help: "After the backup, keep only this many of the newest snapshots and collect garbage.")
   var keep: Int?
 
-  @Flag(help: "Print the snapshot as JSON.")
-  var json = false
+  @Option(help: "Do not back up paths matching this glob (repeatable): '*.tmp', '/home/*/.cache', '/srv/**/cache'.")
+  var exclude: [String] = []
 
-  @Flag(name: .shortAndLong, help: "Print nothing but errors.")
-  var quiet = false
+  @OptionGroup var output: OutputOptions
 
   @Argument(help: "Directories (or files) to back up.")
   var sources: [String] = []
 
   func validate() throws {
     if full && differential { throw ValidationError("--full and --differential exclude each other") }
-    if sources.isEmpty { throw ValidationError("name at least one source directory") }
+    if config != nil {
+      if !sources.isEmpty { throw ValidationError("--config takes the sources from the file; give no SOURCE") }
+      if repository.repo != nil { throw ValidationError("--config takes the repository from the file; drop --repo") }
+      if keep != nil || !exclude.isEmpty {
+        throw ValidationError("--config takes 'keep' and 'exclude' from the file; drop --keep and --exclude")
+      }
+    } else {
+      if sources.isEmpty { throw ValidationError("name at least one source directory, or give --config FILE") }
+      if ifDue { throw ValidationError("--if-due needs --config FILE (it reads backup_interval_hours)") }
+    }
     if !(fullEvery > 0) { throw ValidationError("--full-every must be a positive number of days") }
     if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+    for pattern in exclude where !ExcludeMatcher.isValid(pattern) {
+      throw ValidationError("exclude pattern '\(pattern)' is malformed")
+    }
   }
 
   func run() async throws {
-    let repo = try repository.open()
-    var lock: RepositoryLock? = try repository.lock(repo, .shared)
-    let kind: BackupRequest.Kind = full ? .full : differential ? .differential : .automatic(fullEvery: fullEvery)
-    let quiet = self.quiet
-    let backup = Backup(repository: repo, logger: Logger(label: "cairn.backup")) { problem in
-      Terminal.error("warning: \(problem)")
+    let job: BackupJob
+    if let config {
+      let configuration: JobConfig
+      do {
+        configuration = try JobConfig.load(path: config)
+      } catch {
+        // Leave a line saying why, wherever the broken config says the log is.
+        let log = OperationLog(path: JobConfig.salvageLogFile(path: config))
+        log.error("backup failed", ["config": "\(config)", "error": "\(error)"])
+        log.info("backup finished", ["status": "1"])
+        throw error
+      }
+      job = BackupJob(configuration: configuration, configPath: config)
+    } else {
+      let path = try repository.repositoryPath()
+      job = BackupJob(
+        repositoryPath: path, sources: sources, exclude: exclude, keep: keep, fullEveryDays: fullEvery,
+        lockWaitSeconds: repository.lockWait)
     }
-    let result = try await backup.run(BackupRequest(sources: sources, kind: kind, now: Terminal.now))
-    if let note = result.note, !quiet { Terminal.error("note: \(note)") }
-    var output = BackupOutput(snapshot: result.record, problems: result.problems.map(\.description))
-    if !json && !quiet { print(Summary.backup(result.record)) }
+    let kind: BackupRequest.Kind? = full ? .full : differential ? .differential : nil
+    try await job.run(kind: kind, ifDue: ifDue, output: output)
+  }
+}
+
+/// One run of the backup job: back up, then (with a keep count) retention and gc,
+/// each step logged.
+struct BackupJob {
+  var repositoryPath: String
+  var sources: [String]
+  var exclude: [String]
+  var keep: Int?
+  var fullEveryDays: Double
+  var lockWaitSeconds: Int
+  var createRepository = false
+  var blockSize = RepositoryConfig.defaultBlockSize
+  var backupIntervalHours: Double?
+  var logFile: String?
+  var configPath: String?
+
+  init(
+    repositoryPath: String, sources: [String], exclude: [String], keep: Int?, fullEveryDays: Double,
+    lockWaitSeconds: Int
+  ) {
+    self.repositoryPath = repositoryPath
+    self.sources = sources
+    self.exclude = exclude
+    self.keep = keep
+    self.fullEveryDays = fullEveryDays
+    self.lockWaitSeconds = lockWaitSeconds
+  }
+
+  init(configuration: JobConfig, configPath: String) {
+    self.init(
+      repositoryPath: configuration.repository, sources: configuration.sources, exclude: configuration.exclude,
+      keep: configuration.keep, fullEveryDays: configuration.fullEveryDays,
+      lockWaitSeconds: configuration.lockWaitSeconds)
+    createRepository = configuration.createRepository
+    blockSize = configuration.blockSize
+    backupIntervalHours = configuration.backupIntervalHours
+    logFile = configuration.resolvedLogFile
+    self.configPath = configPath
+  }
+
+  /// Creates the repository when the config allows it and it does not exist yet.
+  private func createRepositoryIfAllowed() throws {
+    guard createRepository, !FileManager.default.fileExists(atPath: "\(repositoryPath)/config.json") else { return }
+    _ = try Repository.initialize(at: repositoryPath, blockSize: blockSize)
+    OperationLog(path: logFile).info(
+      "repository created", ["repository": "\(repositoryPath)", "blockSize": "\(blockSize)"])
+  }
+
+  private func lock(_ repository: Repository, _ mode: RepositoryLock.Mode, log: OperationLog) throws -> RepositoryLock {
+    try repository.lock(mode, wait: .seconds(lockWaitSeconds)) { message in
+      log.info("waiting for the repository lock", ["reason": "\(message)"])
+      if Terminal.isInteractive { Terminal.error(message) }
+    }
+  }
+
+  func run(kind requested: BackupRequest.Kind?, ifDue: Bool, output: OutputOptions) async throws {
+    var metadata: Logger.Metadata = ["repository": "\(repositoryPath)", "sources": "\(sources.joined(separator: ","))"]
+    if let configPath { metadata["config"] = "\(configPath)" }
+    do {
+      try createRepositoryIfAllowed()
+    } catch {
+      let log = OperationLog(path: logFile)
+      log.error("backup failed", metadata.merging(["error": "\(error)"]) { _, new in new })
+      log.info("backup finished", ["status": "1"])
+      throw error
+    }
+    let log = logFile != nil ? OperationLog(path: logFile) : OperationLog.inRepository(repositoryPath)
+    try await log.operation("backup", metadata) {
+      let repository = try Repository.open(at: repositoryPath)
+      if ifDue, let interval = backupIntervalHours, let newest = try newestSnapshot(in: repository) {
+        let age = Terminal.now.timeIntervalSince(newest.date)
+        if age < interval * 3600 {
+          log.info(
+            "backup not due",
+            [
+              "newest": "\(newest.id)", "ageHours": "\(String(format: "%.1f", age / 3600))",
+              "intervalHours": "\(interval)",
+            ])
+          if output.showsSummary { print("backup not due: newest snapshot \(newest.id) is younger than \(interval) h") }
+          if output.json { print(try Terminal.json(NotDueOutput(due: false, newest: newest.id))) }
+          return
+        }
+      }
+      try await backUp(repository, kind: requested ?? .automatic(fullEvery: fullEveryDays), log: log, output: output)
+    }
+  }
+
+  private func newestSnapshot(in repository: Repository) throws -> SnapshotRecord? {
+    let resolved = (try? Backup.resolveSources(sources))?.map(\.description) ?? sources
+    return try repository.snapshots().last { $0.sources == resolved }
+  }
+
+  private func backUp(_ repository: Repository, kind: BackupRequest.Kind, log: OperationLog, output: OutputOptions)
+    async throws
+  {
+    var lock: RepositoryLock? = try self.lock(repository, .shared, log: log)
+    let progress = !output.quiet && !output.json && Terminal.isInteractive ? BackupProgress() : nil
+    let display = progress.map { ProgressDisplay(progress: $0) }
+    let backup = Backup(repository: repository, logger: Logger(label: "cairn.backup"), progress: progress) {
+      problem in
+      display?.clear()
+      Terminal.error("warning: \(problem)")
+      log.warning("file skipped", ["path": "\(problem.path)", "reason": "\(problem.message)"])
+    }
+    let result: BackupResult
+    do {
+      result = try await backup.run(
+        BackupRequest(sources: sources, kind: kind, now: Terminal.now, exclude: exclude))
+      display?.stop()
+    } catch {
+      display?.stop()
+      throw error
+    }
+    let record = result.record
+    let stats = record.statistics
+    log.info(
+      "snapshot saved",
+      [
+        "id": "\(record.id)", "kind": "\(record.kind.rawValue)", "base": "\(record.base ?? "none")",
+        "files": "\(stats.files)", "bytes": "\(stats.bytes)", "filesRead": "\(stats.filesRead)",
+        "newObjects": "\(stats.newObjects)", "newBytes": "\(stats.newBytes)",
+        "duration": "\(String(format: "%.3f", stats.durationSeconds))", "skipped": "\(result.problems.count)",
+      ])
+    if let note = result.note, !output.quiet { Terminal.error("note: \(note)") }
+    var json = BackupOutput(snapshot: record, problems: result.problems.map(\.description))
+    if output.showsSummary { print(Summary.backup(record)) }
     if let keep {
       // Retention needs the exclusive lock: let go of the shared one first.
       lock = nil
-      lock = try repository.lock(repo, .exclusive)
-      let plan = RetentionPlan(snapshots: try repo.snapshots(), keep: keep)
-      try Forget(repository: repo).apply(plan)
-      let collected = try GarbageCollector(repository: repo, logger: Logger(label: "cairn.gc")).run(dryRun: false)
-      output.forget = ForgetOutput(plan: plan, dryRun: false)
-      output.gc = collected
-      if !json && !quiet {
+      lock = try self.lock(repository, .exclusive, log: log)
+      let plan = RetentionPlan(snapshots: try repository.snapshots(), keep: keep)
+      try Forget(repository: repository).apply(plan)
+      log.info(
+        "retention applied",
+        [
+          "keep": "\(keep)", "kept": "\(plan.keptByCount.count)", "keptAsBase": "\(plan.keptAsBase.count)",
+          "removed": "\(plan.removed.map(\.id).joined(separator: ","))",
+        ])
+      let collected = try GarbageCollector(repository: repository, logger: Logger(label: "cairn.gc")).run(
+        dryRun: false)
+      log.info(
+        "gc finished",
+        [
+          "objectsDeleted": "\(collected.objectsDeleted)", "bytesFreed": "\(collected.bytesFreed)",
+          "objectsReferenced": "\(collected.objectsReferenced)",
+        ])
+      json.forget = ForgetOutput(plan: plan, dryRun: false)
+      json.gc = collected
+      if output.showsSummary {
         print(Summary.retention(plan, dryRun: false))
         print(Summary.garbageCollection(collected))
       }
     }
     withExtendedLifetime(lock) {}
-    if json { print(try Terminal.json(output)) }
+    if output.json { print(try Terminal.json(json)) }
     if !result.problems.isEmpty {
       Terminal.error("warning: \(result.problems.count) file(s) could not be backed up; see the warnings above")
       throw ExitCode(3)
@@ -84,6 +259,12 @@ struct BackupOutput: Encodable {
   let problems: [String]
   var forget: ForgetOutput?
   var gc: GarbageCollectionReport?
+}
+
+/// The JSON shape of a run that found the backup not due.
+struct NotDueOutput: Encodable {
+  let due: Bool
+  let newest: String
 }
 
 /// Human-readable summaries of results.

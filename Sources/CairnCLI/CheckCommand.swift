@@ -1,7 +1,8 @@
 import ArgumentParser
 import Cairn
+import Logging
 
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "check",
     abstract: "Verify that every snapshot can be restored.",
@@ -16,22 +17,27 @@ struct CheckCommand: ParsableCommand {
   @Flag(help: "Read every referenced object and verify its SHA-256.")
   var readData = false
 
-  @Flag(help: "Print the report as JSON.")
-  var json = false
+  @OptionGroup var output: OutputOptions
 
-  @Flag(name: .shortAndLong, help: "Print nothing but problems.")
-  var quiet = false
+  func run() async throws {
+    let path = try repository.repositoryPath()
+    let log = OperationLog.inRepository(path)
+    try await log.operation("check", ["readData": "\(readData)"]) {
+      try check(path, log: log)
+    }
+  }
 
-  func run() throws {
-    let repo = try repository.open()
+  private func check(_ path: String, log: OperationLog) throws {
+    let repo = try Repository.open(at: path)
     let lock = try repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
     let report = try Checker(repository: repo).run(readData: readData)
-    if json {
+    for problem in report.problems { log.error("check problem", ["problem": "\(problem)"]) }
+    if output.json {
       print(try Terminal.json(report))
     } else {
       for problem in report.problems { Terminal.error("error: \(problem)") }
-      if !quiet {
+      if output.showsSummary {
         print(
           "checked \(report.snapshots) snapshot(s), \(report.objectsChecked) objects"
             + (readData ? " (\(Terminal.bytes(report.bytesRead)) read and verified)" : "") + ": "

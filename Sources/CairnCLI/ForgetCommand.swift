@@ -1,7 +1,8 @@
 import ArgumentParser
 import Cairn
+import Logging
 
-struct ForgetCommand: ParsableCommand {
+struct ForgetCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "forget",
     abstract: "Remove all but the newest snapshots (space comes back with 'cairn gc').",
@@ -18,26 +19,31 @@ struct ForgetCommand: ParsableCommand {
   @Flag(help: "Show what would be removed without removing anything.")
   var dryRun = false
 
-  @Flag(help: "Print the result as JSON.")
-  var json = false
-
-  @Flag(name: .shortAndLong, help: "Print nothing but errors.")
-  var quiet = false
+  @OptionGroup var output: OutputOptions
 
   func validate() throws {
     guard keep > 0 else { throw ValidationError("--keep must be at least 1; forget never removes every snapshot") }
   }
 
-  func run() throws {
-    let repo = try repository.open()
-    let lock = try repository.lock(repo, .exclusive)
-    defer { withExtendedLifetime(lock) {} }
-    let plan = RetentionPlan(snapshots: try repo.snapshots(), keep: keep)
-    if !dryRun { try Forget(repository: repo).apply(plan) }
-    if json {
-      print(try Terminal.json(ForgetOutput(plan: plan, dryRun: dryRun)))
-    } else if !quiet {
-      print(Summary.retention(plan, dryRun: dryRun))
+  func run() async throws {
+    let path = try repository.repositoryPath()
+    let log = OperationLog.inRepository(path)
+    try await log.operation("forget", ["keep": "\(keep)", "dryRun": "\(dryRun)"]) {
+      let repo = try Repository.open(at: path)
+      let lock = try repository.lock(repo, .exclusive)
+      defer { withExtendedLifetime(lock) {} }
+      let plan = RetentionPlan(snapshots: try repo.snapshots(), keep: keep)
+      if !dryRun {
+        try Forget(repository: repo).apply(plan)
+        log.info(
+          "retention applied",
+          [
+            "kept": "\(plan.keptByCount.count)", "keptAsBase": "\(plan.keptAsBase.count)",
+            "removed": "\(plan.removed.map(\.id).joined(separator: ","))",
+          ])
+      }
+      if output.json { print(try Terminal.json(ForgetOutput(plan: plan, dryRun: dryRun))) }
+      if output.showsSummary { print(Summary.retention(plan, dryRun: dryRun)) }
     }
   }
 }

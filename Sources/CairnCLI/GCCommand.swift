@@ -2,7 +2,7 @@ import ArgumentParser
 import Cairn
 import Logging
 
-struct GCCommand: ParsableCommand {
+struct GCCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gc",
     abstract: "Delete the objects no snapshot references any more, and leftovers of interrupted runs.")
@@ -12,21 +12,24 @@ struct GCCommand: ParsableCommand {
   @Flag(help: "Count what would be deleted without deleting anything.")
   var dryRun = false
 
-  @Flag(help: "Print the figures as JSON.")
-  var json = false
+  @OptionGroup var output: OutputOptions
 
-  @Flag(name: .shortAndLong, help: "Print nothing but errors.")
-  var quiet = false
-
-  func run() throws {
-    let repo = try repository.open()
-    let lock = try repository.lock(repo, .exclusive)
-    defer { withExtendedLifetime(lock) {} }
-    let report = try GarbageCollector(repository: repo, logger: Logger(label: "cairn.gc")).run(dryRun: dryRun)
-    if json {
-      print(try Terminal.json(report))
-    } else if !quiet {
-      print(Summary.garbageCollection(report))
+  func run() async throws {
+    let path = try repository.repositoryPath()
+    let log = OperationLog.inRepository(path)
+    try await log.operation("gc", ["dryRun": "\(dryRun)"]) {
+      let repo = try Repository.open(at: path)
+      let lock = try repository.lock(repo, .exclusive)
+      defer { withExtendedLifetime(lock) {} }
+      let report = try GarbageCollector(repository: repo, logger: Logger(label: "cairn.gc")).run(dryRun: dryRun)
+      log.info(
+        "gc result",
+        [
+          "objectsScanned": "\(report.objectsScanned)", "objectsDeleted": "\(report.objectsDeleted)",
+          "bytesFreed": "\(report.bytesFreed)", "temporaryFilesRemoved": "\(report.temporaryFilesRemoved)",
+        ])
+      if output.json { print(try Terminal.json(report)) }
+      if output.showsSummary { print(Summary.garbageCollection(report)) }
     }
   }
 }

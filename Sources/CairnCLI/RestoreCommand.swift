@@ -2,7 +2,7 @@ import ArgumentParser
 import Cairn
 import Logging
 
-struct RestoreCommand: ParsableCommand {
+struct RestoreCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "restore",
     abstract: "Restore a snapshot into a target directory.",
@@ -25,22 +25,31 @@ struct RestoreCommand: ParsableCommand {
   @Flag(help: "Restore into a non-empty target, replacing files in the way.")
   var overwrite = false
 
-  @Flag(name: .shortAndLong, help: "Print nothing but errors.")
-  var quiet = false
+  @OptionGroup var output: OutputOptions
 
-  func run() throws {
-    let repo = try repository.open()
+  func run() async throws {
+    let path = try repository.repositoryPath()
+    let log = OperationLog.inRepository(path)
+    try await log.operation("restore", ["snapshot": "\(snapshot)", "target": "\(target)"]) {
+      try restore(path, log: log)
+    }
+  }
+
+  private func restore(_ path: String, log: OperationLog) throws {
+    let repo = try Repository.open(at: path)
     let lock = try repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
     let record = try repo.findSnapshot(snapshot)
     let restore = Restore(repository: repo, logger: Logger(label: "cairn.restore")) { problem in
       Terminal.error("error: \(problem)")
+      log.error("restore problem", ["problem": "\(problem)"])
     }
     let result = try restore.run(
       RestoreRequest(
         snapshot: record, target: target, overwrite: overwrite,
         includes: includes.map { EntryPath($0.hasPrefix("/") ? $0 : "/" + $0) }))
-    if !quiet {
+    if output.json { print(try Terminal.json(RestoreOutput(snapshot: record.id, target: target, result: result))) }
+    if output.showsSummary {
       print(
         "restored snapshot \(record.id) to '\(target)': \(result.files) files, \(result.directories) directories, "
           + "\(result.others) other entries, \(Terminal.bytes(result.bytes))")
@@ -49,5 +58,26 @@ struct RestoreCommand: ParsableCommand {
       Terminal.error("error: \(result.problems.count) problem(s) during restore; see above")
       throw ExitCode.failure
     }
+  }
+}
+
+/// The JSON shape of a restore result.
+struct RestoreOutput: Encodable {
+  let snapshot: String
+  let target: String
+  let files: Int
+  let directories: Int
+  let others: Int
+  let bytes: UInt64
+  let problems: [String]
+
+  init(snapshot: String, target: String, result: RestoreResult) {
+    self.snapshot = snapshot
+    self.target = target
+    files = result.files
+    directories = result.directories
+    others = result.others
+    bytes = result.bytes
+    problems = result.problems
   }
 }

@@ -9,6 +9,17 @@ import Foundation
 enum Terminal {
   static var isInteractive: Bool { isatty(STDERR_FILENO) == 1 }
 
+  /// Summaries go to stdout on a terminal, or anywhere with --verbose; under
+  /// cron (no terminal) or with --quiet only errors are printed.
+  static func showsSummary(quiet: Bool, verbose: Bool) -> Bool {
+    !quiet && (verbose || isatty(STDOUT_FILENO) == 1)
+  }
+
+  /// Rewrites the current stderr line (for progress): carriage return, clear to end of line.
+  static func status(_ line: String) {
+    FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+  }
+
   static func error(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
   }

@@ -39,7 +39,7 @@ import Testing
     let zero = try Cairn.run(["forget", "--repo", history.repo, "--keep", "0"])
     #expect(zero.status != 0)
     #expect(zero.stderr.contains("--keep"))
-    let dry = try Cairn.run(["forget", "--repo", history.repo, "--keep", "1", "--dry-run"])
+    let dry = try Cairn.run(["forget", "--repo", history.repo, "--keep", "1", "--dry-run", "--verbose"])
     #expect(dry.status == 0)
     #expect(dry.stdout.contains("would remove"))
     #expect(try RepositoryInspection(path: history.repo).records().map(\.id) == before)

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Cairn
+import Foundation
+import Logging
+
+/// The `backup.log` of a run: one line per operation and per problem. A run
+/// that cannot open its log still runs; it just logs nowhere.
+struct OperationLog {
+  let logger: Logger?
+
+  /// Opens `path` for appending; nil logger when its directory does not exist.
+  init(path: String?) {
+    guard let path, let file = try? RunLogFile(path: path) else {
+      logger = nil
+      return
+    }
+    var logger = Logger(label: "cairn") { _ in RunLogHandler(file: file, clock: { Terminal.now }) }
+    logger[metadataKey: "pid"] = "\(ProcessInfo.processInfo.processIdentifier)"
+    self.logger = logger
+  }
+
+  /// The log in a repository directory, if it is one.
+  static func inRepository(_ path: String) -> OperationLog {
+    let isRepository = FileManager.default.fileExists(atPath: "\(path)/config.json")
+    return OperationLog(path: isRepository ? "\(path)/backup.log" : nil)
+  }
+
+  func info(_ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
+    logger?.info(message, metadata: metadata)
+  }
+
+  func warning(_ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
+    logger?.warning(message, metadata: metadata)
+  }
+
+  func error(_ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
+    logger?.error(message, metadata: metadata)
+  }
+
+  /// Runs `body` between a start line and an end line carrying the exit
+  /// status; a failure is logged with its message before it propagates.
+  func operation<T>(_ name: String, _ metadata: Logger.Metadata = [:], _ body: () async throws -> T) async throws -> T {
+    info("\(name) started", metadata)
+    do {
+      let value = try await body()
+      info("\(name) finished", ["status": "0"])
+      return value
+    } catch let exit as ExitCode {
+      info("\(name) finished", ["status": "\(exit.rawValue)"])
+      throw exit
+    } catch {
+      self.error("\(name) failed", ["error": "\(error)"])
+      info("\(name) finished", ["status": "1"])
+      throw error
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import Cairn
+import Foundation
+import Synchronization
+
+/// A live progress line on stderr (terminal only): files and bytes done of
+/// the estimated total, the current rate and the time left.
+final class ProgressDisplay: Sendable {
+  private let progress: BackupProgress
+  private let running = Mutex(true)
+
+  init(progress: BackupProgress) {
+    self.progress = progress
+    let started = Date()
+    let thread = Thread { [self] in
+      var last = (time: started, bytes: UInt64(0))
+      var rate = 0.0
+      while self.running.withLock({ $0 }) {
+        Thread.sleep(forTimeInterval: 0.5)
+        let reading = progress.read()
+        let now = Date()
+        let interval = now.timeIntervalSince(last.time)
+        if interval > 0 {
+          let instant = Double(reading.bytesDone &- last.bytes) / interval
+          rate = rate == 0 ? instant : 0.7 * rate + 0.3 * instant
+        }
+        last = (now, reading.bytesDone)
+        guard self.running.withLock({ $0 }) else { break }
+        Terminal.status(Self.line(reading, rate: rate))
+      }
+    }
+    thread.start()
+  }
+
+  static func line(_ reading: BackupProgress.Reading, rate: Double) -> String {
+    var text = "files \(reading.filesDone)"
+    if reading.filesTotal > 0 { text += "/\(reading.filesTotal)" }
+    text += "  \(Terminal.bytes(reading.bytesDone))"
+    if reading.bytesTotal > 0 { text += "/\(Terminal.bytes(reading.bytesTotal))" }
+    text += "  \(Terminal.bytes(UInt64(max(rate, 0))))/s"
+    if reading.bytesTotal > reading.bytesDone && rate > 1 {
+      let seconds = Int(Double(reading.bytesTotal - reading.bytesDone) / rate)
+      text += String(format: "  ETA %d:%02d", seconds / 60, seconds % 60)
+    }
+    return text
+  }
+
+  /// Clears the line so that a warning can be printed in its place.
+  func clear() { Terminal.status("") }
+
+  func stop() {
+    running.withLock { $0 = false }
+    Terminal.status("")
+  }
+}
