@@ -1,0 +1,98 @@
+/// Looking into snapshots without restoring them: listing, comparing, totals.
+extension Repository {
+  /// Calls `body` with every entry of the snapshot's complete tree (a
+  /// differential resolved through its base) at or below `path`, in order.
+  public func forEachEntry(
+    of record: SnapshotRecord, under path: EntryPath? = nil, _ body: (ManifestEntry) throws -> Void
+  ) throws {
+    var tree = try SnapshotTreeReader.open(record, in: self)
+    while let entry = try tree.next() {
+      if let path, !entry.path.isWithin(path) { continue }
+      try body(entry)
+    }
+  }
+}
+
+/// The differences between two snapshots' trees.
+public struct SnapshotDifference: Encodable, Sendable {
+  public struct Change: Encodable, Sendable {
+    public let path: String
+    /// What differs: any of "type", "content", "mode", "owner", "mtime", "target".
+    public let what: [String]
+  }
+
+  public var added: [String] = []
+  public var removed: [String] = []
+  public var changed: [Change] = []
+  /// Bytes of added files, plus bytes of changed files' blocks that the older snapshot does not have.
+  public var bytesDiffering: UInt64 = 0
+  public var bytesRemoved: UInt64 = 0
+
+  /// Compares the trees of `older` and `newer` in one merged pass.
+  public init(repository: Repository, from older: SnapshotRecord, to newer: SnapshotRecord) throws {
+    var left = try SnapshotTreeReader.open(older, in: repository)
+    var right = try SnapshotTreeReader.open(newer, in: repository)
+    var a = try left.next()
+    var b = try right.next()
+    while a != nil || b != nil {
+      if let oldEntry = a, b == nil || oldEntry.path < b!.path {
+        removed.append(oldEntry.path.description)
+        bytesRemoved += oldEntry.size
+        a = try left.next()
+      } else if let newEntry = b, a == nil || newEntry.path < a!.path {
+        added.append(newEntry.path.description)
+        bytesDiffering += newEntry.size
+        b = try right.next()
+      } else if let oldEntry = a, let newEntry = b {
+        let what = Self.differences(oldEntry, newEntry)
+        if !what.isEmpty {
+          changed.append(Change(path: newEntry.path.description, what: what))
+          if what.contains("content") {
+            let known = Set(oldEntry.blocks)
+            for block in newEntry.blocks where !known.contains(block) {
+              bytesDiffering += try repository.store.backend.size(of: block) ?? 0
+            }
+          }
+        }
+        a = try left.next()
+        b = try right.next()
+      }
+    }
+  }
+
+  static func differences(_ old: ManifestEntry, _ new: ManifestEntry) -> [String] {
+    var what: [String] = []
+    if old.kind != new.kind { what.append("type") }
+    if old.blocks != new.blocks || old.size != new.size { what.append("content") }
+    if old.mode != new.mode { what.append("mode") }
+    if old.uid != new.uid || old.gid != new.gid { what.append("owner") }
+    if old.mtime != new.mtime && new.kind != .directory { what.append("mtime") }
+    if old.symlinkTarget != new.symlinkTarget { what.append("target") }
+    return what
+  }
+}
+
+/// Totals over a whole repository.
+public struct RepositoryStatistics: Encodable, Sendable {
+  public var snapshots = 0
+  public var fullSnapshots = 0
+  /// Sum of the logical sizes of every snapshot's tree.
+  public var logicalBytes: UInt64 = 0
+  /// Bytes of every object on disk (data and manifests).
+  public var storedBytes: UInt64 = 0
+  public var objects = 0
+  /// logicalBytes / storedBytes: how much deduplication saves.
+  public var deduplicationRatio: Double = 0
+
+  public init(repository: Repository) throws {
+    let records = try repository.snapshots()
+    snapshots = records.count
+    fullSnapshots = records.filter { $0.kind == .full }.count
+    logicalBytes = records.reduce(0) { $0 + $1.statistics.bytes }
+    try repository.store.backend.forEachObject { _, size in
+      objects += 1
+      storedBytes += size
+    }
+    deduplicationRatio = storedBytes == 0 ? 0 : Double(logicalBytes) / Double(storedBytes)
+  }
+}
