@@ -160,9 +160,12 @@ public struct Backup: Sendable {
       CrashPoint.reach("backup.record")
       var statistics = session.statistics
       statistics.durationSeconds = (ContinuousClock.now - started).seconds
+      // Two snapshots never share a time, so "newest" is never a coin toss.
+      var time = request.now
+      while snapshots.contains(where: { $0.time == Timestamps.format(time) }) { time += 0.001 }
       let record = SnapshotRecord(
-        id: Timestamps.snapshotID(at: request.now), kind: kind, base: base?.id,
-        time: Timestamps.format(request.now), host: request.host, sources: sourceNames,
+        id: Timestamps.snapshotID(at: time), kind: kind, base: base?.id, time: Timestamps.format(time),
+        host: request.host, sources: sourceNames,
         blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics)
       try repository.writeSnapshot(record)
       logger.debug("snapshot written", metadata: ["id": "\(record.id)"])

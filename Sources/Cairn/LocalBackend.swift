@@ -1,7 +1,16 @@
+import Synchronization
 import SystemPackage
 
 /// Objects as files on a local (or mounted) file system:
-/// `objects/ab/abcdef…`, written to `tmp/` first and renamed into place.
+/// `objects/ab/abcdef…`.
+///
+/// A new object is written to `tmp/` and stays there, pending, until
+/// `makeDurable()`: one `syncfs` makes every pending file durable, then each
+/// is renamed into `objects/` (never replacing an existing name), and a second
+/// `syncfs` makes the renames durable. So an object under `objects/` always
+/// has durable bytes, even after a power loss, and deduplication (which
+/// trusts a present name) can never point a new snapshot at lost data. What
+/// a crash leaves in `tmp/` is removed by gc.
 ///
 /// Directory descriptors for `objects/`, its 256 prefix directories and
 /// `tmp/` are opened once, so every object operation is a single `*at` call.
@@ -10,6 +19,10 @@ public final class LocalBackend: ObjectBackend {
   private let temporaryDescriptor: Int32
   private let prefixDescriptors: [Int32]
   private let root: String
+  /// Objects written to tmp/ by this process and not yet moved into place.
+  private let pending = Mutex(Set<ObjectID>())
+  /// Distinguishes this process's temporary files from another backup's.
+  private let temporarySuffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
 
   static let prefixNames: [[UInt8]] = (0..<256).map { value in
     let digits = Array("0123456789abcdef".utf8)
@@ -67,10 +80,14 @@ public final class LocalBackend: ObjectBackend {
 
   private func displayPath(_ id: ObjectID) -> String { "\(root)/objects/\(id.prefix)/\(id.hex)" }
 
+  private func temporaryName(of id: ObjectID) -> [UInt8] { Array("\(id.hex).\(temporarySuffix)".utf8) }
+
   public func putIfAbsent(_ id: ObjectID, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
-    let objectName = name(of: id)
+    if pending.withLock({ $0.contains(id) }) { return false }
     if try size(of: id) != nil { return false }
-    let temporaryName = Array("\(id.hex).\(UInt64.random(in: 0...UInt64.max))".utf8)
+    // Claim the name first, so two tasks with the same block write it once.
+    guard pending.withLock({ $0.insert(id).inserted }) else { return false }
+    let temporaryName = temporaryName(of: id)
     let descriptor: Int32
     do {
       descriptor = try SystemCalls.open(
@@ -86,19 +103,10 @@ public final class LocalBackend: ObjectBackend {
         throw CairnError.system("write", error, "could not write object '\(displayPath(id))'")
       }
       SystemCalls.close(descriptor)
-      do {
-        try SystemCalls.renameNoReplace(
-          temporaryName, relativeTo: temporaryDescriptor, to: objectName, relativeTo: directory(for: id))
-        return true
-      } catch {
-        if error == .fileExists {
-          try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
-          return false
-        }
-        throw CairnError.system("renameat2", error, "could not move object '\(displayPath(id))' into place")
-      }
+      return true
     } catch {
       try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
+      _ = pending.withLock { $0.remove(id) }
       throw error
     }
   }
@@ -159,6 +167,27 @@ public final class LocalBackend: ObjectBackend {
   }
 
   public func makeDurable() throws {
+    let objects = pending.withLock { $0 }
+    try syncFileSystem()
+    guard !objects.isEmpty else { return }
+    for id in objects {
+      let temporaryName = temporaryName(of: id)
+      do {
+        try SystemCalls.renameNoReplace(
+          temporaryName, relativeTo: temporaryDescriptor, to: name(of: id), relativeTo: directory(for: id))
+      } catch {
+        guard error == .fileExists else {
+          throw CairnError.system("renameat2", error, "could not move object '\(displayPath(id))' into place")
+        }
+        // Another backup stored the same object meanwhile: keep that one.
+        try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
+      }
+      _ = pending.withLock { $0.remove(id) }
+    }
+    try syncFileSystem()
+  }
+
+  private func syncFileSystem() throws {
     do {
       try SystemCalls.syncFileSystem(repositoryDescriptor)
     } catch {

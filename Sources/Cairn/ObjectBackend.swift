@@ -4,8 +4,12 @@
 /// A backend stores opaque immutable blobs by name; it does not hash.
 /// Verifying content against its address is `ObjectStore`'s job.
 public protocol ObjectBackend: Sendable {
-  /// Stores `bytes` under `id` unless an object of that name exists.
-  /// Returns true when it wrote the object, false when it was already there.
+  /// Stores `bytes` under `id` unless an object of that name exists or is
+  /// already pending. Returns true when it wrote the object, false when it
+  /// was already there. A new object is pending until `makeDurable()`: only
+  /// then is it visible to other processes, so that no reader (and no
+  /// deduplicating writer) can ever see an object whose bytes a power loss
+  /// could still take away.
   func putIfAbsent(_ id: ObjectID, _ bytes: UnsafeRawBufferPointer) throws -> Bool
   /// The stored bytes of `id`; throws `.notFound` when it does not exist.
   func get(_ id: ObjectID) throws -> [UInt8]
@@ -15,7 +19,8 @@ public protocol ObjectBackend: Sendable {
   func forEachObject(_ visit: (ObjectID, UInt64) throws -> Void) throws
   /// Removes `id`; removing an absent object is not an error.
   func delete(_ id: ObjectID) throws
-  /// Makes every object written so far durable, in one pass.
+  /// Makes every pending object durable and then visible, in one pass over
+  /// the store (not one flush per object).
   func makeDurable() throws
   /// Removes what interrupted writes left behind; returns how many files and bytes.
   func removeLeftovers() throws -> (files: Int, bytes: UInt64)

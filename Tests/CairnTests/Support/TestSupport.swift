@@ -50,7 +50,7 @@ enum Cairn {
 
   /// Runs `cairn ARGS…` and waits for it.
   @discardableResult
-  static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws
+  static func run(_ arguments: [String], environment: [String: String] = [:]) throws
     -> CommandResult
   {
     try runProcess(binary, arguments, environment: environment)
@@ -227,3 +227,198 @@ private func directoryNames(_ path: [UInt8]) throws -> [[UInt8]] {
 
 /// Whether the long failure cases run (CI sets CAIRN_LONG_TESTS=1).
 let longTestsEnabled = ProcessInfo.processInfo.environment["CAIRN_LONG_TESTS"] == "1"
+
+// MARK: End-to-end helpers
+
+extension TreeListing {
+  /// The paths whose items differ, one line each, for failure messages.
+  func differences(from other: TreeListing) -> String {
+    let keys = Set(items.keys).union(other.items.keys).sorted { $0.lexicographicallyPrecedes($1) }
+    var lines: [String] = []
+    for key in keys where items[key] != other.items[key] {
+      let name = String(decoding: key, as: UTF8.self).debugDescription
+      let left = items[key].map(Self.summary) ?? "missing"
+      let right = other.items[key].map(Self.summary) ?? "missing"
+      let content = items[key]?.content != other.items[key]?.content ? " (contents differ)" : ""
+      lines.append("\(name): \(left) | \(right)\(content)")
+    }
+    return lines.isEmpty ? "no differences" : lines.joined(separator: "\n")
+  }
+
+  private static func summary(_ item: Item) -> String {
+    "type=\(String(item.type, radix: 8)) mode=\(String(item.mode, radix: 8)) uid=\(item.uid) gid=\(item.gid) "
+      + "size=\(item.size) mtime=\(item.mtime.map(String.init) ?? "-") "
+      + "target=\(item.symlinkTarget.map { String(decoding: $0, as: UTF8.self) } ?? "-") "
+      + "link=\(item.hardLinkGroup.map { String(decoding: $0, as: UTF8.self).debugDescription } ?? "-")"
+  }
+
+  /// The contents of the regular files in the listing.
+  var fileContents: [Data] { items.values.compactMap(\.content) }
+}
+
+/// A snapshot record as `cairn snapshots --json` prints it: the fields the
+/// end-to-end tests read, decoded independently of the library's types.
+struct SnapshotSummary: Decodable, Equatable {
+  struct Statistics: Decodable, Equatable {
+    var files: Int
+    var bytes: UInt64
+    var filesRead: Int
+    var bytesRead: UInt64
+    var newObjects: Int
+    var newBytes: UInt64
+  }
+
+  var id: String
+  var kind: String
+  var base: String?
+  var time: String
+  var sources: [String]
+  var manifest: [String]
+  var statistics: Statistics
+}
+
+/// A cairn command that was expected to succeed and did not.
+struct CairnFailure: Error, CustomStringConvertible {
+  let arguments: [String]
+  let result: CommandResult
+  var description: String {
+    "cairn \(arguments.joined(separator: " ")) exited \(result.status)\nstdout: \(result.stdout)\nstderr: \(result.stderr)"
+  }
+}
+
+/// A temporary directory holding a repository (`repo`) and whatever sources
+/// and restore targets a test makes next to it, with shortcuts for running
+/// `cairn` against that repository.
+final class BackupWorkspace {
+  let directory: TemporaryDirectory
+
+  var repo: String { directory.sub("repo") }
+
+  /// Creates the directory and, unless `initialize` is false, the repository.
+  init(blockSize: Int = 65536, initialize: Bool = true) throws {
+    directory = TemporaryDirectory("cairn-e2e")
+    if initialize {
+      try run(["init", "--repo", repo, "--block-size", String(blockSize)])
+    }
+  }
+
+  func sub(_ name: String) -> String { directory.sub(name) }
+
+  /// Runs `cairn ARGS…` and requires exit status 0.
+  @discardableResult
+  func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    let result = try Cairn.run(arguments, environment: environment)
+    guard result.status == 0 else { throw CairnFailure(arguments: arguments, result: result) }
+    return result
+  }
+
+  /// Every snapshot, as `cairn snapshots --json` lists them (oldest first).
+  func snapshots() throws -> [SnapshotSummary] {
+    let result = try run(["snapshots", "--repo", repo, "--json"])
+    return try JSONDecoder().decode([SnapshotSummary].self, from: Data(result.stdout.utf8))
+  }
+
+  /// Runs `cairn backup` (requiring success) and returns the one snapshot it added.
+  /// `now` becomes CAIRN_NOW.
+  @discardableResult
+  func backup(_ sources: [String], _ options: [String] = [], now: String? = nil) throws -> SnapshotSummary {
+    let before = Set(try snapshots().map(\.id))
+    try run(
+      ["backup", "--repo", repo] + options + sources, environment: now.map { ["CAIRN_NOW": $0] } ?? [:])
+    let added = try snapshots().filter { !before.contains($0.id) }
+    guard added.count == 1 else {
+      throw CairnFailure(
+        arguments: ["backup"] + sources,
+        result: CommandResult(status: 0, stdout: "", stderr: "expected one new snapshot, found \(added.count)"))
+    }
+    return added[0]
+  }
+
+  /// Runs `cairn restore SNAPSHOT TARGET OPTIONS…` without requiring success.
+  func restore(_ snapshot: String, to target: String, _ options: [String] = []) throws -> CommandResult {
+    try Cairn.run(["restore", "--repo", repo, snapshot, target] + options)
+  }
+
+  /// The names (64 hex digits) of every object file under objects/.
+  func objectNames() throws -> Set<String> {
+    let root = "\(repo)/objects"
+    var names = Set<String>()
+    for prefix in try FileManager.default.contentsOfDirectory(atPath: root) {
+      for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(prefix)") {
+        names.insert(name)
+      }
+    }
+    return names
+  }
+
+  /// The object files that are not manifest parts of any snapshot: the data blocks.
+  func dataObjectNames() throws -> Set<String> {
+    try objectNames().subtracting(try snapshots().flatMap(\.manifest))
+  }
+
+  /// Where an object's file lives.
+  func objectPath(_ name: String) -> String { "\(repo)/objects/\(name.prefix(2))/\(name)" }
+
+  /// Flips every bit of one byte of an object file (made writable first, then read-only again).
+  func corruptObject(_ name: String, at offset: Int = 0) throws {
+    let path = objectPath(name)
+    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    bytes[offset] ^= 0xFF
+    try bytes.write(to: URL(fileURLWithPath: path))
+    try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+  }
+}
+
+/// The SHA-256 (lowercase hex) of each `blockSize`-byte block of a file, computed
+/// with dd and sha256sum: the object names Cairn should give its blocks.
+func blockHashes(of path: String, blockSize: Int) throws -> [String] {
+  let output = try shell(
+    """
+    size=$(stat -c %s '\(path)'); count=$(( (size + \(blockSize) - 1) / \(blockSize) ))
+    for ((i = 0; i < count; i++)); do
+      dd if='\(path)' bs=\(blockSize) skip=$i count=1 iflag=fullblock status=none | sha256sum | cut -c1-64
+    done
+    """)
+  return output.split(separator: "\n").map(String.init)
+}
+
+/// Distinct `blockSize`-byte blocks over all `contents` (the last block of each may be short).
+func distinctBlocks(_ contents: [Data], blockSize: Int) -> Set<Data> {
+  var blocks = Set<Data>()
+  for content in contents {
+    var offset = 0
+    while offset < content.count {
+      let end = min(offset + blockSize, content.count)
+      blocks.insert(content.subdata(in: offset..<end))
+      offset = end
+    }
+  }
+  return blocks
+}
+
+/// The trimmed text of an error output, for checking it is one line.
+func trimmedLines(_ text: String) -> [Substring] {
+  text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n", omittingEmptySubsequences: false)
+}
+
+/// A repository's files, apart from `backup.log`, which every operation
+/// (failed ones included) may append to; and that log's contents.
+struct RepositoryState {
+  var listing: TreeListing
+  var log: Data
+
+  init(_ repo: String) throws {
+    listing = try TreeListing(repo)
+    listing.items.removeValue(forKey: Data("backup.log".utf8))
+    log = FileManager.default.contents(atPath: "\(repo)/backup.log") ?? Data()
+  }
+
+  /// Expects that nothing changed since `earlier` but lines appended to the log.
+  func expectUnchanged(since earlier: RepositoryState, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(
+      listing == earlier.listing, "the repository changed: \(earlier.listing.differences(from: listing))",
+      sourceLocation: sourceLocation)
+    #expect(log.starts(with: earlier.log), "backup.log was rewritten, not appended to", sourceLocation: sourceLocation)
+  }
+}
