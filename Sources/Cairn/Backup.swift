@@ -337,6 +337,7 @@ final class BackupSession {
             }
             result.blocks.append(id)
             progress?.bytesDone.add(UInt64(block.count), ordering: .relaxed)
+            CrashPoint.reach("backup.block")
           }
           return result
         })

@@ -183,6 +183,7 @@ public final class LocalBackend: ObjectBackend {
         try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
       }
       _ = pending.withLock { $0.remove(id) }
+      CrashPoint.reach("store.publish")
     }
     try syncFileSystem()
   }

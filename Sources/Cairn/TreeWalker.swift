@@ -87,6 +87,7 @@ struct TreeWalker {
   }
 
   private mutating func enter(_ directory: (path: EntryPath, parent: Int32, name: [UInt8])) -> Event? {
+    CrashPoint.reach("walk.enter")
     let descriptor: Int32
     do {
       descriptor = try SystemCalls.open(
