@@ -12,7 +12,8 @@ public struct BackupRequest: Sendable {
     case differential
   }
 
-  public var sources: [String]
+  /// The paths to back up, as bytes (a command-line argument need not be UTF-8).
+  public var sources: [EntryPath]
   public var kind: Kind
   public var now: Date
   public var host: String
@@ -22,7 +23,13 @@ public struct BackupRequest: Sendable {
   public init(
     sources: [String], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = []
   ) {
-    self.sources = sources
+    self.init(sourcePaths: sources.map(EntryPath.init), kind: kind, now: now, host: host, exclude: exclude)
+  }
+
+  public init(
+    sourcePaths: [EntryPath], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = []
+  ) {
+    self.sources = sourcePaths
     self.kind = kind
     self.now = now
     self.host = host
@@ -97,12 +104,12 @@ public struct Backup: Sendable {
 
   /// Resolves sources to absolute canonical paths in manifest order, refusing
   /// missing ones and sources that lie inside one another.
-  public static func resolveSources(_ sources: [String]) throws(CairnError) -> [EntryPath] {
+  public static func resolveSources(_ sources: [EntryPath]) throws(CairnError) -> [EntryPath] {
     guard !sources.isEmpty else { throw CairnError(.invalidArgument, "no source given; name at least one directory") }
     var resolved: [EntryPath] = []
     for source in sources {
       do {
-        resolved.append(EntryPath(bytes: try SystemCalls.canonicalPath(source)))
+        resolved.append(EntryPath(bytes: try SystemCalls.canonicalPath(source.bytes)))
       } catch {
         if error == .noSuchFileOrDirectory {
           throw CairnError(.notFound, "source '\(source)' does not exist")

@@ -29,7 +29,7 @@ public final class BackupProgress: Sendable {
 
   /// Counts files and bytes under `roots` without reading files, for an
   /// estimate when no earlier snapshot gives one.
-  func estimate(sources: [String], exclude: [String]) {
+  func estimate(sources: [EntryPath], exclude: [String]) {
     guard let roots = try? Backup.resolveSources(sources) else { return }
     var walker = TreeWalker(roots: roots, excludes: ExcludeMatcher(exclude))
     defer { walker.closeAll() }

@@ -44,12 +44,22 @@ public struct Restore: Sendable {
     self.onProblem = onProblem
   }
 
-  public func run(_ request: RestoreRequest) throws -> RestoreResult {
+  public func run(_ request: RestoreRequest) async throws -> RestoreResult {
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
       store: repository.store, target: targetDescriptor, targetPath: request.target, overwrite: request.overwrite,
       onProblem: onProblem)
     defer { writer.close() }
+    do {
+      try await restoreTree(request, into: writer)
+    } catch {
+      await writer.waitForWrites()
+      throw error
+    }
+    return writer.result
+  }
+
+  private func restoreTree(_ request: RestoreRequest, into writer: TreeRestorer) async throws {
     var tree = try SnapshotTreeReader.open(request.snapshot, in: repository)
     var matchedIncludes = Set<EntryPath>()
     while let entry = try tree.next() {
@@ -62,13 +72,12 @@ public struct Restore: Sendable {
         guard let include = request.includes.first(where: { entry.path.isWithin($0) }) else { continue }
         matchedIncludes.insert(include)
       }
-      try writer.restore(entry)
+      try await writer.restore(entry)
     }
-    try writer.finish()
+    try await writer.finish()
     for include in request.includes where !matchedIncludes.contains(include) {
       writer.report("'\(include)' is not in snapshot '\(request.snapshot.id)'")
     }
-    return writer.result
   }
 
   /// Creates the target if needed and refuses a non-empty one unless told to overwrite.
@@ -126,6 +135,10 @@ final class TreeRestorer {
   private var stack: [Frame] = []
   private var firstLinks: [Identity: EntryPath] = [:]
   private(set) var result = RestoreResult()
+  /// File contents being written by other threads, oldest first.
+  private var writes: [Task<FileWriteJob.Outcome, Never>] = []
+  private var writesStart = 0
+  static let writesInFlight = 32
 
   init(
     store: ObjectStore, target: Int32, targetPath: String, overwrite: Bool,
@@ -197,7 +210,7 @@ final class TreeRestorer {
     }
   }
 
-  func restore(_ entry: ManifestEntry) throws {
+  func restore(_ entry: ManifestEntry) async throws {
     leave(until: entry.path)
     let components = entry.path.components
     guard let last = components.last else {
@@ -215,6 +228,7 @@ final class TreeRestorer {
     case .file:
       result.files += 1
       try restoreFile(entry, name: name)
+      try await drain(keeping: Self.writesInFlight)
     case .symlink:
       result.others += 1
       try replaceExisting(name, path: entry.path)
@@ -270,36 +284,23 @@ final class TreeRestorer {
     } catch {
       throw CairnError.system("open", error, "could not create '\(targetPath)\(entry.path)'")
     }
-    var written: UInt64 = 0
-    do {
-      for block in entry.blocks {
-        let bytes = try store.get(block)
-        do {
-          try SystemCalls.write(descriptor, bytes)
-        } catch {
-          throw CairnError.system("write", error, "could not write '\(targetPath)\(entry.path)'")
-        }
-        written += UInt64(bytes.count)
+    let job = FileWriteJob(
+      entry: entry, descriptor: descriptor, target: target, displayPath: "\(targetPath)\(entry.path)",
+      setOwner: isRoot, store: store)
+    if entry.linkCount > 1 {
+      // Written before its links exist, so a damaged first copy is never
+      // reachable through another name.
+      switch job.run() {
+      case .written(let bytes): result.bytes += bytes
+      case .damaged(let message):
+        report(message)
+        return
+      case .failed(let error): throw error
       }
-      if written != entry.size {
-        throw CairnError(
-          .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(entry.size)")
-      }
-    } catch let error as CairnError where error.code == .corrupted || error.code == .notFound {
-      // Never leave wrong or partial bytes behind: remove the file, report, go on.
-      SystemCalls.close(descriptor)
-      try? SystemCalls.remove(name, relativeTo: currentDirectory)
-      report("'\(entry.path)' not restored: \(error)")
+      if firstLinks[identity] == nil { firstLinks[identity] = entry.path }
       return
-    } catch {
-      SystemCalls.close(descriptor)
-      try? SystemCalls.remove(name, relativeTo: currentDirectory)
-      throw error
     }
-    applyMetadata(entry, descriptor: descriptor)
-    SystemCalls.close(descriptor)
-    result.bytes += written
-    if entry.linkCount > 1 && firstLinks[identity] == nil { firstLinks[identity] = entry.path }
+    writes.append(Task { job.run() })
   }
 
   /// Ownership (as root), then mode (chown clears setuid), then times.
@@ -324,8 +325,98 @@ final class TreeRestorer {
     }
   }
 
-  /// Leaves every directory, applying their metadata deepest first.
-  func finish() throws {
+  /// Leaves every directory, applying their metadata deepest first, and
+  /// waits for every file write.
+  func finish() async throws {
     leave(until: EntryPath(bytes: []))
+    try await drain(keeping: 0)
+  }
+
+  /// After a failure: lets every write in flight end before descriptors close.
+  func waitForWrites() async {
+    for task in writes[writesStart...] { _ = await task.value }
+    writes.removeAll()
+    writesStart = 0
+  }
+
+  /// Collects finished writes in order, so reports keep the manifest's order.
+  private func drain(keeping limit: Int) async throws {
+    while writes.count - writesStart > limit {
+      let task = writes[writesStart]
+      writesStart += 1
+      switch await task.value {
+      case .written(let bytes):
+        result.bytes += bytes
+      case .damaged(let message):
+        report(message)
+      case .failed(let error):
+        throw error
+      }
+    }
+    if writesStart > 1024 {
+      writes.removeFirst(writesStart)
+      writesStart = 0
+    }
+  }
+}
+
+/// Writes one file's content from the store and sets its metadata, on any
+/// thread. The file was created (empty, 0600) in manifest order by the
+/// restorer; this job owns its descriptor and closes it.
+struct FileWriteJob: Sendable {
+  enum Outcome: Sendable {
+    case written(UInt64)
+    /// A missing or corrupted block: the file was emptied and removed.
+    case damaged(String)
+    case failed(any Error)
+  }
+
+  let entry: ManifestEntry
+  let descriptor: Int32
+  let target: Int32
+  let displayPath: String
+  let setOwner: Bool
+  let store: ObjectStore
+
+  func run() -> Outcome {
+    defer { SystemCalls.close(descriptor) }
+    var written: UInt64 = 0
+    do {
+      for block in entry.blocks {
+        let bytes = try store.get(block)
+        do {
+          try SystemCalls.write(descriptor, bytes)
+        } catch {
+          throw CairnError.system("write", error, "could not write '\(displayPath)'")
+        }
+        written += UInt64(bytes.count)
+      }
+      if written != entry.size {
+        throw CairnError(
+          .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(entry.size)")
+      }
+    } catch let error as CairnError where error.code == .corrupted || error.code == .notFound {
+      discard()
+      return .damaged("'\(entry.path)' not restored: \(error)")
+    } catch {
+      discard()
+      return .failed(error)
+    }
+    do {
+      if setOwner { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
+      try SystemCalls.changeMode(descriptor, to: entry.mode)
+      try SystemCalls.setTimes(descriptor, modification: entry.mtime)
+    } catch {
+      return .damaged("could not set the metadata of '\(entry.path)' (\(error))")
+    }
+    return .written(written)
+  }
+
+  /// Never leaves wrong or partial bytes behind: empties the file, then
+  /// removes it (by its path below the target; emptying alone suffices
+  /// where that path is too long to name).
+  private func discard() {
+    try? SystemCalls.truncate(descriptor, to: 0)
+    try? SystemCalls.remove(Array(entry.path.bytes.dropFirst()), relativeTo: target)
   }
 }

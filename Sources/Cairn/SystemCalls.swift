@@ -237,6 +237,7 @@ enum SystemCalls {
       case .fifo: S_IFIFO
       case .characterDevice: S_IFCHR
       case .blockDevice: S_IFBLK
+      case .socket: S_IFSOCK
       default: S_IFREG
       }
     _ = try withCString(name) { path throws(Errno) in
@@ -375,8 +376,11 @@ enum SystemCalls {
   }
 
   /// `realpath(3)`: an absolute path with no symlinks, `.` or `..`.
-  static func canonicalPath(_ path: String) throws(Errno) -> [UInt8] {
-    guard let resolved = realpath(path, nil) else { throw Errno(rawValue: errno) }
+  static func canonicalPath(_ path: [UInt8]) throws(Errno) -> [UInt8] {
+    let resolved = try withCString(path) { pointer throws(Errno) -> UnsafeMutablePointer<CChar> in
+      guard let resolved = realpath(pointer, nil) else { throw Errno(rawValue: errno) }
+      return resolved
+    }
     defer { free(resolved) }
     return Array(UnsafeBufferPointer(start: resolved, count: strlen(resolved)).map { UInt8(bitPattern: $0) })
   }

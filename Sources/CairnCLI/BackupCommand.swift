@@ -179,7 +179,7 @@ struct BackupJob {
   }
 
   private func newestSnapshot(in repository: Repository) throws -> SnapshotRecord? {
-    let resolved = (try? Backup.resolveSources(sources))?.map(\.description) ?? sources
+    let resolved = (try? Backup.resolveSources(sources.map(RawArguments.path)))?.map(\.description) ?? sources
     return try repository.snapshots().last { $0.sources == resolved }
   }
 
@@ -198,7 +198,7 @@ struct BackupJob {
     let result: BackupResult
     do {
       result = try await backup.run(
-        BackupRequest(sources: sources, kind: kind, now: Terminal.now, exclude: exclude))
+        BackupRequest(sourcePaths: sources.map(RawArguments.path), kind: kind, now: Terminal.now, exclude: exclude))
       display?.stop()
     } catch {
       display?.stop()

@@ -31,11 +31,11 @@ struct RestoreCommand: AsyncParsableCommand {
     let path = try repository.repositoryPath()
     let log = OperationLog.inRepository(path)
     try await log.operation("restore", ["snapshot": "\(snapshot)", "target": "\(target)"]) {
-      try restore(path, log: log)
+      try await restore(path, log: log)
     }
   }
 
-  private func restore(_ path: String, log: OperationLog) throws {
+  private func restore(_ path: String, log: OperationLog) async throws {
     let repo = try Repository.open(at: path)
     let lock = try repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
@@ -44,7 +44,7 @@ struct RestoreCommand: AsyncParsableCommand {
       Terminal.error("error: \(problem)")
       log.error("restore problem", ["problem": "\(problem)"])
     }
-    let result = try restore.run(
+    let result = try await restore.run(
       RestoreRequest(
         snapshot: record, target: target, overwrite: overwrite,
         includes: includes.map { EntryPath($0.hasPrefix("/") ? $0 : "/" + $0) }))

@@ -1,0 +1,23 @@
+import Cairn
+
+/// The command line as bytes. Swift decodes arguments as UTF-8, repairing
+/// invalid bytes, but a Linux path need not be UTF-8: the raw argument is
+/// found again by matching its decoded form.
+enum RawArguments {
+  static func bytes(of argument: String) -> [UInt8] {
+    for index in 0..<Int(CommandLine.argc) {
+      guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+      let raw = Array(UnsafeRawBufferPointer(start: pointer, count: strlenOf(pointer)))
+      if String(decoding: raw, as: UTF8.self) == argument { return raw }
+    }
+    return Array(argument.utf8)
+  }
+
+  static func path(_ argument: String) -> EntryPath { EntryPath(bytes: bytes(of: argument)) }
+
+  private static func strlenOf(_ pointer: UnsafeMutablePointer<CChar>) -> Int {
+    var length = 0
+    while pointer[length] != 0 { length += 1 }
+    return length
+  }
+}
