@@ -48,8 +48,9 @@ public struct BackupProblem: Sendable, CustomStringConvertible {
 public struct BackupResult: Sendable {
   public let record: SnapshotRecord
   public let problems: [BackupProblem]
-  /// Why the kind differs from the one asked for, if it does.
-  public let note: String?
+  /// Things worth saying that are not problems: why the kind differs from
+  /// the one asked for, what was left out on purpose.
+  public let notes: [String]
 }
 
 /// Backs up source trees into a repository as one snapshot.
@@ -152,12 +153,15 @@ public struct Backup: Sendable {
       base: try base.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) },
       progress: progress, onProblem: onProblem)
     var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))
+    var notes = note.map { [$0] } ?? []
     defer { walker.closeAll() }
     do {
       while let event = walker.next() {
         switch event {
         case .problem(let path, let message):
           session.report(path, message)
+        case .notice(let path, let message):
+          notes.append("'\(path)' \(message)")
         case .entry(let path, let status, let parent, let name):
           try await session.add(path: path, status: status, parent: parent, name: name)
         }
@@ -176,7 +180,7 @@ public struct Backup: Sendable {
         blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics)
       try repository.writeSnapshot(record)
       logger.debug("snapshot written", metadata: ["id": "\(record.id)"])
-      return BackupResult(record: record, problems: session.problems, note: note)
+      return BackupResult(record: record, problems: session.problems, notes: notes)
     } catch {
       session.cancel()
       throw error

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import SystemPackage
 
@@ -167,25 +168,41 @@ public final class LocalBackend: ObjectBackend {
   }
 
   public func makeDurable() throws {
-    let objects = pending.withLock { $0 }
+    let objects = Array(pending.withLock { $0 })
     try syncFileSystem()
     guard !objects.isEmpty else { return }
-    for id in objects {
-      let temporaryName = temporaryName(of: id)
-      do {
-        try SystemCalls.renameNoReplace(
-          temporaryName, relativeTo: temporaryDescriptor, to: name(of: id), relativeTo: directory(for: id))
-      } catch {
-        guard error == .fileExists else {
-          throw CairnError.system("renameat2", error, "could not move object '\(displayPath(id))' into place")
+    // Renames are kernel work on two cores: split the objects in two halves.
+    let failure = Mutex<(any Error)?>(nil)
+    let workers = min(2, objects.count)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      for index in stride(from: worker, to: objects.count, by: workers) {
+        do {
+          try publish(objects[index])
+        } catch {
+          failure.withLock { $0 = $0 ?? error }
+          return
         }
-        // Another backup stored the same object meanwhile: keep that one.
-        try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
       }
-      _ = pending.withLock { $0.remove(id) }
-      CrashPoint.reach("store.publish")
     }
+    if let error = failure.withLock({ $0 }) { throw error }
+    pending.withLock { $0.removeAll() }
     try syncFileSystem()
+  }
+
+  /// Moves one durable pending object from tmp/ into objects/.
+  private func publish(_ id: ObjectID) throws {
+    let temporaryName = temporaryName(of: id)
+    do {
+      try SystemCalls.renameNoReplace(
+        temporaryName, relativeTo: temporaryDescriptor, to: name(of: id), relativeTo: directory(for: id))
+    } catch {
+      guard error == .fileExists else {
+        throw CairnError.system("renameat2", error, "could not move object '\(displayPath(id))' into place")
+      }
+      // Another backup stored the same object meanwhile: keep that one.
+      try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
+    }
+    CrashPoint.reach("store.publish")
   }
 
   private func syncFileSystem() throws {

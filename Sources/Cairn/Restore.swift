@@ -4,14 +4,19 @@ import SystemPackage
 /// What to restore, and where.
 public struct RestoreRequest: Sendable {
   public var snapshot: SnapshotRecord
-  public var target: String
+  /// The target directory as bytes (a path need not be UTF-8).
+  public var target: EntryPath
   public var overwrite: Bool
   /// When not empty, only these paths (and what lies below them) are restored.
   public var includes: [EntryPath]
 
   public init(snapshot: SnapshotRecord, target: String, overwrite: Bool = false, includes: [EntryPath] = []) {
+    self.init(snapshot: snapshot, targetPath: EntryPath(target), overwrite: overwrite, includes: includes)
+  }
+
+  public init(snapshot: SnapshotRecord, targetPath: EntryPath, overwrite: Bool = false, includes: [EntryPath] = []) {
     self.snapshot = snapshot
-    self.target = target
+    self.target = targetPath
     self.overwrite = overwrite
     self.includes = includes
   }
@@ -47,7 +52,8 @@ public struct Restore: Sendable {
   public func run(_ request: RestoreRequest) async throws -> RestoreResult {
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
-      store: repository.store, target: targetDescriptor, targetPath: request.target, overwrite: request.overwrite,
+      store: repository.store, target: targetDescriptor, targetPath: request.target.description,
+      overwrite: request.overwrite,
       onProblem: onProblem)
     defer { writer.close() }
     do {
@@ -81,9 +87,9 @@ public struct Restore: Sendable {
   }
 
   /// Creates the target if needed and refuses a non-empty one unless told to overwrite.
-  static func prepareTarget(_ target: String, overwrite: Bool) throws(CairnError) -> Int32 {
+  static func prepareTarget(_ target: EntryPath, overwrite: Bool) throws(CairnError) -> Int32 {
     var components: [UInt8] = []
-    for part in Array(target.utf8).split(separator: EntryPath.slash, omittingEmptySubsequences: false) {
+    for part in target.bytes.split(separator: EntryPath.slash, omittingEmptySubsequences: false) {
       components += part
       if !components.isEmpty {
         do {
@@ -96,7 +102,7 @@ public struct Restore: Sendable {
     }
     let descriptor: Int32
     do {
-      descriptor = try SystemCalls.open(target, flags: [.readOnly, .directory])
+      descriptor = try SystemCalls.open(target.bytes, flags: [.readOnly, .directory])
     } catch {
       throw .system("open", error, "target '\(target)' is not a directory that can be opened")
     }

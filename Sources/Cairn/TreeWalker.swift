@@ -11,6 +11,8 @@ struct TreeWalker {
     case entry(path: EntryPath, status: FileStatus, parent: Int32, name: [UInt8])
     /// Something that could not be read: the walk goes on without it.
     case problem(path: EntryPath, message: String)
+    /// Something left out on purpose (the repository inside a source).
+    case notice(path: EntryPath, message: String)
   }
 
   private struct Frame {
@@ -79,7 +81,7 @@ struct TreeWalker {
     }
     if status.kind == .directory {
       if excluded.contains(FileIdentity(device: status.device, inode: status.inode)) {
-        return .problem(path: path, message: "is the repository itself; not backed up")
+        return .notice(path: path, message: "is the repository itself; not backed up")
       }
       pendingDirectory = (path, parent, name)
     }

@@ -97,6 +97,8 @@ struct BackupCommand: AsyncParsableCommand {
 struct BackupJob {
   var repositoryPath: String
   var sources: [String]
+  /// The sources as bytes, as they were given.
+  var sourcePaths: [EntryPath]
   var exclude: [String]
   var keep: Int?
   var fullEveryDays: Double
@@ -113,6 +115,7 @@ struct BackupJob {
   ) {
     self.repositoryPath = repositoryPath
     self.sources = sources
+    self.sourcePaths = sources.map(RawArguments.path)
     self.exclude = exclude
     self.keep = keep
     self.fullEveryDays = fullEveryDays
@@ -179,7 +182,7 @@ struct BackupJob {
   }
 
   private func newestSnapshot(in repository: Repository) throws -> SnapshotRecord? {
-    let resolved = (try? Backup.resolveSources(sources.map(RawArguments.path)))?.map(\.description) ?? sources
+    let resolved = (try? Backup.resolveSources(sourcePaths))?.map(\.description) ?? sources
     return try repository.snapshots().last { $0.sources == resolved }
   }
 
@@ -198,7 +201,7 @@ struct BackupJob {
     let result: BackupResult
     do {
       result = try await backup.run(
-        BackupRequest(sourcePaths: sources.map(RawArguments.path), kind: kind, now: Terminal.now, exclude: exclude))
+        BackupRequest(sourcePaths: sourcePaths, kind: kind, now: Terminal.now, exclude: exclude))
       display?.stop()
     } catch {
       display?.stop()
@@ -214,7 +217,10 @@ struct BackupJob {
         "newObjects": "\(stats.newObjects)", "newBytes": "\(stats.newBytes)",
         "duration": "\(String(format: "%.3f", stats.durationSeconds))", "skipped": "\(result.problems.count)",
       ])
-    if let note = result.note, !output.quiet { Terminal.error("note: \(note)") }
+    for note in result.notes {
+      if output.showsSummary { Terminal.error("note: \(note)") }
+      log.info("note", ["note": "\(note)"])
+    }
     var json = BackupOutput(snapshot: record, problems: result.problems.map(\.description))
     if output.showsSummary { print(Summary.backup(record)) }
     if let keep {

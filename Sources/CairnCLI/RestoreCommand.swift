@@ -46,8 +46,12 @@ struct RestoreCommand: AsyncParsableCommand {
     }
     let result = try await restore.run(
       RestoreRequest(
-        snapshot: record, target: target, overwrite: overwrite,
-        includes: includes.map { EntryPath($0.hasPrefix("/") ? $0 : "/" + $0) }))
+        snapshot: record, targetPath: RawArguments.path(target), overwrite: overwrite,
+        includes: includes.map { include in
+          let bytes = RawArguments.bytes(of: include)
+          let slash = UInt8(ascii: "/")
+          return EntryPath(bytes: bytes.first == slash ? bytes : [slash] + bytes)
+        }))
     if output.json { print(try Terminal.json(RestoreOutput(snapshot: record.id, target: target, result: result))) }
     if output.showsSummary {
       print(

@@ -403,7 +403,9 @@ func trimmedLines(_ text: String) -> [Substring] {
 }
 
 /// A repository's files, apart from `backup.log`, which every operation
-/// (failed ones included) may append to; and that log's contents.
+/// (failed ones included) may create or append to; and that log's contents.
+/// The repository directory's own mtime is left out too, since creating the
+/// log changes it (any other entry added or removed there shows by name).
 struct RepositoryState {
   var listing: TreeListing
   var log: Data
@@ -411,6 +413,7 @@ struct RepositoryState {
   init(_ repo: String) throws {
     listing = try TreeListing(repo)
     listing.items.removeValue(forKey: Data("backup.log".utf8))
+    listing.items[Data()]?.mtime = nil
     log = FileManager.default.contents(atPath: "\(repo)/backup.log") ?? Data()
   }
 
@@ -420,5 +423,13 @@ struct RepositoryState {
       listing == earlier.listing, "the repository changed: \(earlier.listing.differences(from: listing))",
       sourceLocation: sourceLocation)
     #expect(log.starts(with: earlier.log), "backup.log was rewritten, not appended to", sourceLocation: sourceLocation)
+  }
+}
+
+extension Cairn {
+  /// Runs `cairn` with arguments written as bash words (e.g. `$'src-\xff'`),
+  /// for arguments that are not UTF-8 and so cannot be Swift strings.
+  static func runViaShell(_ arguments: String) throws -> CommandResult {
+    try runProcess("/bin/bash", ["-c", "exec '\(binary)' \(arguments)"])
   }
 }
