@@ -3,8 +3,8 @@
 /// A part is the 8-byte magic `CAIRNMF1` followed by entries, each of them
 /// self-delimiting. Integers are unsigned LEB128 varints; times are a signed
 /// seconds varint (zigzag) and a nanoseconds varint.
-enum ManifestCodec {
-  static let magic: [UInt8] = Array("CAIRNMF1".utf8)
+public enum ManifestCodec {
+  public static let magic: [UInt8] = Array("CAIRNMF1".utf8)
   /// Longest path or symlink target accepted when decoding.
   static let maximumNameLength = 1 << 20
 
@@ -30,7 +30,8 @@ enum ManifestCodec {
     buffer.append(contentsOf: bytes)
   }
 
-  static func append(_ entry: ManifestEntry, to buffer: inout [UInt8]) {
+  /// Appends one entry's encoding to a part being built.
+  public static func append(_ entry: ManifestEntry, to buffer: inout [UInt8]) {
     buffer.append(entry.kind.rawValue)
     appendBytes(entry.path.bytes, to: &buffer)
     if entry.kind == .removed { return }
@@ -56,12 +57,12 @@ enum ManifestCodec {
   // MARK: Decoding
 
   /// Reads entries from one part, checking every length against what is left.
-  struct Decoder {
+  public struct Decoder {
     private let bytes: [UInt8]
     private var offset: Int
-    let part: ObjectID
+    public let part: ObjectID
 
-    init(part: ObjectID, bytes: [UInt8]) throws(CairnError) {
+    public init(part: ObjectID, bytes: [UInt8]) throws(CairnError) {
       self.part = part
       self.bytes = bytes
       guard bytes.count >= magic.count, Array(bytes.prefix(magic.count)) == magic else {
@@ -124,7 +125,7 @@ enum ManifestCodec {
     }
 
     /// The next entry, or nil at the end of the part.
-    mutating func next() throws(CairnError) -> ManifestEntry? {
+    public mutating func next() throws(CairnError) -> ManifestEntry? {
       guard offset < bytes.count else { return nil }
       let rawKind = try byte()
       guard let kind = EntryKind(rawValue: rawKind) else { throw damaged("unknown entry type \(rawKind)") }
