@@ -50,6 +50,7 @@ public struct Restore: Sendable {
   }
 
   public func run(_ request: RestoreRequest) async throws -> RestoreResult {
+    try Self.validate(request.snapshot, in: repository)
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
       store: repository.store, target: targetDescriptor, targetPath: request.target.description,
@@ -83,6 +84,27 @@ public struct Restore: Sendable {
     try await writer.finish()
     for include in request.includes where !matchedIncludes.contains(include) {
       writer.report("'\(include)' is not in snapshot '\(request.snapshot.id)'")
+    }
+  }
+
+  /// Reads the whole tree once before anything is written, refusing a
+  /// snapshot with an unsafe path, or with an entry below a symlink or file
+  /// (which could only be reached by following a link out of the target).
+  static func validate(_ snapshot: SnapshotRecord, in repository: Repository) throws {
+    var tree = try SnapshotTreeReader.open(snapshot, in: repository)
+    var lastNonDirectory: EntryPath?
+    while let entry = try tree.next() {
+      guard entry.path.isSafeToRestore else {
+        throw CairnError(
+          .unsafePath, "snapshot '\(snapshot.id)' holds the unsafe path '\(entry.path)'; restore refused")
+      }
+      if let lastNonDirectory, entry.path.isWithin(lastNonDirectory) {
+        throw CairnError(
+          .unsafePath,
+          "snapshot '\(snapshot.id)' holds '\(entry.path)' below the non-directory '\(lastNonDirectory)'; "
+            + "restore refused")
+      }
+      lastNonDirectory = entry.kind == .directory ? nil : entry.path
     }
   }
 
@@ -122,7 +144,8 @@ public struct Restore: Sendable {
 final class TreeRestorer {
   private struct Frame {
     let path: EntryPath
-    let descriptor: Int32
+    let handle: DirectoryHandle
+    var descriptor: Int32 { handle.descriptor }
     /// The directory's own entry, applied when the frame is left (after its children).
     let entry: ManifestEntry?
   }
@@ -133,7 +156,8 @@ final class TreeRestorer {
   }
 
   private let store: ObjectStore
-  private let target: Int32
+  private let targetHandle: DirectoryHandle
+  private var target: Int32 { targetHandle.descriptor }
   private let targetPath: String
   private let overwrite: Bool
   private let onProblem: @Sendable (String) -> Void
@@ -151,7 +175,7 @@ final class TreeRestorer {
     onProblem: @escaping @Sendable (String) -> Void
   ) {
     self.store = store
-    self.target = target
+    self.targetHandle = DirectoryHandle(descriptor: target)
     self.targetPath = targetPath
     self.overwrite = overwrite
     self.onProblem = onProblem
@@ -163,19 +187,18 @@ final class TreeRestorer {
   }
 
   func close() {
-    for frame in stack.reversed() { SystemCalls.close(frame.descriptor) }
+    // Descriptors close when the last user (a write in flight) lets go.
     stack.removeAll()
-    SystemCalls.close(target)
   }
 
-  private var currentDirectory: Int32 { stack.last?.descriptor ?? target }
+  private var currentHandle: DirectoryHandle { stack.last?.handle ?? targetHandle }
+  private var currentDirectory: Int32 { currentHandle.descriptor }
 
   /// Leaves directories until the top of the stack is an ancestor of `path`.
   private func leave(until path: EntryPath) {
     while let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
       stack.removeLast()
       if let entry = top.entry { applyMetadata(entry, descriptor: top.descriptor) }
-      SystemCalls.close(top.descriptor)
     }
   }
 
@@ -185,7 +208,7 @@ final class TreeRestorer {
       let name = Array(parent[stack.count])
       let path = EntryPath(bytes: [EntryPath.slash] + parent[0...stack.count].joined(separator: [EntryPath.slash]))
       let descriptor = try openDirectory(name, path: path, create: true)
-      stack.append(Frame(path: path, descriptor: descriptor, entry: nil))
+      stack.append(Frame(path: path, handle: DirectoryHandle(descriptor: descriptor), entry: nil))
     }
   }
 
@@ -230,7 +253,7 @@ final class TreeRestorer {
       result.directories += 1
       try makeDirectory(name, path: entry.path)
       let descriptor = try openDirectory(name, path: entry.path, create: false)
-      stack.append(Frame(path: entry.path, descriptor: descriptor, entry: entry))
+      stack.append(Frame(path: entry.path, handle: DirectoryHandle(descriptor: descriptor), entry: entry))
     case .file:
       result.files += 1
       try restoreFile(entry, name: name)
@@ -291,7 +314,8 @@ final class TreeRestorer {
       throw CairnError.system("open", error, "could not create '\(targetPath)\(entry.path)'")
     }
     let job = FileWriteJob(
-      entry: entry, descriptor: descriptor, target: target, displayPath: "\(targetPath)\(entry.path)",
+      entry: entry, descriptor: descriptor, parent: currentHandle, name: name,
+      displayPath: "\(targetPath)\(entry.path)",
       setOwner: isRoot, store: store)
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
@@ -379,7 +403,10 @@ struct FileWriteJob: Sendable {
 
   let entry: ManifestEntry
   let descriptor: Int32
-  let target: Int32
+  /// The directory the file is in, kept open until the job ends so that a
+  /// damaged file can be removed even where its full path exceeds PATH_MAX.
+  let parent: DirectoryHandle
+  let name: [UInt8]
   let displayPath: String
   let setOwner: Bool
   let store: ObjectStore
@@ -418,11 +445,18 @@ struct FileWriteJob: Sendable {
     return .written(written)
   }
 
-  /// Never leaves wrong or partial bytes behind: empties the file, then
-  /// removes it (by its path below the target; emptying alone suffices
-  /// where that path is too long to name).
+  /// Never leaves wrong or partial bytes behind: empties the file, then removes it.
   private func discard() {
     try? SystemCalls.truncate(descriptor, to: 0)
-    try? SystemCalls.remove(Array(entry.path.bytes.dropFirst()), relativeTo: target)
+    try? SystemCalls.remove(name, relativeTo: parent.descriptor)
   }
+}
+
+/// A directory descriptor shared by the restorer and the writes in flight
+/// below it; closed when the last of them lets go.
+final class DirectoryHandle: @unchecked Sendable {
+  // @unchecked: the descriptor is immutable; *at calls on it are thread-safe.
+  let descriptor: Int32
+  init(descriptor: Int32) { self.descriptor = descriptor }
+  deinit { SystemCalls.close(descriptor) }
 }
