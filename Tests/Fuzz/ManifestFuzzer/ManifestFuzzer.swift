@@ -1,0 +1,18 @@
+import CFuzzerDriver
+import Cairn
+import Foundation
+
+/// libFuzzer entry point: one input is one manifest part (an object whose
+/// bytes start with `CAIRNMF1`). A malformed part must make the decoder throw;
+/// a trap is the finding.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+  _ = try? FormatValidation.decodeManifestPart(Array(UnsafeRawBufferPointer(start: start, count: count)))
+  return 0
+}
+
+@main enum ManifestFuzzer {
+  static func main() {
+    exit(cairn_fuzzer_run(CommandLine.argc, CommandLine.unsafeArgv, fuzz))
+  }
+}
