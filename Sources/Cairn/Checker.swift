@@ -169,11 +169,20 @@ public struct Checker: Sendable {
             }
           }
           if complete && total != entry.size {
+            // Every block but the last is normally a full block: one that is
+            // not is the likely truncated or padded object.
+            let suspect = entry.blocks.enumerated().first { index, block in
+              guard case .present(let size) = states[block] else { return false }
+              let isLast = index == entry.blocks.count - 1
+              return isLast ? size > UInt64(record.blockSize) : size != UInt64(record.blockSize)
+            }?.element
+            let blame = suspect.map { " (object '\($0)' has an unexpected size)" } ?? ""
             report.problems.append(
               CheckProblem(
-                kind: .sizeMismatch, object: nil, snapshots: [record.id] + (dependents[record.id] ?? []),
+                kind: .sizeMismatch, object: suspect?.hex, snapshots: [record.id] + (dependents[record.id] ?? []),
                 paths: [entry.path.description],
-                message: "the blocks of '\(entry.path)' hold \(total) bytes but the manifest says \(entry.size)"))
+                message:
+                  "the blocks of '\(entry.path)' hold \(total) bytes but the manifest says \(entry.size)\(blame)"))
           }
         }
         for part in parts { _ = state(of: part) }

@@ -53,4 +53,21 @@ public struct FileStatus: Sendable, Equatable {
   public var device: UInt64
   public var linkCount: UInt64
   public var rdev: UInt64
+
+  public init(
+    kind: EntryKind, mode: UInt32, uid: UInt32, gid: UInt32, size: UInt64, mtime: Timestamp, ctime: Timestamp,
+    inode: UInt64, device: UInt64, linkCount: UInt64, rdev: UInt64
+  ) {
+    self.kind = kind
+    self.mode = mode
+    self.uid = uid
+    self.gid = gid
+    self.size = size
+    self.mtime = mtime
+    self.ctime = ctime
+    self.inode = inode
+    self.device = device
+    self.linkCount = linkCount
+    self.rdev = rdev
+  }
 }

@@ -12,14 +12,17 @@ import Foundation
 @main
 struct HotPaths {
   static let usage = """
-    usage: HotPaths [--runs N] [--hash-mib N] [--objects N] [--small-objects N] [--dir DIR] [--no-openssl] [TREE]
+    usage: HotPaths [--runs N] [--hash-mib N] [--objects N] [--small-objects N] [--manifest-entries N]
+                    [--dir DIR] [--no-openssl] [--no-manifest] [TREE]
 
       --runs N           timed runs per figure; the table shows their median (default 5)
       --hash-mib N       1 MiB buffers hashed per SHA-256 run (default 256)
       --objects N        1 MiB objects written per put run (default 256)
       --small-objects N  4 KiB objects written per small-put run (default 4096)
+      --manifest-entries N  file entries encoded and decoded per manifest run (default 1000000)
       --dir DIR          where the scratch repositories go (default: $TMPDIR or /tmp)
       --no-openssl       skip the `openssl speed` reference
+      --no-manifest      skip the manifest encode/decode measurement
       TREE               a directory to stat-walk (skipped when absent)
     """
 
@@ -28,6 +31,8 @@ struct HotPaths {
     var hashMiB = 256
     var objects = 256
     var smallObjects = 4096
+    var manifestEntries = 1_000_000
+    var manifest = true
     var directory = FileManager.default.temporaryDirectory.path
     var openssl = true
     var tree: String?
@@ -48,6 +53,10 @@ struct HotPaths {
 
     try measureHashing(options, into: &table)
     if options.openssl { opensslReference(into: &table) }
+    // Before the puts, so that even getrusage's whole-life peak (the fallback) is this step's.
+    if options.manifest {
+      try ManifestBench.measure(entries: options.manifestEntries, runs: options.runs, into: &table)
+    }
     try measurePuts(options, into: &table)
     if let tree = options.tree { try measureWalks(tree, options, into: &table) }
 
@@ -154,12 +163,14 @@ struct HotPaths {
     let largeBytes = Double(large << 20)
     table.add(
       "put new 1 MiB objects", putNew.map { largeBytes / $0 / 1e6 }, "MB/s",
-      "store.put([UInt8]): hash + write to tmp/ + renameat2 into objects/, no fsync; \(newCount) new of \(large)")
+      "store.put([UInt8]): hash + write to tmp/, where the object waits for makeDurable(); no fsync; "
+        + "\(newCount) new of \(large)")
     table.add(
       "put new 1 MiB objects, count", putNew.map { Double(large) / $0 }, "obj/s", "the same runs counted in objects")
     table.add(
       "makeDurable after those puts", durable, "s",
-      "store.backend.makeDurable() right after those puts: the one flush a backup does")
+      "store.backend.makeDurable() right after those puts: syncfs, rename of every pending object from tmp/ "
+        + "into objects/, syncfs; what a backup does once at the end")
     table.add(
       "put new 1 MiB objects + syncfs", zip(putNew, durable).map { largeBytes / ($0 + $1) / 1e6 }, "MB/s",
       "durable object write rate (compare with limits.txt's dd conv=fdatasync)")
@@ -190,10 +201,10 @@ struct HotPaths {
     }
     table.add(
       "put new 4 KiB objects", putSmall.map { Double(small) / $0 }, "obj/s",
-      "\(small) x 4 KiB per run, no fsync: per-object overhead (create, write, rename)")
+      "\(small) x 4 KiB per run, no fsync: per-object overhead (create, write, close in tmp/)")
     table.add(
       "put new 4 KiB objects + syncfs", zip(putSmall, smallDurable).map { Double(small) / ($0 + $1) }, "obj/s",
-      "including the makeDurable() after them")
+      "including the makeDurable() after them (syncfs, one rename per object, syncfs)")
   }
 
   // MARK: Stat walk
@@ -262,6 +273,8 @@ struct HotPaths {
       case "--hash-mib": options.hashMiB = try count("--hash-mib")
       case "--objects": options.objects = try count("--objects")
       case "--small-objects": options.smallObjects = try count("--small-objects")
+      case "--manifest-entries": options.manifestEntries = try count("--manifest-entries")
+      case "--no-manifest": options.manifest = false
       case "--dir": options.directory = try value("--dir")
       case "--no-openssl": options.openssl = false
       case "-h", "--help": throw UsageError(message: "")
