@@ -5,13 +5,16 @@ import SystemPackage
 /// Objects as files on a local (or mounted) file system:
 /// `objects/ab/abcdef…`.
 ///
-/// A new object is written to `tmp/` and stays there, pending, until
+/// A new object is written as a pending file beside its final name,
+/// `objects/ab/.abcdef….<suffix>.pending`, and stays pending until
 /// `makeDurable()`: one `syncfs` makes every pending file durable, then each
-/// is renamed into `objects/` (never replacing an existing name), and a second
-/// `syncfs` makes the renames durable. So an object under `objects/` always
-/// has durable bytes, even after a power loss, and deduplication (which
-/// trusts a present name) can never point a new snapshot at lost data. What
-/// a crash leaves in `tmp/` is removed by gc.
+/// is renamed to its object name (never replacing an existing one), and a
+/// second `syncfs` makes the renames durable. So an object name always has
+/// durable bytes, even after a power loss, and deduplication (which trusts a
+/// present name) can never point a new snapshot at lost data. Pending files
+/// live in the prefix directories, not in one shared folder, so that two
+/// writers do not queue on one directory's lock and each rename stays inside
+/// one directory. What a crash leaves pending is removed by gc.
 ///
 /// Directory descriptors for `objects/`, its 256 prefix directories and
 /// `tmp/` are opened once, so every object operation is a single `*at` call.
@@ -20,7 +23,7 @@ public final class LocalBackend: ObjectBackend {
   private let temporaryDescriptor: Int32
   private let prefixDescriptors: [Int32]
   private let root: String
-  /// Objects written to tmp/ by this process and not yet moved into place.
+  /// Objects written by this process as pending files and not yet renamed into place.
   private let pending = Mutex(Set<ObjectID>())
   /// Distinguishes this process's temporary files from another backup's.
   private let temporarySuffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
@@ -81,7 +84,16 @@ public final class LocalBackend: ObjectBackend {
 
   private func displayPath(_ id: ObjectID) -> String { "\(root)/objects/\(id.prefix)/\(id.hex)" }
 
-  private func temporaryName(of id: ObjectID) -> [UInt8] { Array("\(id.hex).\(temporarySuffix)".utf8) }
+  static let pendingExtension = Array(".pending".utf8)
+
+  private func temporaryName(of id: ObjectID) -> [UInt8] {
+    Array(".\(id.hex).\(temporarySuffix)".utf8) + Self.pendingExtension
+  }
+
+  static func isPendingName(_ name: [UInt8]) -> Bool {
+    name.first == UInt8(ascii: ".") && name.count > pendingExtension.count
+      && name.suffix(pendingExtension.count).elementsEqual(pendingExtension)
+  }
 
   public func putIfAbsent(_ id: ObjectID, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
     if pending.withLock({ $0.contains(id) }) { return false }
@@ -92,9 +104,10 @@ public final class LocalBackend: ObjectBackend {
     let descriptor: Int32
     do {
       descriptor = try SystemCalls.open(
-        temporaryName, relativeTo: temporaryDescriptor, flags: [.writeOnly, .create, .exclusive], mode: 0o444)
+        temporaryName, relativeTo: directory(for: id), flags: [.writeOnly, .create, .exclusive], mode: 0o444)
     } catch {
-      throw CairnError.system("open", error, "could not create a temporary file in '\(root)/tmp'")
+      _ = pending.withLock { $0.remove(id) }
+      throw CairnError.system("open", error, "could not create a pending file in '\(root)/objects/\(id.prefix)'")
     }
     do {
       do {
@@ -106,7 +119,7 @@ public final class LocalBackend: ObjectBackend {
       SystemCalls.close(descriptor)
       return true
     } catch {
-      try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
+      try? SystemCalls.remove(temporaryName, relativeTo: directory(for: id))
       _ = pending.withLock { $0.remove(id) }
       throw error
     }
@@ -189,18 +202,18 @@ public final class LocalBackend: ObjectBackend {
     try syncFileSystem()
   }
 
-  /// Moves one durable pending object from tmp/ into objects/.
+  /// Renames one durable pending object to its object name.
   private func publish(_ id: ObjectID) throws {
     let temporaryName = temporaryName(of: id)
+    let directory = directory(for: id)
     do {
-      try SystemCalls.renameNoReplace(
-        temporaryName, relativeTo: temporaryDescriptor, to: name(of: id), relativeTo: directory(for: id))
+      try SystemCalls.renameNoReplace(temporaryName, relativeTo: directory, to: name(of: id), relativeTo: directory)
     } catch {
       guard error == .fileExists else {
         throw CairnError.system("renameat2", error, "could not move object '\(displayPath(id))' into place")
       }
       // Another backup stored the same object meanwhile: keep that one.
-      try? SystemCalls.remove(temporaryName, relativeTo: temporaryDescriptor)
+      try? SystemCalls.remove(temporaryName, relativeTo: directory)
     }
     CrashPoint.reach("store.publish")
   }
@@ -216,21 +229,28 @@ public final class LocalBackend: ObjectBackend {
   public func removeLeftovers() throws -> (files: Int, bytes: UInt64) {
     var files = 0
     var bytes: UInt64 = 0
-    let names: [[UInt8]]
-    do {
-      names = try SystemCalls.directoryNames(temporaryDescriptor)
-    } catch {
-      throw CairnError.system("readdir", error, "could not list '\(root)/tmp'")
-    }
-    for name in names {
-      let size = (try? SystemCalls.linkStatus(name, relativeTo: temporaryDescriptor).size) ?? 0
+    let places =
+      [(temporaryDescriptor, "\(root)/tmp", { (_: [UInt8]) in true })]
+      + zip(prefixDescriptors, Self.prefixNames).map { descriptor, prefix in
+        (descriptor, "\(root)/objects/\(String(decoding: prefix, as: UTF8.self))", Self.isPendingName)
+      }
+    for (descriptor, display, isLeftover) in places {
+      let names: [[UInt8]]
       do {
-        try SystemCalls.remove(name, relativeTo: temporaryDescriptor)
-        files += 1
-        bytes += size
+        names = try SystemCalls.directoryNames(descriptor)
       } catch {
-        if error == .noSuchFileOrDirectory { continue }
-        throw CairnError.system("unlink", error, "could not remove '\(root)/tmp/\(EntryPath.printable(name))'")
+        throw CairnError.system("readdir", error, "could not list '\(display)'")
+      }
+      for name in names where isLeftover(name) {
+        let size = (try? SystemCalls.linkStatus(name, relativeTo: descriptor).size) ?? 0
+        do {
+          try SystemCalls.remove(name, relativeTo: descriptor)
+          files += 1
+          bytes += size
+        } catch {
+          if error == .noSuchFileOrDirectory { continue }
+          throw CairnError.system("unlink", error, "could not remove '\(display)/\(EntryPath.printable(name))'")
+        }
       }
     }
     return (files, bytes)

@@ -13,9 +13,22 @@ struct RepositoryInspection {
     var result: [String: UInt64] = [:]
     let root = "\(path)/objects"
     for prefix in try FileManager.default.contentsOfDirectory(atPath: root) {
-      for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(prefix)") {
+      for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(prefix)") where !name.hasPrefix(".") {
         let attributes = try FileManager.default.attributesOfItem(atPath: "\(root)/\(prefix)/\(name)")
         result[name] = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+      }
+    }
+    return result
+  }
+
+  /// What interrupted writes leave: files in tmp/ and pending objects
+  /// (`objects/xx/.<hex>.<suffix>.pending`).
+  func leftovers() throws -> [String] {
+    var result = try FileManager.default.contentsOfDirectory(atPath: "\(path)/tmp").map { "tmp/\($0)" }
+    let root = "\(path)/objects"
+    for prefix in try FileManager.default.contentsOfDirectory(atPath: root) {
+      for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(prefix)") where name.hasPrefix(".") {
+        result.append("objects/\(prefix)/\(name)")
       }
     }
     return result
