@@ -34,4 +34,29 @@ import Testing
     #expect(result.status == 0, "\(result.output)")
     #expect(try RepositoryInspection(path: dir.sub("repo")).records().count == 1)
   }
+
+  /// The committed completion scripts are what the binary generates now
+  /// (regenerate: `cairn --generate-completion-script bash > Docs/completions/cairn.bash`, also zsh, fish).
+  @Test(arguments: ["bash", "zsh", "fish"])
+  func completionScriptsAreCurrent(shell: String) throws {
+    let generated = try Cairn.run(["--generate-completion-script", shell])
+    #expect(generated.status == 0)
+    let committed = try String(contentsOfFile: "\(Self.docs)/completions/cairn.\(shell)", encoding: .utf8)
+    #expect(generated.stdout == committed, "Docs/completions/cairn.\(shell) is stale")
+  }
+
+  /// Every subcommand has a man page (regenerate with
+  /// `swift package --allow-writing-to-package-directory generate-manual --multi-page`, then copy
+  /// `.build/plugins/GenerateManual/outputs/CairnCLI/*.1` to Docs/man).
+  @Test func everySubcommandHasAManPage() throws {
+    let help = try Cairn.run(["--help"]).stdout
+    let commands = ["init", "backup", "snapshots", "restore", "forget", "gc", "check", "ls", "diff", "stats"]
+    for command in commands { #expect(help.contains("  \(command) "), "'\(command)' missing from --help") }
+    for command in commands {
+      let page = "\(Self.docs)/man/cairn.\(command).1"
+      #expect(FileManager.default.fileExists(atPath: page), "missing \(page)")
+      let text = (try? String(contentsOfFile: page, encoding: .utf8)) ?? ""
+      #expect(text.contains(".Dt CAIRN.\(command.uppercased()) 1"), "\(page) is not the man page of '\(command)'")
+    }
+  }
 }

@@ -1,0 +1,186 @@
+function __cairn_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __cairn_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __cairn_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __cairn_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __cairn_parse_tokens -S
+    set -l unparsed_tokens (__cairn_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'cairn'
+        __cairn_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'init'
+            __cairn_parse_subcommand 0 'repo=' 'lock-wait=' 'block-size=' 'version' 'h/help'
+        case 'backup'
+            __cairn_parse_subcommand -r 1 'repo=' 'lock-wait=' 'config=' 'if-due' 'full' 'differential' 'full-every=' 'keep=' 'exclude=+' 'json' 'q/quiet' 'v/verbose' 'version' 'h/help'
+        case 'snapshots'
+            __cairn_parse_subcommand 0 'repo=' 'lock-wait=' 'json' 'version' 'h/help'
+        case 'restore'
+            __cairn_parse_subcommand 2 'repo=' 'lock-wait=' 'include=+' 'overwrite' 'json' 'q/quiet' 'v/verbose' 'version' 'h/help'
+        case 'forget'
+            __cairn_parse_subcommand 0 'repo=' 'lock-wait=' 'keep=' 'dry-run' 'json' 'q/quiet' 'v/verbose' 'version' 'h/help'
+        case 'gc'
+            __cairn_parse_subcommand 0 'repo=' 'lock-wait=' 'dry-run' 'json' 'q/quiet' 'v/verbose' 'version' 'h/help'
+        case 'check'
+            __cairn_parse_subcommand 0 'repo=' 'lock-wait=' 'read-data' 'json' 'q/quiet' 'v/verbose' 'version' 'h/help'
+        case 'ls'
+            __cairn_parse_subcommand 2 'repo=' 'lock-wait=' 'json' 'version' 'h/help'
+        case 'diff'
+            __cairn_parse_subcommand 2 'repo=' 'lock-wait=' 'json' 'version' 'h/help'
+        case 'stats'
+            __cairn_parse_subcommand 0 'repo=' 'lock-wait=' 'json' 'version' 'h/help'
+        case 'help'
+            __cairn_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __cairn_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __cairn_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __cairn_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __cairn_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__cairn_tokens -p)
+    if test -z "$(__cairn_tokens -t)"
+        set -l index (count (__cairn_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'cairn' -f
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'init' -d 'Create a new, empty repository.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'backup' -d 'Back up directories as a new snapshot, or run the scheduled job from a config file.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'snapshots' -d 'List the snapshots in the repository, oldest first.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'restore' -d 'Restore a snapshot into a target directory.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'forget' -d 'Remove all but the newest snapshots (space comes back with \'cairn gc\').'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'gc' -d 'Delete the objects no snapshot references any more, and leftovers of interrupted runs.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'check' -d 'Verify that every snapshot can be restored.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'ls' -d 'List the entries of a snapshot, or of one path in it.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'diff' -d 'Show what changed between two snapshots.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'stats' -d 'Show how much the repository holds and how much deduplication saves.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_positional "cairn" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" block-size' -l 'block-size' -d 'Block size in bytes, 65536 to 16777216; files are split into blocks of this size.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" config' -l 'config' -d 'Run the scheduled job described by this YAML file.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" if-due' -l 'if-due' -d 'With --config: do nothing (but log it) when the newest snapshot is younger than backup_interval_hours.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" full' -l 'full' -d 'Take a full snapshot: read and hash every file.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" differential' -l 'differential' -d 'Take a differential snapshot against the newest full.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" full-every' -l 'full-every' -d 'Days after which the next backup is full.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" keep' -l 'keep' -d 'After the backup, keep only this many of the newest snapshots and collect garbage.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup"' -l 'exclude' -d 'Do not back up paths matching this glob (repeatable): \'*.tmp\', \'/home/*/.cache\', \'/srv/**/cache\'.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" json' -l 'json' -d 'Print the result as one JSON document.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" v verbose' -l 'verbose' -s 'v' -d 'Print the summary even when stdout is not a terminal.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn snapshots" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn snapshots" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn snapshots" json' -l 'json' -d 'Print a JSON array of snapshot records.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn snapshots" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn snapshots" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn restore" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn restore" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn restore"' -l 'include' -d 'Restore only this absolute path and what lies below it (repeatable).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn restore" overwrite' -l 'overwrite' -d 'Restore into a non-empty target, replacing files in the way.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn restore" json' -l 'json' -d 'Print the result as one JSON document.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn restore" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn restore" v verbose' -l 'verbose' -s 'v' -d 'Print the summary even when stdout is not a terminal.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn restore" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn restore" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn forget" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn forget" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn forget" keep' -l 'keep' -d 'How many of the newest snapshots to keep (at least 1).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn forget" dry-run' -l 'dry-run' -d 'Show what would be removed without removing anything.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn forget" json' -l 'json' -d 'Print the result as one JSON document.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn forget" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn forget" v verbose' -l 'verbose' -s 'v' -d 'Print the summary even when stdout is not a terminal.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn forget" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn forget" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn gc" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn gc" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn gc" dry-run' -l 'dry-run' -d 'Count what would be deleted without deleting anything.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn gc" json' -l 'json' -d 'Print the result as one JSON document.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn gc" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn gc" v verbose' -l 'verbose' -s 'v' -d 'Print the summary even when stdout is not a terminal.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn gc" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn gc" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn check" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn check" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn check" read-data' -l 'read-data' -d 'Read every referenced object and verify its SHA-256.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn check" json' -l 'json' -d 'Print the result as one JSON document.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn check" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn check" v verbose' -l 'verbose' -s 'v' -d 'Print the summary even when stdout is not a terminal.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn check" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn check" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn ls" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn ls" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn ls" json' -l 'json' -d 'Print a JSON array of entries.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn ls" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn ls" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn diff" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn diff" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn diff" json' -l 'json' -d 'Print the differences as JSON.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn diff" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn diff" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn stats" repo' -l 'repo' -d 'The repository directory (default: $CAIRN_REPO).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn stats" lock-wait' -l 'lock-wait' -d 'Seconds to wait for another cairn process to release the repository.' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn stats" json' -l 'json' -d 'Print the figures as JSON.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn stats" version' -l 'version' -d 'Show the version.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn stats" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn help" version' -l 'version' -d 'Show the version.'

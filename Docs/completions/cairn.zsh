@@ -1,0 +1,264 @@
+#compdef cairn
+
+__cairn_complete() {
+    local -ar non_empty_completions=("${@:#(|:*)}")
+    local -ar empty_completions=("${(M)@:#(|:*)}")
+    _describe -V '' non_empty_completions -- empty_completions -P $'\'\''
+}
+
+__cairn_custom_complete() {
+    local -a completions
+    completions=("${(@f)"$("${command_name}" "${@}" "${command_line[@]}")"}")
+    if [[ "${#completions[@]}" -gt 1 ]]; then
+        __cairn_complete "${completions[@]:0:-1}"
+    fi
+}
+
+__cairn_cursor_index_in_current_word() {
+    if [[ -z "${QIPREFIX}${IPREFIX}${PREFIX}" ]]; then
+        printf 0
+    else
+        printf %s "${#${(z)LBUFFER}[-1]}"
+    fi
+}
+
+_cairn() {
+    emulate -RL zsh -G
+    setopt extendedglob nullglob numericglobsort
+    unsetopt aliases banghist
+
+    local -xr SAP_SHELL=zsh
+    local -x SAP_SHELL_VERSION
+    SAP_SHELL_VERSION="$(builtin emulate zsh -c 'printf %s "${ZSH_VERSION}"')"
+    local -r SAP_SHELL_VERSION
+
+    local context state state_descr line
+    local -A opt_args
+
+    local -r command_name="${words[1]}"
+    local -ar command_line=("${words[@]}")
+    local -ir current_word_index="$((CURRENT - 1))"
+
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'init:Create a new, empty repository.'
+            'backup:Back up directories as a new snapshot, or run the scheduled job from a config file.'
+            'snapshots:List the snapshots in the repository, oldest first.'
+            'restore:Restore a snapshot into a target directory.'
+            'forget:Remove all but the newest snapshots (space comes back with '\''cairn gc'\'').'
+            'gc:Delete the objects no snapshot references any more, and leftovers of interrupted runs.'
+            'check:Verify that every snapshot can be restored.'
+            'ls:List the entries of a snapshot, or of one path in it.'
+            'diff:Show what changed between two snapshots.'
+            'stats:Show how much the repository holds and how much deduplication saves.'
+            'help:Show subcommand help information.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        init|backup|snapshots|restore|forget|gc|check|ls|diff|stats|help)
+            "_cairn_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_cairn_init() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        '--block-size[Block size in bytes, 65536 to 16777216; files are split into blocks of this size.]:block-size:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_backup() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        '--config[Run the scheduled job described by this YAML file.]:config:'
+        '--if-due[With --config\: do nothing (but log it) when the newest snapshot is younger than backup_interval_hours.]'
+        '--full[Take a full snapshot\: read and hash every file.]'
+        '--differential[Take a differential snapshot against the newest full.]'
+        '--full-every[Days after which the next backup is full.]:full-every:'
+        '--keep[After the backup, keep only this many of the newest snapshots and collect garbage.]:keep:'
+        '*--exclude[Do not back up paths matching this glob (repeatable)\: '\''*.tmp'\'', '\''/home/*/.cache'\'', '\''/srv/**/cache'\''.]:exclude:'
+        '--json[Print the result as one JSON document.]'
+        '(--quiet -q)'{--quiet,-q}'[Print nothing but errors.]'
+        '(--verbose -v)'{--verbose,-v}'[Print the summary even when stdout is not a terminal.]'
+        '*:sources:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_snapshots() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        '--json[Print a JSON array of snapshot records.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_restore() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        ':snapshot:'
+        ':target:'
+        '*--include[Restore only this absolute path and what lies below it (repeatable).]:include:'
+        '--overwrite[Restore into a non-empty target, replacing files in the way.]'
+        '--json[Print the result as one JSON document.]'
+        '(--quiet -q)'{--quiet,-q}'[Print nothing but errors.]'
+        '(--verbose -v)'{--verbose,-v}'[Print the summary even when stdout is not a terminal.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_forget() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        '--keep[How many of the newest snapshots to keep (at least 1).]:keep:'
+        '--dry-run[Show what would be removed without removing anything.]'
+        '--json[Print the result as one JSON document.]'
+        '(--quiet -q)'{--quiet,-q}'[Print nothing but errors.]'
+        '(--verbose -v)'{--verbose,-v}'[Print the summary even when stdout is not a terminal.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_gc() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        '--dry-run[Count what would be deleted without deleting anything.]'
+        '--json[Print the result as one JSON document.]'
+        '(--quiet -q)'{--quiet,-q}'[Print nothing but errors.]'
+        '(--verbose -v)'{--verbose,-v}'[Print the summary even when stdout is not a terminal.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_check() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        '--read-data[Read every referenced object and verify its SHA-256.]'
+        '--json[Print the result as one JSON document.]'
+        '(--quiet -q)'{--quiet,-q}'[Print nothing but errors.]'
+        '(--verbose -v)'{--verbose,-v}'[Print the summary even when stdout is not a terminal.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_ls() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        ':snapshot:'
+        ':path:'
+        '--json[Print a JSON array of entries.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_diff() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        ':from:'
+        ':to:'
+        '--json[Print the differences as JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_stats() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
+        '--json[Print the figures as JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_cairn_help() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '*:subcommands:'
+        '--version[Show the version.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+if [[ "${funcstack[1]}" = _cairn ]]; then
+    _cairn "${@}"
+else
+    compdef _cairn cairn
+fi
