@@ -426,8 +426,8 @@ final class BackupSession {
 
   /// Stops the reading tasks of a failed run.
   func cancel() {
-    for slot in window[windowStart...] {
-      if case .reading(_, _, let tasks, _) = slot { tasks.forEach { $0.cancel() } }
+    for case .reading(_, _, let tasks, _) in window[windowStart...] {
+      for task in tasks { task.cancel() }
     }
   }
 }
