@@ -127,6 +127,7 @@ public struct Backup: Sendable {
 
   public func run(_ request: BackupRequest) async throws -> BackupResult {
     let started = ContinuousClock.now
+    SystemCalls.raiseOpenFileLimit()
     let roots = try Self.resolveSources(request.sources)
     let sourceNames = roots.map(\.description)
     let snapshots = try repository.snapshots()

@@ -207,12 +207,3 @@ public final class Repository: Sendable {
     return removed
   }
 }
-
-extension JSONEncoder {
-  /// Pretty, key-sorted JSON: records and configs that diff well and read well.
-  static var cairn: JSONEncoder {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return encoder
-  }
-}

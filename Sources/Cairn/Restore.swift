@@ -51,6 +51,7 @@ public struct Restore: Sendable {
 
   public func run(_ request: RestoreRequest) async throws -> RestoreResult {
     try Self.validate(request.snapshot, in: repository)
+    SystemCalls.raiseOpenFileLimit()
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
       store: repository.store, target: targetDescriptor, targetPath: request.target.description,

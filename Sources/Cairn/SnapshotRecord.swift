@@ -137,3 +137,12 @@ public enum Timestamps {
     return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
   }
 }
+
+extension JSONEncoder {
+  /// Pretty, key-sorted JSON: records and configs that diff well and read well.
+  public static var cairn: JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return encoder
+  }
+}

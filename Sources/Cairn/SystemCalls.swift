@@ -393,12 +393,4 @@ enum SystemCalls {
     limit.rlim_cur = limit.rlim_max
     _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
   }
-
-  /// Fills `count` random bytes from the kernel.
-  static func randomBytes(_ count: Int) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: count)
-    var generator = SystemRandomNumberGenerator()
-    for index in bytes.indices { bytes[index] = generator.next() }
-    return bytes
-  }
 }

@@ -75,9 +75,8 @@ struct BackupCommand: AsyncParsableCommand {
         configuration = try JobConfig.load(path: config)
       } catch {
         // Leave a line saying why, wherever the broken config says the log is.
-        let log = OperationLog(path: JobConfig.salvageLogFile(path: config))
-        log.error("backup failed", ["config": "\(config)", "error": "\(error)"])
-        log.info("backup finished", ["status": "1"])
+        OperationLog(path: JobConfig.salvageLogFile(path: config))
+          .failedBeforeStart("backup", ["config": "\(config)"], error: error)
         throw error
       }
       job = BackupJob(configuration: configuration, configPath: config)
@@ -155,9 +154,7 @@ struct BackupJob {
     do {
       try createRepositoryIfAllowed()
     } catch {
-      let log = OperationLog(path: logFile)
-      log.error("backup failed", metadata.merging(["error": "\(error)"]) { _, new in new })
-      log.info("backup finished", ["status": "1"])
+      OperationLog(path: logFile).failedBeforeStart("backup", metadata, error: error)
       throw error
     }
     let log = logFile != nil ? OperationLog(path: logFile) : OperationLog.inRepository(repositoryPath)

@@ -24,19 +24,17 @@ struct LsCommand: ParsableCommand {
     let record = try repo.findSnapshot(snapshot)
     let under = path.map { EntryPath($0.hasPrefix("/") ? $0 : "/" + $0) }
     var entries: [ListedEntry] = []
+    var count = 0
     try repo.forEachEntry(of: record, under: under) { entry in
+      count += 1
       if json {
         entries.append(ListedEntry(entry))
       } else {
         print(Self.line(entry))
       }
     }
+    if let under, count == 0 { throw CairnError(.notFound, "'\(under)' is not in snapshot '\(record.id)'") }
     if json { print(try Terminal.json(entries)) }
-    if let under, entries.isEmpty && json == false {
-      var found = false
-      try repo.forEachEntry(of: record, under: under) { _ in found = true }
-      if !found { throw CairnError(.notFound, "'\(under)' is not in snapshot '\(record.id)'") }
-    }
   }
 
   static func line(_ entry: ManifestEntry) -> String {

@@ -37,6 +37,13 @@ struct OperationLog {
     logger?.error(message, metadata: metadata)
   }
 
+  /// Logs an operation that failed before it could start (a broken config,
+  /// a repository that could not be created): the failure and the end line.
+  func failedBeforeStart(_ name: String, _ metadata: Logger.Metadata, error: any Error) {
+    self.error("\(name) failed", metadata.merging(["error": "\(error)"]) { _, new in new })
+    info("\(name) finished", ["status": "1"])
+  }
+
   /// Runs `body` between a start line and an end line carrying the exit
   /// status; a failure is logged with its message before it propagates.
   func operation<T>(_ name: String, _ metadata: Logger.Metadata = [:], _ body: () async throws -> T) async throws -> T {

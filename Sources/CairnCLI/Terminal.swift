@@ -34,9 +34,7 @@ enum Terminal {
   }
 
   static func json<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    String(decoding: try JSONEncoder.cairn.encode(value), as: UTF8.self)
   }
 
   static func bytes(_ count: UInt64) -> String {
