@@ -1,0 +1,131 @@
+/// The kinds of file a repository holds. Every file is addressed by its kind
+/// and a name; each storage maps that to its own layout (a local folder:
+/// `objects/ab/<name>`, `snapshots/<name>`; S3: the same under a key prefix).
+public enum StorageKind: String, Sendable, CaseIterable, CustomStringConvertible {
+  /// `config`: one file, the repository's format and parameters.
+  case config
+  /// `keys/<name>`: the master keys, wrapped by a password-derived key.
+  case keys
+  /// `objects/<first two hex digits>/<name>`: content-addressed, immutable.
+  case objects
+  /// `snapshots/<name>`: one sealed record per snapshot, written last.
+  case snapshots
+  /// `locks/<name>`: lock objects, where the medium has no kernel locks.
+  case locks
+  /// `log/<name>`: run logs kept inside the repository.
+  case log
+
+  public var description: String { rawValue }
+}
+
+/// One file of a repository: its kind and name.
+public struct StorageFile: Hashable, Sendable, CustomStringConvertible {
+  public let kind: StorageKind
+  public let name: String
+
+  public init(_ kind: StorageKind, _ name: String) {
+    self.kind = kind
+    self.name = name
+  }
+
+  public static let config = StorageFile(.config, "config")
+
+  /// The path of the file relative to the repository root, as every storage lays it out.
+  public var relativePath: String {
+    switch kind {
+    case .config: "config"
+    case .objects: "objects/\(name.prefix(2))/\(name)"
+    default: "\(kind.rawValue)/\(name)"
+    }
+  }
+
+  public var description: String { relativePath }
+}
+
+/// A file found by `list`, with its stored size in bytes.
+public struct StorageEntry: Hashable, Sendable {
+  public let name: String
+  public let size: UInt64
+
+  public init(name: String, size: UInt64) {
+    self.name = name
+    self.size = size
+  }
+}
+
+/// Where a repository's bytes live: a local folder, memory (tests), an
+/// S3-compatible bucket. Everything Cairn stores goes through this interface,
+/// so the code above it never knows which one it has.
+///
+/// Storages move opaque bytes; they do not hash, compress or encrypt (that is
+/// `ObjectStore`'s job) and never interpret what they hold. Every method may
+/// be called concurrently from many tasks. Errors are `CairnError`s whose
+/// message names the file and the storage's location; a missing file is
+/// `.notFound`.
+public protocol RepositoryStorage: Sendable {
+  /// Where the repository is, for messages: a path or a URL without secrets.
+  var location: String { get }
+
+  /// Stores `bytes` as `file`.
+  ///
+  /// - With `ifAbsent`, an existing file (or, for objects, one already
+  ///   pending in this storage) is left alone and the call returns false;
+  ///   for objects that is deduplication, for locks and snapshot records an
+  ///   atomic create.
+  /// - Without it, the file is replaced atomically (lock refresh).
+  ///
+  /// Objects written here may stay pending, invisible to `get` and `list`
+  /// of other processes, until `commit()`. Every other kind is durable and
+  /// complete (never partial) when the call returns.
+  @discardableResult
+  func write(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) async throws -> Bool
+
+  /// The stored bytes of `file`. A file larger than `maximumSize` is
+  /// refused as damaged (`.corrupted`) before it is read, so memory never
+  /// depends on what a damaged or hostile repository holds.
+  func read(_ file: StorageFile, maximumSize: Int) async throws -> [UInt8]
+
+  /// The stored size of `file`, or nil when it does not exist.
+  func size(of file: StorageFile) async throws -> UInt64?
+
+  /// The files of `kind`, in no particular order. For objects, `prefix`
+  /// names one of the 256 two-hex-digit groups (`"00"` … `"ff"`) so that
+  /// callers can list in parallel and hold one group at a time; for other
+  /// kinds it filters names by prefix. Names that cannot be a file of that
+  /// kind (pending files, stray names) are not listed.
+  func list(_ kind: StorageKind, prefix: String) async throws -> [StorageEntry]
+
+  /// Removes files of one kind; removing an absent file is not an error.
+  func delete(_ kind: StorageKind, _ names: [String]) async throws
+
+  /// Makes every object this storage wrote as pending durable, then
+  /// visible, in one pass (not one flush per object).
+  func commit() async throws
+
+  /// Removes what interrupted writes of this storage left behind (pending
+  /// objects and temporary files) and returns how many files and bytes;
+  /// `onlyOwn` limits it to this process's own pending files, for a run
+  /// that failed and cleans up after itself while others may be writing.
+  func removeLeftovers(onlyOwn: Bool) async throws -> (files: Int, bytes: UInt64)
+
+  /// Takes the repository lock, waiting up to `wait` (calling `onWait` once
+  /// with a message when it has to wait). The lock is held until
+  /// `release()` is called or the process ends.
+  func lock(_ mode: StorageLockMode, wait: Duration, onWait: @Sendable (String) -> Void) async throws
+    -> any StorageLock
+
+  /// Appends one line (without its newline) to the log kept in the
+  /// repository. Never throws: logging must not be why a backup fails.
+  func appendLog(_ line: [UInt8]) async
+}
+
+/// Shared locks (backup, restore, check) exclude exclusive ones (forget, gc).
+public enum StorageLockMode: String, Sendable {
+  case shared
+  case exclusive
+}
+
+/// A held repository lock.
+public protocol StorageLock: Sendable {
+  func release() async
+}
