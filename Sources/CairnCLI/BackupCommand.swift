@@ -134,15 +134,17 @@ struct BackupJob {
   }
 
   /// Creates the repository when the config allows it and it does not exist yet.
-  private func createRepositoryIfAllowed() throws {
-    guard createRepository, !FileManager.default.fileExists(atPath: "\(repositoryPath)/config.json") else { return }
-    _ = try Repository.initialize(at: repositoryPath, blockSize: blockSize)
+  private func createRepositoryIfAllowed() async throws {
+    guard createRepository, !FileManager.default.fileExists(atPath: "\(repositoryPath)/config") else { return }
+    _ = try await Repository.initialize(at: repositoryPath, options: Repository.Options(blockSize: blockSize))
     OperationLog(path: logFile).info(
       "repository created", ["repository": "\(repositoryPath)", "blockSize": "\(blockSize)"])
   }
 
-  private func lock(_ repository: Repository, _ mode: RepositoryLock.Mode, log: OperationLog) throws -> RepositoryLock {
-    try repository.lock(mode, wait: .seconds(lockWaitSeconds)) { message in
+  private func lock(_ repository: Repository, _ mode: StorageLockMode, log: OperationLog) async throws
+    -> any StorageLock
+  {
+    try await repository.lock(mode, wait: .seconds(lockWaitSeconds)) { message in
       log.info("waiting for the repository lock", ["reason": "\(message)"])
       if Terminal.isInteractive { Terminal.error(message) }
     }
@@ -152,15 +154,15 @@ struct BackupJob {
     var metadata: Logger.Metadata = ["repository": "\(repositoryPath)", "sources": "\(sources.joined(separator: ","))"]
     if let configPath { metadata["config"] = "\(configPath)" }
     do {
-      try createRepositoryIfAllowed()
+      try await createRepositoryIfAllowed()
     } catch {
       OperationLog(path: logFile).failedBeforeStart("backup", metadata, error: error)
       throw error
     }
     let log = logFile != nil ? OperationLog(path: logFile) : OperationLog.inRepository(repositoryPath)
     try await log.operation("backup", metadata) {
-      let repository = try Repository.open(at: repositoryPath)
-      if ifDue, let interval = backupIntervalHours, let newest = try newestSnapshot(in: repository) {
+      let repository = try await Repository.open(at: repositoryPath)
+      if ifDue, let interval = backupIntervalHours, let newest = try await newestSnapshot(in: repository) {
         let age = Terminal.now.timeIntervalSince(newest.date)
         if age < interval * 3600 {
           log.info(
@@ -178,15 +180,15 @@ struct BackupJob {
     }
   }
 
-  private func newestSnapshot(in repository: Repository) throws -> SnapshotRecord? {
+  private func newestSnapshot(in repository: Repository) async throws -> SnapshotRecord? {
     let resolved = (try? Backup.resolveSources(sourcePaths))?.map(\.description) ?? sources
-    return try repository.snapshots().last { $0.sources == resolved }
+    return try await repository.snapshots().last { $0.sources == resolved }
   }
 
   private func backUp(_ repository: Repository, kind: BackupRequest.Kind, log: OperationLog, output: OutputOptions)
     async throws
   {
-    var lock: RepositoryLock? = try self.lock(repository, .shared, log: log)
+    var lock: (any StorageLock)? = try await self.lock(repository, .shared, log: log)
     let progress = !output.quiet && !output.json && Terminal.isInteractive ? BackupProgress() : nil
     let display = progress.map { ProgressDisplay(progress: $0) }
     let backup = Backup(repository: repository, logger: Logger(label: "cairn.backup"), progress: progress) {
@@ -222,17 +224,18 @@ struct BackupJob {
     if output.showsSummary { print(Summary.backup(record)) }
     if let keep {
       // Retention needs the exclusive lock: let go of the shared one first.
+      await lock?.release()
       lock = nil
-      lock = try self.lock(repository, .exclusive, log: log)
-      let plan = RetentionPlan(snapshots: try repository.snapshots(), keep: keep)
-      try Forget(repository: repository).apply(plan)
+      lock = try await self.lock(repository, .exclusive, log: log)
+      let plan = RetentionPlan(snapshots: try await repository.snapshots(), keep: keep)
+      try await Forget(repository: repository).apply(plan)
       log.info(
         "retention applied",
         [
           "keep": "\(keep)", "kept": "\(plan.keptByCount.count)", "keptAsBase": "\(plan.keptAsBase.count)",
           "removed": "\(plan.removed.map(\.id).joined(separator: ","))",
         ])
-      let collected = try GarbageCollector(repository: repository, logger: Logger(label: "cairn.gc")).run(
+      let collected = try await GarbageCollector(repository: repository, logger: Logger(label: "cairn.gc")).run(
         dryRun: false)
       log.info(
         "gc finished",

@@ -23,15 +23,15 @@ struct CheckCommand: AsyncParsableCommand {
     let path = try repository.repositoryPath()
     let log = OperationLog.inRepository(path)
     try await log.operation("check", ["readData": "\(readData)"]) {
-      try check(path, log: log)
+      try await check(path, log: log)
     }
   }
 
-  private func check(_ path: String, log: OperationLog) throws {
-    let repo = try Repository.open(at: path)
-    let lock = try repository.lock(repo, .shared)
+  private func check(_ path: String, log: OperationLog) async throws {
+    let repo = try await Repository.open(at: path)
+    let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let report = try Checker(repository: repo).run(readData: readData)
+    let report = try await Checker(repository: repo).run(readData: readData)
     for problem in report.problems { log.error("check problem", ["problem": "\(problem)"]) }
     if output.json {
       print(try Terminal.json(report))

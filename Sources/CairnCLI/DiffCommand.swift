@@ -1,7 +1,7 @@
 import ArgumentParser
 import Cairn
 
-struct DiffCommand: ParsableCommand {
+struct DiffCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "diff", abstract: "Show what changed between two snapshots.")
 
@@ -16,12 +16,12 @@ struct DiffCommand: ParsableCommand {
   @Flag(help: "Print the differences as JSON.")
   var json = false
 
-  func run() throws {
-    let repo = try repository.open()
-    let lock = try repository.lock(repo, .shared)
+  func run() async throws {
+    let repo = try await repository.open()
+    let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let difference = try SnapshotDifference(
-      repository: repo, from: try repo.findSnapshot(from), to: try repo.findSnapshot(to))
+    let difference = try await SnapshotDifference(
+      repository: repo, from: try await repo.findSnapshot(from), to: try await repo.findSnapshot(to))
     if json {
       print(try Terminal.json(difference))
       return

@@ -29,12 +29,12 @@ struct ForgetCommand: AsyncParsableCommand {
     let path = try repository.repositoryPath()
     let log = OperationLog.inRepository(path)
     try await log.operation("forget", ["keep": "\(keep)", "dryRun": "\(dryRun)"]) {
-      let repo = try Repository.open(at: path)
-      let lock = try repository.lock(repo, .exclusive)
+      let repo = try await Repository.open(at: path)
+      let lock = try await repository.lock(repo, .exclusive)
       defer { withExtendedLifetime(lock) {} }
-      let plan = RetentionPlan(snapshots: try repo.snapshots(), keep: keep)
+      let plan = RetentionPlan(snapshots: try await repo.snapshots(), keep: keep)
       if !dryRun {
-        try Forget(repository: repo).apply(plan)
+        try await Forget(repository: repo).apply(plan)
         log.info(
           "retention applied",
           [

@@ -18,10 +18,10 @@ struct GCCommand: AsyncParsableCommand {
     let path = try repository.repositoryPath()
     let log = OperationLog.inRepository(path)
     try await log.operation("gc", ["dryRun": "\(dryRun)"]) {
-      let repo = try Repository.open(at: path)
-      let lock = try repository.lock(repo, .exclusive)
+      let repo = try await Repository.open(at: path)
+      let lock = try await repository.lock(repo, .exclusive)
       defer { withExtendedLifetime(lock) {} }
-      let report = try GarbageCollector(repository: repo, logger: Logger(label: "cairn.gc")).run(dryRun: dryRun)
+      let report = try await GarbageCollector(repository: repo, logger: Logger(label: "cairn.gc")).run(dryRun: dryRun)
       log.info(
         "gc result",
         [

@@ -2,7 +2,7 @@ import ArgumentParser
 import Cairn
 import Foundation
 
-struct LsCommand: ParsableCommand {
+struct LsCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ls", abstract: "List the entries of a snapshot, or of one path in it.")
 
@@ -17,15 +17,15 @@ struct LsCommand: ParsableCommand {
   @Flag(help: "Print a JSON array of entries.")
   var json = false
 
-  func run() throws {
-    let repo = try repository.open()
-    let lock = try repository.lock(repo, .shared)
+  func run() async throws {
+    let repo = try await repository.open()
+    let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let record = try repo.findSnapshot(snapshot)
+    let record = try await repo.findSnapshot(snapshot)
     let under = path.map { EntryPath($0.hasPrefix("/") ? $0 : "/" + $0) }
     var entries: [ListedEntry] = []
     var count = 0
-    try repo.forEachEntry(of: record, under: under) { entry in
+    try await repo.forEachEntry(of: record, under: under) { entry in
       count += 1
       if json {
         entries.append(ListedEntry(entry))

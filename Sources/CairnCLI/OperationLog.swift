@@ -21,7 +21,7 @@ struct OperationLog {
 
   /// The log in a repository directory, if it is one.
   static func inRepository(_ path: String) -> OperationLog {
-    let isRepository = FileManager.default.fileExists(atPath: "\(path)/config.json")
+    let isRepository = FileManager.default.fileExists(atPath: "\(path)/config")
     return OperationLog(path: isRepository ? "\(path)/backup.log" : nil)
   }
 

@@ -18,10 +18,10 @@ struct RepositoryOptions: ParsableArguments {
     throw ValidationError("no repository given; pass --repo PATH or set CAIRN_REPO")
   }
 
-  func open() throws -> Repository { try Repository.open(at: try repositoryPath()) }
+  func open() async throws -> Repository { try await Repository.open(at: try repositoryPath()) }
 
-  func lock(_ repository: Repository, _ mode: RepositoryLock.Mode) throws -> RepositoryLock {
-    try repository.lock(mode, wait: .seconds(max(lockWait, 0))) { message in
+  func lock(_ repository: Repository, _ mode: StorageLockMode) async throws -> any StorageLock {
+    try await repository.lock(mode, wait: .seconds(max(lockWait, 0))) { message in
       if Terminal.isInteractive { Terminal.error(message) }
     }
   }

@@ -36,10 +36,10 @@ struct RestoreCommand: AsyncParsableCommand {
   }
 
   private func restore(_ path: String, log: OperationLog) async throws {
-    let repo = try Repository.open(at: path)
-    let lock = try repository.lock(repo, .shared)
+    let repo = try await Repository.open(at: path)
+    let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let record = try repo.findSnapshot(snapshot)
+    let record = try await repo.findSnapshot(snapshot)
     let restore = Restore(repository: repo, logger: Logger(label: "cairn.restore")) { problem in
       Terminal.error("error: \(problem)")
       log.error("restore problem", ["problem": "\(problem)"])

@@ -2,7 +2,7 @@ import ArgumentParser
 import Cairn
 import Foundation
 
-struct SnapshotsCommand: ParsableCommand {
+struct SnapshotsCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "snapshots", abstract: "List the snapshots in the repository, oldest first.")
 
@@ -11,9 +11,9 @@ struct SnapshotsCommand: ParsableCommand {
   @Flag(help: "Print a JSON array of snapshot records.")
   var json = false
 
-  func run() throws {
-    let repo = try repository.open()
-    let (records, damaged) = try repo.loadSnapshots()
+  func run() async throws {
+    let repo = try await repository.open()
+    let (records, damaged) = try await repo.loadSnapshots()
     for problem in damaged { Terminal.error("warning: \(problem)") }
     if json {
       print(try Terminal.json(records))

@@ -2,7 +2,7 @@ import ArgumentParser
 import Cairn
 import Foundation
 
-struct StatsCommand: ParsableCommand {
+struct StatsCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "stats", abstract: "Show how much the repository holds and how much deduplication saves.")
 
@@ -11,11 +11,11 @@ struct StatsCommand: ParsableCommand {
   @Flag(help: "Print the figures as JSON.")
   var json = false
 
-  func run() throws {
-    let repo = try repository.open()
-    let lock = try repository.lock(repo, .shared)
+  func run() async throws {
+    let repo = try await repository.open()
+    let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let stats = try RepositoryStatistics(repository: repo)
+    let stats = try await RepositoryStatistics(repository: repo)
     if json {
       print(try Terminal.json(stats))
       return

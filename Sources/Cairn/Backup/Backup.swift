@@ -130,7 +130,7 @@ public struct Backup: Sendable {
     SystemCalls.raiseOpenFileLimit()
     let roots = try Self.resolveSources(request.sources)
     let sourceNames = roots.map(\.description)
-    let snapshots = try repository.snapshots()
+    let snapshots = try await repository.snapshots()
     let (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
     if let progress {
       if let previous = snapshots.last(where: { $0.sources == sourceNames }) {
@@ -168,7 +168,7 @@ public struct Backup: Sendable {
         }
       }
       let manifest = try await session.finish()
-      try repository.store.backend.makeDurable()
+      try await repository.store.commit()
       CrashPoint.reach("backup.record")
       var statistics = session.statistics
       statistics.durationSeconds = (ContinuousClock.now - started).seconds
@@ -179,11 +179,14 @@ public struct Backup: Sendable {
         id: Timestamps.snapshotID(at: time), kind: kind, base: base?.id, time: Timestamps.format(time),
         host: request.host, sources: sourceNames,
         blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics)
-      try repository.writeSnapshot(record)
+      try await repository.writeSnapshot(record)
       logger.debug("snapshot written", metadata: ["id": "\(record.id)"])
       return BackupResult(record: record, problems: session.problems, notes: notes)
     } catch {
-      session.cancel()
+      // Stop the reads in flight, wait for them, and take back what this run
+      // wrote but never published: a failed run leaves no debris.
+      await session.cancel()
+      _ = try? await repository.storage.removeLeftovers(onlyOwn: true)
       throw error
     }
   }
@@ -256,23 +259,23 @@ final class BackupSession {
 
   /// Moves through the base manifest up to `path`: base entries before it
   /// are gone (removal marks); returns the base entry at `path`, if any.
-  private func baseEntry(at path: EntryPath) throws -> ManifestEntry? {
+  private func baseEntry(at path: EntryPath) async throws -> ManifestEntry? {
     guard base != nil else { return nil }
     if !baseStarted {
       baseStarted = true
-      baseHead = try base!.next()
+      baseHead = try await base!.next()
     }
     while let head = baseHead, head.path < path {
       window.append(.ready(.removal(of: head.path)))
-      baseHead = try base!.next()
+      baseHead = try await base!.next()
     }
     guard let head = baseHead, head.path == path else { return nil }
-    baseHead = try base!.next()
+    baseHead = try await base!.next()
     return head
   }
 
   func add(path: EntryPath, status: FileStatus, parent: Int32, name: [UInt8]) async throws {
-    let previous = try baseEntry(at: path)
+    let previous = try await baseEntry(at: path)
     switch status.kind {
     case .file:
       statistics.files += 1
@@ -340,14 +343,14 @@ final class BackupSession {
       tasks.append(
         Task {
           var result = SegmentResult()
-          result.bytes = try chunker.forEachBlock(of: file.descriptor, from: start, length: length) { block in
-            let id = SHA256.hash(block)
-            if try store.put(id, block) {
+          result.bytes = try await chunker.forEachBlock(of: file.descriptor, from: start, length: length) { block in
+            let stored = try await store.put(block)
+            if let size = stored.storedSize {
               CrashPoint.reach("backup.object")
               result.newObjects += 1
-              result.newBytes += UInt64(block.count)
+              result.newBytes += size
             }
-            result.blocks.append(id)
+            result.blocks.append(stored.id)
             progress?.bytesDone.add(UInt64(block.count), ordering: .relaxed)
             CrashPoint.reach("backup.block")
           }
@@ -373,7 +376,7 @@ final class BackupSession {
   private func complete(_ slot: Slot) async throws {
     switch slot {
     case .ready(let entry):
-      try writer.append(entry)
+      try await writer.append(entry)
     case .reading(var entry, let file, let tasks, let baseHadPath):
       progress?.filesDone.add(1, ordering: .relaxed)
       var failure: Chunker.ReadFailure?
@@ -391,7 +394,7 @@ final class BackupSession {
       }
       if let failure {
         report(entry.path, "cannot be read (\(failure.errno)); not backed up")
-        if baseHadPath { try writer.append(.removal(of: entry.path)) }
+        if baseHadPath { try await writer.append(.removal(of: entry.path)) }
         return
       }
       statistics.filesRead += 1
@@ -401,7 +404,7 @@ final class BackupSession {
       {
         report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
       }
-      try writer.append(entry)
+      try await writer.append(entry)
     }
   }
 
@@ -411,24 +414,27 @@ final class BackupSession {
     if base != nil {
       if !baseStarted {
         baseStarted = true
-        baseHead = try base!.next()
+        baseHead = try await base!.next()
       }
       while let head = baseHead {
         window.append(.ready(.removal(of: head.path)))
-        baseHead = try base!.next()
+        baseHead = try await base!.next()
       }
     }
     try await drain(keeping: 0)
-    let parts = try writer.finish()
+    let parts = try await writer.finish()
     statistics.newObjects += writer.newObjects
     statistics.newBytes += writer.newBytes
     return parts
   }
 
-  /// Stops the reading tasks of a failed run.
-  func cancel() {
+  /// Stops the reading tasks of a failed run and waits until they have.
+  func cancel() async {
     for case .reading(_, _, let tasks, _) in window[windowStart...] {
       for task in tasks { task.cancel() }
+    }
+    for case .reading(_, _, let tasks, _) in window[windowStart...] {
+      for task in tasks { _ = try? await task.value }
     }
   }
 }

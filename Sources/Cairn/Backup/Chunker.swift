@@ -17,8 +17,9 @@ struct Chunker {
   /// `offset`, stopping early at the end of the file. Returns the bytes read.
   @discardableResult
   func forEachBlock(
-    of descriptor: Int32, from offset: UInt64, length: UInt64, _ body: (UnsafeRawBufferPointer) throws -> Void
-  ) throws -> UInt64 {
+    of descriptor: Int32, from offset: UInt64, length: UInt64,
+    _ body: (UnsafeRawBufferPointer) async throws -> Void
+  ) async throws -> UInt64 {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
     defer { buffer.deallocate() }
     var position = offset
@@ -33,7 +34,8 @@ struct Chunker {
         throw ReadFailure(errno: error)
       }
       if count == 0 { break }
-      try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+      try Task.checkCancellation()
+      try await body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
       position += UInt64(count)
       if count < wanted { break }
     }

@@ -65,15 +65,16 @@ public struct Checker: Sendable {
   public init(repository: Repository) { self.repository = repository }
 
   private enum ObjectState {
-    case present(UInt64)
+    /// Present, with its logical size when it was read.
+    case present(UInt64?)
     case missing
     case corrupted(String)
   }
 
-  public func run(readData: Bool) throws -> CheckReport {
+  public func run(readData: Bool) async throws -> CheckReport {
     var report = CheckReport()
     report.readData = readData
-    let (records, damaged) = try repository.loadSnapshots()
+    let (records, damaged) = try await repository.loadSnapshots()
     report.snapshots = records.count
     for record in damaged {
       report.problems.append(
@@ -99,16 +100,17 @@ public struct Checker: Sendable {
     var objectProblems: [ObjectID: CheckProblem] = [:]
     var order: [ObjectID] = []
 
-    func state(of id: ObjectID) -> ObjectState {
+    func state(of id: ObjectID) async -> ObjectState {
       if let known = states[id] { return known }
       let result: ObjectState
       do {
         if readData {
-          let bytes = try repository.store.get(id)
+          let bytes = try await repository.store.get(id)
           report.bytesRead += UInt64(bytes.count)
           result = .present(UInt64(bytes.count))
-        } else if let size = try repository.store.backend.size(of: id) {
-          result = .present(size)
+        } else if try await repository.store.storedSize(of: id) != nil {
+          // Present; its logical size is known only by reading it (--read-data).
+          result = .present(nil)
         } else {
           result = .missing
         }
@@ -150,14 +152,17 @@ public struct Checker: Sendable {
       }
       var reader = ManifestReader(store: repository.store, parts: parts)
       do {
-        while let entry = try reader.next() {
+        while let entry = try await reader.next() {
           guard entry.kind == .file else { continue }
           var total: UInt64 = 0
           var complete = true
+          var sizesKnown = true
           for block in entry.blocks {
-            switch state(of: block) {
-            case .present(let size):
+            switch await state(of: block) {
+            case .present(let size?):
               total += size
+            case .present(nil):
+              sizesKnown = false
             case .missing:
               complete = false
               note(
@@ -168,11 +173,11 @@ public struct Checker: Sendable {
               note(block, kind: .corruptedObject, message: reason, snapshot: record, path: entry.path)
             }
           }
-          if complete && total != entry.size {
+          if complete && sizesKnown && total != entry.size {
             // Every block but the last is normally a full block: one that is
             // not is the likely truncated or padded object.
             let suspect = entry.blocks.enumerated().first { index, block in
-              guard case .present(let size) = states[block] else { return false }
+              guard case .present(let size?) = states[block] else { return false }
               let isLast = index == entry.blocks.count - 1
               return isLast ? size > UInt64(record.blockSize) : size != UInt64(record.blockSize)
             }?.element
@@ -185,7 +190,7 @@ public struct Checker: Sendable {
                   "the blocks of '\(entry.path)' hold \(total) bytes but the manifest says \(entry.size)\(blame)"))
           }
         }
-        for part in parts { _ = state(of: part) }
+        for part in parts { _ = await state(of: part) }
       } catch {
         report.problems.append(
           CheckProblem(

@@ -49,7 +49,7 @@ public struct GarbageCollector: Sendable {
   }
 
   /// Counts the references of every live snapshot.
-  func countReferences(_ records: [SnapshotRecord]) throws -> [ObjectID: ReferenceCount] {
+  func countReferences(_ records: [SnapshotRecord]) async throws -> [ObjectID: ReferenceCount] {
     var counts: [ObjectID: ReferenceCount] = [:]
     func add(_ id: ObjectID, snapshot: UInt32) {
       if var existing = counts[id] {
@@ -68,7 +68,7 @@ public struct GarbageCollector: Sendable {
       for part in parts { add(part, snapshot: snapshot) }
       var reader = ManifestReader(store: repository.store, parts: parts)
       do {
-        while let entry = try reader.next() {
+        while let entry = try await reader.next() {
           for block in entry.blocks { add(block, snapshot: snapshot) }
         }
       } catch {
@@ -81,21 +81,21 @@ public struct GarbageCollector: Sendable {
     return counts
   }
 
-  public func run(dryRun: Bool) throws -> GarbageCollectionReport {
+  public func run(dryRun: Bool) async throws -> GarbageCollectionReport {
     var report = GarbageCollectionReport()
     report.dryRun = dryRun
-    let (records, damaged) = try repository.loadSnapshots()
+    let (records, damaged) = try await repository.loadSnapshots()
     if let first = damaged.first {
       throw CairnError(
         .corrupted,
         "gc stopped without deleting anything: \(first); move the record aside or remove it, then run gc again")
     }
     report.snapshots = records.count
-    let counts = try countReferences(records)
+    let counts = try await countReferences(records)
     logger.debug("references counted", metadata: ["objects": "\(counts.count)"])
     var present = 0
-    let backend = repository.store.backend
-    try backend.forEachObject { id, size in
+    var unreferenced: [ObjectID] = []
+    try await repository.store.forEachObject { id, size in
       report.objectsScanned += 1
       report.bytesScanned += size
       if counts[id] != nil {
@@ -106,15 +106,20 @@ public struct GarbageCollector: Sendable {
       }
       report.objectsDeleted += 1
       report.bytesFreed += size
-      if !dryRun {
-        try backend.delete(id)
-        CrashPoint.reach("gc.delete")
-      }
+      unreferenced.append(id)
     }
     report.objectsMissing = counts.count - present
     if !dryRun {
-      let leftovers = try backend.removeLeftovers()
-      report.temporaryFilesRemoved = leftovers.files + repository.removeLeftoverRecordFiles()
+      // Batches of 1000: one DeleteObjects request on S3, a bounded loss of progress on a crash.
+      var start = 0
+      while start < unreferenced.count {
+        let batch = Array(unreferenced[start..<min(start + 1000, unreferenced.count)])
+        try await repository.store.delete(batch)
+        for _ in batch { CrashPoint.reach("gc.delete") }
+        start += batch.count
+      }
+      let leftovers = try await repository.storage.removeLeftovers(onlyOwn: false)
+      report.temporaryFilesRemoved = leftovers.files
     }
     return report
   }

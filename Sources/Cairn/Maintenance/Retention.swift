@@ -32,18 +32,17 @@ public struct Forget: Sendable {
 
   public init(repository: Repository) { self.repository = repository }
 
-  /// Applies `plan`. Differentials go first and are made durable before any
-  /// full is removed, so a crash in between never leaves a differential
+  /// Applies `plan`, each removal durable before the next. Differentials go first, before any
+  /// full, so a crash in between never leaves a differential
   /// without its base.
-  public func apply(_ plan: RetentionPlan) throws {
+  public func apply(_ plan: RetentionPlan) async throws {
     let differentials = plan.removed.filter { $0.kind == .differential }
     let fulls = plan.removed.filter { $0.kind == .full }
     for batch in [differentials, fulls] where !batch.isEmpty {
       for record in batch {
-        try repository.deleteSnapshotRecord(record.id)
+        try await repository.deleteSnapshots([record.id])
         CrashPoint.reach("forget.delete")
       }
-      try repository.syncSnapshotsDirectory()
     }
   }
 }

@@ -82,7 +82,7 @@ public struct EntryPath: Hashable, Comparable, Sendable, CustomStringConvertible
         }
       if length == 1 {
         if byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\\") {
-          result += byte == UInt8(ascii: "\\") ? "\\\\" : "\\x" + hex(byte)
+          result += byte == UInt8(ascii: "\\") ? "\\\\" : "\\x" + Hex.byte(byte)
         } else {
           result.unicodeScalars.append(Unicode.Scalar(byte))
         }
@@ -96,14 +96,10 @@ public struct EntryPath: Hashable, Comparable, Sendable, CustomStringConvertible
         index += length
         continue
       }
-      result += "\\x" + hex(byte)
+      result += "\\x" + Hex.byte(byte)
       index += 1
     }
     return result
   }
 
-  private static func hex(_ byte: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-  }
 }

@@ -16,21 +16,21 @@ struct ManifestWriter {
     buffer.reserveCapacity(Self.partSize + 4096)
   }
 
-  mutating func append(_ entry: ManifestEntry) throws {
+  mutating func append(_ entry: ManifestEntry) async throws {
     if let previous {
       precondition(previous < entry.path, "manifest entries must be appended in path order")
     }
     previous = entry.path
     ManifestCodec.append(entry, to: &buffer)
-    if buffer.count >= Self.partSize { try flush() }
+    if buffer.count >= Self.partSize { try await flush() }
   }
 
-  private mutating func flush() throws {
-    let (id, isNew) = try store.put(buffer)
-    parts.append(id)
-    if isNew {
+  private mutating func flush() async throws {
+    let stored = try await store.put(buffer)
+    parts.append(stored.id)
+    if let size = stored.storedSize {
       newObjects += 1
-      newBytes += UInt64(buffer.count)
+      newBytes += size
     }
     buffer.removeAll(keepingCapacity: true)
     buffer.append(contentsOf: ManifestCodec.magic)
@@ -38,8 +38,8 @@ struct ManifestWriter {
 
   /// Stores the last part and returns every part's address, in order.
   /// A manifest always has at least one part.
-  mutating func finish() throws -> [ObjectID] {
-    if buffer.count > ManifestCodec.magic.count || parts.isEmpty { try flush() }
+  mutating func finish() async throws -> [ObjectID] {
+    if buffer.count > ManifestCodec.magic.count || parts.isEmpty { try await flush() }
     return parts
   }
 }
@@ -58,7 +58,7 @@ struct ManifestReader {
     self.parts = parts
   }
 
-  mutating func next() throws -> ManifestEntry? {
+  mutating func next() async throws -> ManifestEntry? {
     while true {
       if decoder != nil, let entry = try decoder!.next() {
         if let previous, !(previous < entry.path) {
@@ -71,7 +71,7 @@ struct ManifestReader {
       guard nextPart < parts.count else { return nil }
       let part = parts[nextPart]
       nextPart += 1
-      decoder = try ManifestCodec.Decoder(part: part, bytes: try store.get(part))
+      decoder = try ManifestCodec.Decoder(part: part, bytes: try await store.get(part))
     }
   }
 }
@@ -93,7 +93,7 @@ struct SnapshotTreeReader {
   }
 
   /// Opens the tree of `record`, finding its base in `repository`.
-  static func open(_ record: SnapshotRecord, in repository: Repository) throws -> SnapshotTreeReader {
+  static func open(_ record: SnapshotRecord, in repository: Repository) async throws -> SnapshotTreeReader {
     guard record.kind == .differential else {
       return try SnapshotTreeReader(repository: repository, record: record, baseRecord: nil)
     }
@@ -102,7 +102,7 @@ struct SnapshotTreeReader {
     }
     let baseRecord: SnapshotRecord
     do {
-      baseRecord = try repository.findSnapshot(baseID)
+      baseRecord = try await repository.findSnapshot(baseID)
     } catch {
       throw CairnError(
         .notFound, "differential snapshot '\(record.id)' needs full snapshot '\(baseID)', which is missing")
@@ -114,29 +114,29 @@ struct SnapshotTreeReader {
     return try SnapshotTreeReader(repository: repository, record: record, baseRecord: baseRecord)
   }
 
-  mutating func next() throws -> ManifestEntry? {
+  mutating func next() async throws -> ManifestEntry? {
     if !started {
       started = true
-      baseHead = try base?.next()
-      changeHead = try changes.next()
+      baseHead = try await base?.next()
+      changeHead = try await changes.next()
     }
     while true {
       switch (baseHead, changeHead) {
       case (nil, nil):
         return nil
       case (let baseEntry?, nil):
-        baseHead = try base?.next()
+        baseHead = try await base?.next()
         return baseEntry
       case (let baseEntry?, let change?) where baseEntry.path < change.path:
-        baseHead = try base?.next()
+        baseHead = try await base?.next()
         return baseEntry
       case (let baseEntry?, let change?) where baseEntry.path == change.path:
-        baseHead = try base?.next()
-        changeHead = try changes.next()
+        baseHead = try await base?.next()
+        changeHead = try await changes.next()
         if change.kind == .removed { continue }
         return change
       case (_, let change?):
-        changeHead = try changes.next()
+        changeHead = try await changes.next()
         if change.kind == .removed { continue }
         return change
       }

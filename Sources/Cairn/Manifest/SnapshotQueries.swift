@@ -4,9 +4,9 @@ extension Repository {
   /// differential resolved through its base) at or below `path`, in order.
   public func forEachEntry(
     of record: SnapshotRecord, under path: EntryPath? = nil, _ body: (ManifestEntry) throws -> Void
-  ) throws {
-    var tree = try SnapshotTreeReader.open(record, in: self)
-    while let entry = try tree.next() {
+  ) async throws {
+    var tree = try await SnapshotTreeReader.open(record, in: self)
+    while let entry = try await tree.next() {
       if let path, !entry.path.isWithin(path) { continue }
       try body(entry)
     }
@@ -29,20 +29,20 @@ public struct SnapshotDifference: Encodable, Sendable {
   public var bytesRemoved: UInt64 = 0
 
   /// Compares the trees of `older` and `newer` in one merged pass.
-  public init(repository: Repository, from older: SnapshotRecord, to newer: SnapshotRecord) throws {
-    var left = try SnapshotTreeReader.open(older, in: repository)
-    var right = try SnapshotTreeReader.open(newer, in: repository)
-    var a = try left.next()
-    var b = try right.next()
+  public init(repository: Repository, from older: SnapshotRecord, to newer: SnapshotRecord) async throws {
+    var left = try await SnapshotTreeReader.open(older, in: repository)
+    var right = try await SnapshotTreeReader.open(newer, in: repository)
+    var a = try await left.next()
+    var b = try await right.next()
     while a != nil || b != nil {
       if let oldEntry = a, b == nil || oldEntry.path < b!.path {
         removed.append(oldEntry.path.description)
         bytesRemoved += oldEntry.size
-        a = try left.next()
+        a = try await left.next()
       } else if let newEntry = b, a == nil || newEntry.path < a!.path {
         added.append(newEntry.path.description)
         bytesDiffering += newEntry.size
-        b = try right.next()
+        b = try await right.next()
       } else if let oldEntry = a, let newEntry = b {
         let what = Self.differences(oldEntry, newEntry)
         if !what.isEmpty {
@@ -50,12 +50,12 @@ public struct SnapshotDifference: Encodable, Sendable {
           if what.contains("content") {
             let known = Set(oldEntry.blocks)
             for block in newEntry.blocks where !known.contains(block) {
-              bytesDiffering += try repository.store.backend.size(of: block) ?? 0
+              bytesDiffering += try await repository.store.storedSize(of: block) ?? 0
             }
           }
         }
-        a = try left.next()
-        b = try right.next()
+        a = try await left.next()
+        b = try await right.next()
       }
     }
   }
@@ -84,15 +84,19 @@ public struct RepositoryStatistics: Encodable, Sendable {
   /// logicalBytes / storedBytes: how much deduplication saves.
   public var deduplicationRatio: Double = 0
 
-  public init(repository: Repository) throws {
-    let records = try repository.snapshots()
+  public init(repository: Repository) async throws {
+    let records = try await repository.snapshots()
     snapshots = records.count
     fullSnapshots = records.filter { $0.kind == .full }.count
     logicalBytes = records.reduce(0) { $0 + $1.statistics.bytes }
-    try repository.store.backend.forEachObject { _, size in
+    var objects = 0
+    var storedBytes: UInt64 = 0
+    try await repository.store.forEachObject { _, size in
       objects += 1
       storedBytes += size
     }
+    self.objects = objects
+    self.storedBytes = storedBytes
     deduplicationRatio = storedBytes == 0 ? 0 : Double(logicalBytes) / Double(storedBytes)
   }
 }

@@ -50,7 +50,7 @@ public struct Restore: Sendable {
   }
 
   public func run(_ request: RestoreRequest) async throws -> RestoreResult {
-    try Self.validate(request.snapshot, in: repository)
+    try await Self.validate(request.snapshot, in: repository)
     SystemCalls.raiseOpenFileLimit()
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
@@ -68,9 +68,9 @@ public struct Restore: Sendable {
   }
 
   private func restoreTree(_ request: RestoreRequest, into writer: TreeRestorer) async throws {
-    var tree = try SnapshotTreeReader.open(request.snapshot, in: repository)
+    var tree = try await SnapshotTreeReader.open(request.snapshot, in: repository)
     var matchedIncludes = Set<EntryPath>()
-    while let entry = try tree.next() {
+    while let entry = try await tree.next() {
       guard entry.path.isSafeToRestore else {
         throw CairnError(
           .unsafePath,
@@ -91,10 +91,10 @@ public struct Restore: Sendable {
   /// Reads the whole tree once before anything is written, refusing a
   /// snapshot with an unsafe path, or with an entry below a symlink or file
   /// (which could only be reached by following a link out of the target).
-  static func validate(_ snapshot: SnapshotRecord, in repository: Repository) throws {
-    var tree = try SnapshotTreeReader.open(snapshot, in: repository)
+  static func validate(_ snapshot: SnapshotRecord, in repository: Repository) async throws {
+    var tree = try await SnapshotTreeReader.open(snapshot, in: repository)
     var lastNonDirectory: EntryPath?
-    while let entry = try tree.next() {
+    while let entry = try await tree.next() {
       guard entry.path.isSafeToRestore else {
         throw CairnError(
           .unsafePath, "snapshot '\(snapshot.id)' holds the unsafe path '\(entry.path)'; restore refused")
@@ -257,7 +257,7 @@ final class TreeRestorer {
       stack.append(Frame(path: entry.path, handle: DirectoryHandle(descriptor: descriptor), entry: entry))
     case .file:
       result.files += 1
-      try restoreFile(entry, name: name)
+      try await restoreFile(entry, name: name)
       try await drain(keeping: Self.writesInFlight)
     case .symlink:
       result.others += 1
@@ -295,7 +295,7 @@ final class TreeRestorer {
     try? SystemCalls.remove(name, relativeTo: currentDirectory)
   }
 
-  private func restoreFile(_ entry: ManifestEntry, name: [UInt8]) throws {
+  private func restoreFile(_ entry: ManifestEntry, name: [UInt8]) async throws {
     try replaceExisting(name, path: entry.path)
     let identity = Identity(device: entry.device, inode: entry.inode)
     if entry.linkCount > 1, let first = firstLinks[identity] {
@@ -321,7 +321,7 @@ final class TreeRestorer {
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
       // reachable through another name.
-      switch job.run() {
+      switch await job.run() {
       case .written(let bytes): result.bytes += bytes
       case .damaged(let message):
         report(message)
@@ -331,7 +331,7 @@ final class TreeRestorer {
       if firstLinks[identity] == nil { firstLinks[identity] = entry.path }
       return
     }
-    writes.append(Task { job.run() })
+    writes.append(Task { await job.run() })
   }
 
   /// Ownership (as root), then mode (chown clears setuid), then times.
@@ -412,12 +412,12 @@ struct FileWriteJob: Sendable {
   let setOwner: Bool
   let store: ObjectStore
 
-  func run() -> Outcome {
+  func run() async -> Outcome {
     defer { SystemCalls.close(descriptor) }
     var written: UInt64 = 0
     do {
       for block in entry.blocks {
-        let bytes = try store.get(block)
+        let bytes = try await store.get(block)
         do {
           try SystemCalls.write(descriptor, bytes)
         } catch {

@@ -1,4 +1,5 @@
-/// The address of an object: the SHA-256 of its content.
+/// The address of an object: the SHA-256 of its content, or in an encrypted
+/// repository the HMAC-SHA256 of its content under the addressing key.
 ///
 /// Held as four words rather than an array so that sets and dictionaries of
 /// millions of them (garbage collection, check) stay compact and hash fast.
@@ -31,19 +32,11 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
     guard utf8.count == 64 else { return nil }
     var bytes = [UInt8](repeating: 0, count: 32)
     for index in 0..<32 {
-      guard let high = Self.nibble(utf8[2 * index]), let low = Self.nibble(utf8[2 * index + 1])
+      guard let high = Hex.nibble(utf8[2 * index]), let low = Hex.nibble(utf8[2 * index + 1])
       else { return nil }
       bytes[index] = high << 4 | low
     }
     self.init(bytes: bytes)
-  }
-
-  private static func nibble(_ character: UInt8) -> UInt8? {
-    switch character {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
-    default: nil
-    }
   }
 
   /// The 32 digest bytes, most significant first.
@@ -59,19 +52,10 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
   }
 
   /// The address as 64 lowercase hex digits.
-  public var hex: String {
-    let digits = Array("0123456789abcdef".utf8)
-    var characters = [UInt8]()
-    characters.reserveCapacity(64)
-    for byte in bytes {
-      characters.append(digits[Int(byte >> 4)])
-      characters.append(digits[Int(byte & 0x0f)])
-    }
-    return String(decoding: characters, as: UTF8.self)
-  }
+  public var hex: String { Hex.string(bytes) }
 
   /// The first two hex digits: the name of the directory the object lives in.
-  public var prefix: String { String(hex.prefix(2)) }
+  public var prefix: String { Hex.byte(UInt8(truncatingIfNeeded: w0 >> 56)) }
 
   public var description: String { hex }
 

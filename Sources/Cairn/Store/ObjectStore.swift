@@ -1,31 +1,77 @@
-/// Immutable, content-addressed blobs: an object's name is the SHA-256 of its
-/// bytes, a present object is never rewritten (that is deduplication), and
-/// every read is checked against the name.
-public struct ObjectStore: Sendable {
-  public let backend: any ObjectBackend
+import Synchronization
 
-  public init(backend: any ObjectBackend) { self.backend = backend }
+/// Immutable, content-addressed blobs, and the only way to them: an object's
+/// name is the address of its plaintext (SHA-256, or a keyed HMAC when the
+/// repository is encrypted), a present object is never rewritten (that is
+/// deduplication, decided before any compression or encryption), and every
+/// read is opened and checked against the name.
+public final class ObjectStore: Sendable {
+  private let storage: any RepositoryStorage
+  public let codec: ObjectCodec
+  /// No valid object is larger than this (a block, a bundle or a manifest
+  /// part); a larger one is damaged, and is refused before it is read.
+  public let maximumObjectSize: Int
+  /// Object names known to exist, when the store was told to list them once
+  /// instead of asking the storage per object (remote storages).
+  private let index = Mutex<Set<ObjectID>?>(nil)
 
-  /// Stores bytes whose address the caller already computed.
-  /// Returns true when the object was new.
-  @discardableResult
-  public func put(_ id: ObjectID, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
-    try backend.putIfAbsent(id, bytes)
+  init(storage: any RepositoryStorage, codec: ObjectCodec, maximumObjectSize: Int) {
+    self.storage = storage
+    self.codec = codec
+    self.maximumObjectSize = maximumObjectSize
   }
 
-  /// Hashes and stores `bytes`; returns the address and whether it was new.
-  public func put(_ bytes: [UInt8]) throws -> (id: ObjectID, isNew: Bool) {
-    try bytes.withUnsafeBytes { buffer in
-      let id = SHA256.hash(buffer)
-      return (id, try backend.putIfAbsent(id, buffer))
-    }
+  /// What storing one object did.
+  public struct PutResult: Sendable {
+    public let id: ObjectID
+    /// The bytes written to the storage, or nil when the object was there already.
+    public let storedSize: UInt64?
+    public var isNew: Bool { storedSize != nil }
   }
 
-  /// The bytes of `id`, verified: throws `.corrupted` naming the object when
-  /// the content does not hash to its address.
-  public func get(_ id: ObjectID) throws -> [UInt8] {
-    let bytes = try backend.get(id)
-    let actual = SHA256.hash(bytes)
+  static func file(_ id: ObjectID) -> StorageFile { StorageFile(.objects, id.hex) }
+
+  public func address(of bytes: UnsafeRawBufferPointer) -> ObjectID { codec.address(of: bytes) }
+
+  /// Stores `bytes` under their address unless that object exists.
+  public func put(_ bytes: UnsafeRawBufferPointer) async throws -> PutResult {
+    let id = codec.address(of: bytes)
+    return try await put(bytes, as: id)
+  }
+
+  public func put(_ bytes: [UInt8]) async throws -> PutResult {
+    let id = bytes.withUnsafeBytes { codec.address(of: $0) }
+    let sealed: [UInt8]? =
+      try await isPresent(id) ? nil : bytes.withUnsafeBytes { try codec.seal($0, as: Self.file(id)) }
+    return try await write(sealed, as: id)
+  }
+
+  /// Stores `bytes`, whose address the caller computed with `address(of:)`.
+  public func put(_ bytes: UnsafeRawBufferPointer, as id: ObjectID) async throws -> PutResult {
+    guard try await !isPresent(id) else { return PutResult(id: id, storedSize: nil) }
+    return try await write(try codec.seal(bytes, as: Self.file(id)), as: id)
+  }
+
+  private func write(_ sealed: [UInt8]?, as id: ObjectID) async throws -> PutResult {
+    guard let sealed else { return PutResult(id: id, storedSize: nil) }
+    let written = try await storage.write(Self.file(id), sealed, ifAbsent: true)
+    if written { index.withLock { _ = $0?.insert(id) } }
+    return PutResult(id: id, storedSize: written ? UInt64(sealed.count) : nil)
+  }
+
+  private func isPresent(_ id: ObjectID) async throws -> Bool {
+    if let known = index.withLock({ $0?.contains(id) }) { return known }
+    return try await storage.size(of: Self.file(id)) != nil
+  }
+
+  /// The plaintext of `id`, verified: throws `.corrupted` naming the object
+  /// when it cannot be opened or does not hash to its address, `.notFound`
+  /// when it is missing.
+  public func get(_ id: ObjectID) async throws -> [UInt8] {
+    let file = Self.file(id)
+    let stored = try await storage.read(file, maximumSize: maximumObjectSize + ObjectCodec.overhead)
+    let bytes = try codec.open(stored, as: file, maximumSize: maximumObjectSize)
+    let actual = bytes.withUnsafeBytes { codec.address(of: $0) }
     guard actual == id else {
       throw CairnError(
         .corrupted, "object '\(id)' is corrupted: its content hashes to '\(actual)' (\(bytes.count) bytes)")
@@ -33,5 +79,55 @@ public struct ObjectStore: Sendable {
     return bytes
   }
 
-  public func exists(_ id: ObjectID) throws -> Bool { try backend.size(of: id) != nil }
+  /// The stored size of `id`, or nil when it is missing.
+  public func storedSize(of id: ObjectID) async throws -> UInt64? {
+    try await storage.size(of: Self.file(id))
+  }
+
+  /// Lists every object once (in parallel over the 256 prefixes) and answers
+  /// "is it there?" from that set from now on, instead of one request per
+  /// object: what a remote storage needs for deduplication.
+  public func loadIndex() async throws {
+    var known = Set<ObjectID>()
+    try await forEachObject { id, _ in known.insert(id) }
+    index.withLock { $0 = known }
+  }
+
+  /// Calls `visit` with every object and its stored size, one prefix group at
+  /// a time (groups are listed a few at once), in no particular order.
+  public func forEachObject(_ visit: (ObjectID, UInt64) throws -> Void) async throws {
+    let prefixes = LocalStorage.prefixNames
+    let storage = self.storage
+    let parallel = 8
+    var next = 0
+    try await withThrowingTaskGroup(of: [StorageEntry].self) { group in
+      func start() {
+        guard next < prefixes.count else { return }
+        let prefix = prefixes[next]
+        next += 1
+        group.addTask { try await storage.list(.objects, prefix: prefix) }
+      }
+      for _ in 0..<parallel { start() }
+      while let entries = try await group.next() {
+        for entry in entries {
+          guard let id = ObjectID(hex: entry.name) else { continue }
+          try visit(id, entry.size)
+        }
+        start()
+      }
+    }
+  }
+
+  public func delete(_ ids: [ObjectID]) async throws {
+    try await storage.delete(.objects, ids.map(\.hex))
+    index.withLock { known in
+      guard known != nil else { return }
+      for id in ids { known!.remove(id) }
+    }
+  }
+
+  /// Makes every object written so far durable and visible.
+  public func commit() async throws {
+    try await storage.commit()
+  }
 }

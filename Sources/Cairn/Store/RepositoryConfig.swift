@@ -1,15 +1,42 @@
-/// `config.json`: what a reader needs before it can read anything else.
+/// `config`: what a reader needs before it can read anything else. It is
+/// the one file stored as plain JSON, outside the envelope: it says how the
+/// rest is encoded.
 public struct RepositoryConfig: Codable, Sendable, Equatable {
   /// The repository format this build reads and writes.
-  public static let currentFormat = 1
+  public static let currentFormat = 2
   public static let defaultBlockSize = 1 << 20
   public static let blockSizeRange = (64 << 10)...(16 << 20)
 
   public var format: Int
   public var id: String
   public var blockSize: Int
+  /// How objects are addressed: "sha256", or "hmac-sha256" when encrypted.
   public var hash: String
   public var created: String
+  /// The default compression of new objects: "none" or "zstd:LEVEL".
+  public var compression: String
+  /// "none" or "aes-256-gcm".
+  public var encryption: String
+
+  static func name(of compression: ObjectCodec.Compression) -> String {
+    switch compression {
+    case .none: "none"
+    case .zstd(let level): "zstd:\(level)"
+    }
+  }
+
+  static func compression(named name: String) -> ObjectCodec.Compression? {
+    if name == "none" { return ObjectCodec.Compression.none }
+    guard name.hasPrefix("zstd:"), let level = Int32(name.dropFirst(5)), (1...19).contains(level) else { return nil }
+    return .zstd(level: level)
+  }
+
+  func codec() throws(CairnError) -> ObjectCodec {
+    guard let compression = Self.compression(named: compression) else {
+      throw CairnError(.unsupported, "repository compression '\(self.compression)' is not known to this cairn")
+    }
+    return ObjectCodec(compression: compression)
+  }
 
   /// Rejects a config this build cannot work with, naming the field.
   func validate(path: String) throws(CairnError) {
@@ -17,11 +44,14 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
       throw CairnError(
         .unsupported, "repository '\(path)' has format \(format); this cairn reads format \(Self.currentFormat)")
     }
-    guard hash == "sha256" else {
-      throw CairnError(.unsupported, "repository '\(path)' uses hash '\(hash)'; this cairn knows only 'sha256'")
+    guard hash == "sha256" || hash == "hmac-sha256" else {
+      throw CairnError(.unsupported, "repository '\(path)' uses hash '\(hash)', which this cairn does not know")
     }
     guard Self.blockSizeRange.contains(blockSize) else {
-      throw CairnError(.corrupted, "repository '\(path)' has an invalid block size \(blockSize) in config.json")
+      throw CairnError(.corrupted, "repository '\(path)' has an invalid block size \(blockSize) in its config")
+    }
+    guard encryption == "none" || encryption == "aes-256-gcm" else {
+      throw CairnError(.unsupported, "repository '\(path)' uses encryption '\(encryption)', unknown to this cairn")
     }
   }
 }

@@ -110,6 +110,15 @@ enum SystemCalls {
   }
 
   /// `fstat(2)`.
+  /// `fstatat(2)` following symlinks.
+  static func status(_ path: [UInt8]) throws(Errno) -> FileStatus {
+    var raw = stat()
+    _ = try withCString(path) { pointer throws(Errno) in
+      try retrying { fstatat(AT_FDCWD, pointer, &raw, 0) }
+    }
+    return status(from: raw)
+  }
+
   static func status(of descriptor: Int32) throws(Errno) -> FileStatus {
     var raw = stat()
     _ = try retrying { fstat(descriptor, &raw) }
