@@ -91,7 +91,7 @@ import Testing
 
     /// Copies the prepared repository, kills a backup at `point` (NAME:N),
     /// and checks everything the crash must not break.
-    func crash(at point: String) throws {
+    func crash(at point: String) async throws {
       let label = point.replacingOccurrences(of: ":", with: "-")
       let repo = directory.sub("repo-\(label)")
       try shell("rm -rf '\(repo)' && cp -a '\(prepared)' '\(repo)'")
@@ -151,28 +151,28 @@ import Testing
   /// Always on: the first backup of a fresh repository killed halfway
   /// through its blocks, halfway through publishing, before its record and
   /// halfway through the walk.
-  @Test func firstBackupKilledAtSpreadPoints() throws {
+  @Test func firstBackupKilledAtSpreadPoints() async throws {
     let fixture = try Fixture(differential: false)
     expectSizes(fixture, blocks: 2000)
     for point in [
       "backup.block:\(fixture.blocks / 2)", "store.publish:\(fixture.newObjects / 2)", "backup.record:1",
       "walk.enter:\(fixture.directories / 2)",
     ] {
-      try fixture.crash(at: point)
+      try await fixture.crash(at: point)
     }
   }
 
   /// Always on: a differential on top of a full, killed halfway through its
   /// blocks; the full still restores.
-  @Test func differentialBackupKilledKeepsEarlierSnapshot() throws {
+  @Test func differentialBackupKilledKeepsEarlierSnapshot() async throws {
     let fixture = try Fixture(differential: true)
     expectSizes(fixture, blocks: 200)
-    try fixture.crash(at: "backup.block:\(fixture.blocks / 2)")
+    try await fixture.crash(at: "backup.block:\(fixture.blocks / 2)")
   }
 
   /// CI: many more points over the first backup, first to last.
   @Test(.enabled(if: longTestsEnabled, "set CAIRN_LONG_TESTS=1 for the full crash matrix"))
-  func firstBackupKilledAtManyPoints() throws {
+  func firstBackupKilledAtManyPoints() async throws {
     let fixture = try Fixture(differential: false)
     expectSizes(fixture, blocks: 2000)
     let blocks = fixture.blocks
@@ -182,12 +182,12 @@ import Testing
       + [1, objects / 3, objects - 1].map { "backup.object:\($0)" }
       + [1, 2, objects / 5, objects * 4 / 5, objects - 1, objects].map { "store.publish:\($0)" }
       + [1, 2, fixture.directories].map { "walk.enter:\($0)" }
-    for point in points { try fixture.crash(at: point) }
+    for point in points { try await fixture.crash(at: point) }
   }
 
   /// CI: many more points over a differential backup.
   @Test(.enabled(if: longTestsEnabled, "set CAIRN_LONG_TESTS=1 for the full crash matrix"))
-  func differentialBackupKilledAtManyPoints() throws {
+  func differentialBackupKilledAtManyPoints() async throws {
     let fixture = try Fixture(differential: true)
     expectSizes(fixture, blocks: 200)
     let points = [
@@ -196,6 +196,6 @@ import Testing
       "store.publish:\(fixture.newObjects)", "backup.record:1", "walk.enter:1",
       "walk.enter:\(fixture.directories / 2)",
     ]
-    for point in points { try fixture.crash(at: point) }
+    for point in points { try await fixture.crash(at: point) }
   }
 }

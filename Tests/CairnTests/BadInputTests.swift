@@ -155,6 +155,6 @@ import Testing
     let work = try BackupWorkspace(initialize: false)
     let result = try Cairn.run(["init", "--repo", work.repo, "--block-size", blockSize])
     expectOneLineError(result, naming: [blockSize])
-    #expect(!FileManager.default.fileExists(atPath: "\(work.repo)/config.json"))
+    #expect(!FileManager.default.fileExists(atPath: "\(work.repo)/config"))
   }
 }

@@ -22,7 +22,7 @@ import Testing
     #expect(result.output.isEmpty, "systemd-analyze had remarks: \(result.output)")
   }
 
-  @Test func theExampleJobConfigIsValid() throws {
+  @Test func theExampleJobConfigIsValid() async throws {
     let dir = TemporaryDirectory("cairn-example")
     try shell("mkdir -p \(dir.sub("home")) \(dir.sub("etc"))")
     let example = try String(contentsOfFile: "\(Self.docs)/job.example.yaml", encoding: .utf8)
@@ -32,7 +32,7 @@ import Testing
     try example.write(toFile: dir.sub("job.yaml"), atomically: true, encoding: .utf8)
     let result = try Cairn.run(["backup", "--config", dir.sub("job.yaml")])
     #expect(result.status == 0, "\(result.output)")
-    #expect(try RepositoryInspection(path: dir.sub("repo")).records().count == 1)
+    #expect(try await RepositoryInspection(path: dir.sub("repo")).records().count == 1)
   }
 
   /// The committed completion scripts are what the binary generates now

@@ -97,7 +97,8 @@ import Testing
     try #require(result.status == 0, "cairn \(arguments.joined(separator: " ")): \(result.output)")
   }
 
-  /// The fields of `snapshots/*.json` that the test needs, read as FORMAT.md describes them.
+  /// The fields of `snapshots/<id>` that the test needs, read as FORMAT.md describes them
+  /// (an unencrypted, uncompressed record: the 16-byte envelope header, then JSON).
   private struct RecordFields: Decodable {
     let id: String
     let kind: String
@@ -107,11 +108,12 @@ import Testing
   private func snapshotRecords(_ repository: String) throws -> [RecordFields] {
     let directory = "\(repository)/snapshots"
     return try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-      .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+      .filter { !$0.hasPrefix(".") }
       .map { name in
-        let record = try JSONDecoder().decode(
-          RecordFields.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)")))
-        #expect(record.id + ".json" == name)
+        let stored = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)"))
+        #expect(stored.prefix(2) == Data("CN".utf8), "a record starts with the envelope magic")
+        let record = try JSONDecoder().decode(RecordFields.self, from: stored.dropFirst(16))
+        #expect(record.id == name)
         return record
       }
   }

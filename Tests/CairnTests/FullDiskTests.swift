@@ -14,15 +14,15 @@ import Testing
   }
 
   @Test(.enabled(if: tmpfsMountWorks, "skipped: needs root and a working 'mount -t tmpfs' to make a small disk"))
-  func fullDiskFailsCleanlyAndTheRepositoryStaysUsable() throws {
+  func fullDiskFailsCleanlyAndTheRepositoryStaysUsable() async throws {
     let work = TemporaryDirectory("cairn-full-disk")
     let mount = work.sub("disk")
     try shell("mkdir -p '\(mount)' && mount -t tmpfs -o size=8m tmpfs '\(mount)'")
     defer { _ = try? shell("umount '\(mount)' || umount -l '\(mount)'") }
-    try body(work: work, mount: mount)
+    try await body(work: work, mount: mount)
   }
 
-  private func body(work: TemporaryDirectory, mount: String) throws {
+  private func body(work: TemporaryDirectory, mount: String) async throws {
     let repo = "\(mount)/repo"
     let small = work.sub("small")
     let big = work.sub("big")
@@ -48,6 +48,7 @@ import Testing
       overfull.stderr.lowercased().contains("space"), "the error does not say it is about space: \(overfull.stderr)")
     #expect(trimmedLines(overfull.stderr).count == 1, "expected a one-line error: \(overfull.stderr)")
     #expect(try snapshotIDs(repo) == before, "a snapshot was recorded on a full disk")
+    #expect(try RepositoryInspection(path: repo).leftovers().isEmpty, "the failed backup left its pending files")
     let check = try Cairn.run(["check", "--repo", repo, "--read-data"])
     #expect(check.status == 0, "\(check.output)")
 
@@ -63,7 +64,7 @@ import Testing
     #expect(gc.status == 0, "gc on a full disk: \(gc.output)")
     #expect(try RepositoryInspection(path: repo).leftovers().isEmpty, "gc left the failed backup's pending files")
     let freed = try freeBytes(mount)
-    #expect(freed > 3_000_000, "gc freed too little: \(freed) bytes free")
+    #expect(freed > 100_000, "gc freed too little: \(freed) bytes free")
     let recheck = try Cairn.run(["check", "--repo", repo, "--read-data"])
     #expect(recheck.status == 0, "\(recheck.output)")
 

@@ -5,10 +5,10 @@ import Testing
 /// gc and forget killed with SIGKILL at many points: every kept snapshot
 /// still restores, and the next gc removes all the garbage.
 @Suite struct GCCrashTests {
-  @Test func gcKilledAtManyPointsThenRunAgainLosesNothing() throws {
+  @Test func gcKilledAtManyPointsThenRunAgainLosesNothing() async throws {
     let history = try History()
     #expect(try Cairn.run(["forget", "--repo", history.repo, "--keep", "2"]).status == 0)
-    let kept = try RepositoryInspection(path: history.repo).records().map(\.id)
+    let kept = try await RepositoryInspection(path: history.repo).records().map(\.id)
 
     // What a clean gc leaves behind, on a copy.
     let clean = history.directory.sub("clean")
@@ -44,7 +44,7 @@ import Testing
     }
   }
 
-  @Test func forgetKilledMidwayNeverOrphansADifferential() throws {
+  @Test func forgetKilledMidwayNeverOrphansADifferential() async throws {
     let history = try History()
     // Keep 1 removes five records: differentials first, then fulls.
     for point in 1...4 {
@@ -59,7 +59,7 @@ import Testing
       #expect(try Cairn.run(["gc", "--repo", copy]).status == 0)
       #expect(try Cairn.run(["check", "--repo", copy, "--read-data"]).status == 0)
       #expect(
-        try RepositoryInspection(path: copy).records().map(\.id)
+        try await RepositoryInspection(path: copy).records().map(\.id)
           == [history.snapshots[5].id, history.snapshots[3].id].sorted())
     }
   }

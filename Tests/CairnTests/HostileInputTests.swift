@@ -318,46 +318,46 @@ import Testing
   }
 
   @Test(arguments: Attack.allCases)
-  func restoreNeverWritesOutsideTheTarget(attack: Attack) throws {
+  func restoreNeverWritesOutsideTheTarget(attack: Attack) async throws {
     let work = try BackupWorkspace()
     let target = work.sub("out")
     let sentinel = work.sub("outside")
     try shell("mkdir -p '\(sentinel)'")
-    let forger = try SnapshotForger(repo: work.repo)
+    let forger = try await SnapshotForger(repo: work.repo)
     let evil = Array("evil bytes\n".utf8)
     var entries = [
       forger.directory(Array("/src".utf8)),
-      try forger.file(Array("/src/-safe".utf8), content: Array("harmless\n".utf8)),
+      try await forger.file(Array("/src/-safe".utf8), content: Array("harmless\n".utf8)),
     ]
     let named: String
     switch attack {
     case .dotDot:
-      entries.append(try forger.file(Array("/src/../../outside/evil".utf8), content: evil))
+      entries.append(try await forger.file(Array("/src/../../outside/evil".utf8), content: evil))
       named = "/src/../../outside/evil"
     case .relativePath:
-      entries.append(try forger.file(Array("side/evil".utf8), content: evil))
+      entries.append(try await forger.file(Array("side/evil".utf8), content: evil))
       named = "side/evil"
     case .dotComponent:
-      entries.append(try forger.file(Array("/src/./evil".utf8), content: evil))
+      entries.append(try await forger.file(Array("/src/./evil".utf8), content: evil))
       named = "/src/./evil"
     case .emptyComponent:
-      entries.append(try forger.file(Array("/src//evil".utf8), content: evil))
+      entries.append(try await forger.file(Array("/src//evil".utf8), content: evil))
       named = "/src//evil"
     case .symlinkRelative:
       entries.append(forger.symlink(Array("/src/link".utf8), target: Array("../../outside".utf8)))
-      entries.append(try forger.file(Array("/src/link/evil".utf8), content: evil))
+      entries.append(try await forger.file(Array("/src/link/evil".utf8), content: evil))
       named = "/src/link"
     case .symlinkAbsolute:
       entries.append(forger.symlink(Array("/src/link".utf8), target: Array(sentinel.utf8)))
-      entries.append(try forger.file(Array("/src/link/evil".utf8), content: evil))
+      entries.append(try await forger.file(Array("/src/link/evil".utf8), content: evil))
       named = "/src/link"
     case .symlinkThenDirectory:
       entries.append(forger.symlink(Array("/src/link".utf8), target: Array(sentinel.utf8)))
       entries.append(forger.directory(Array("/src/link/sub".utf8)))
-      entries.append(try forger.file(Array("/src/link/sub/evil".utf8), content: evil))
+      entries.append(try await forger.file(Array("/src/link/sub/evil".utf8), content: evil))
       named = "/src/link"
     }
-    let id = try forger.writeSnapshot(entries, sources: ["/src"], time: Date())
+    let id = try await forger.writeSnapshot(entries, sources: ["/src"], time: Date())
     let siblings = directoryContents(work.directory.path)
 
     let restore = try work.restore(id, to: target)
@@ -380,14 +380,17 @@ import Testing
 
   /// With --overwrite, a symlink already in the target where the snapshot
   /// has a directory is not followed.
-  @Test func overwriteDoesNotFollowASymlinkInTheTarget() throws {
+  @Test func overwriteDoesNotFollowASymlinkInTheTarget() async throws {
     let work = try BackupWorkspace()
     let target = work.sub("out")
     let sentinel = work.sub("outside")
     try shell("mkdir -p '\(sentinel)' '\(target)' && ln -s ../outside '\(target)/src'")
-    let forger = try SnapshotForger(repo: work.repo)
-    let id = try forger.writeSnapshot(
-      [forger.directory(Array("/src".utf8)), try forger.file(Array("/src/evil".utf8), content: Array("x\n".utf8))],
+    let forger = try await SnapshotForger(repo: work.repo)
+    let id = try await forger.writeSnapshot(
+      [
+        forger.directory(Array("/src".utf8)),
+        try await forger.file(Array("/src/evil".utf8), content: Array("x\n".utf8)),
+      ],
       sources: ["/src"], time: Date())
 
     let restore = try work.restore(id, to: target, ["--overwrite"])

@@ -90,7 +90,7 @@ import Testing
     #expect(text.contains("M \(known.source)/b/one"))
   }
 
-  @Test func statsCountsLogicalAndStoredBytes() throws {
+  @Test func statsCountsLogicalAndStoredBytes() async throws {
     let known = try Known()
     let stats = try jsonObject(try Cairn.run(["stats", "--repo", known.repo, "--json"]).stdout)
     #expect(stats["snapshots"] as? Int == 2)

@@ -8,7 +8,7 @@ import Testing
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
     process.arguments = [
-      "-c", "exec flock \(exclusive ? "-x" : "-s") \(repo)/lock -c 'echo ready > \(ready); sleep \(seconds)'",
+      "-c", "exec flock \(exclusive ? "-x" : "-s") \(repo) -c 'echo ready > \(ready); sleep \(seconds)'",
     ]
     try process.run()
     #expect(waitForText("ready", in: ready), "the lock holder did not start")
@@ -27,7 +27,7 @@ import Testing
     #expect(gc.stderr.split(separator: "\n").count == 1, "one line: \(gc.stderr)")
   }
 
-  @Test func backupWaitsForGcAndThenSucceeds() throws {
+  @Test func backupWaitsForGcAndThenSucceeds() async throws {
     let dir = TemporaryDirectory()
     try shell("mkdir -p \(dir.sub("src")) && echo data > \(dir.sub("src/f"))")
     #expect(try Cairn.run(["init", "--repo", dir.sub("repo")]).status == 0)
@@ -35,13 +35,13 @@ import Testing
     let refused = try Cairn.run(["backup", "--repo", dir.sub("repo"), "--lock-wait", "0", dir.sub("src")])
     #expect(refused.status == 1)
     #expect(refused.stderr.contains("forget or gc"), "\(refused.stderr)")
-    #expect(try RepositoryInspection(path: dir.sub("repo")).records().isEmpty)
+    #expect(try await RepositoryInspection(path: dir.sub("repo")).records().isEmpty)
     let started = Date()
     let waited = try Cairn.run(["backup", "--repo", dir.sub("repo"), "--lock-wait", "60", dir.sub("src")])
     holder.waitUntilExit()
     #expect(waited.status == 0, "\(waited.output)")
     #expect(Date().timeIntervalSince(started) > 0.5, "the backup should have waited for the lock")
-    #expect(try RepositoryInspection(path: dir.sub("repo")).records().count == 1)
+    #expect(try await RepositoryInspection(path: dir.sub("repo")).records().count == 1)
   }
 
   @Test func gcStartedDuringABackupWaitsAndDeletesNothingItNeeds() throws {

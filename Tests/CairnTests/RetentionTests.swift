@@ -9,7 +9,7 @@ import Testing
       history.snapshots.map(\.kind) == ["full", "differential", "differential", "full", "differential", "differential"])
   }
 
-  @Test func forgetKeepsNewestAndTheirBasesAndEverythingLeftRestores() throws {
+  @Test func forgetKeepsNewestAndTheirBasesAndEverythingLeftRestores() async throws {
     let history = try History()
     let ids = history.snapshots.map(\.id)
 
@@ -23,7 +23,7 @@ import Testing
 
     let gc = try Cairn.run(["gc", "--repo", history.repo])
     #expect(gc.status == 0, "\(gc.output)")
-    let remaining = try RepositoryInspection(path: history.repo).records().map(\.id)
+    let remaining = try await RepositoryInspection(path: history.repo).records().map(\.id)
     #expect(remaining == [ids[3], ids[4], ids[5]])
     for index in 3...5 {
       let restored = try history.restore(ids[index], label: "\(index)")
@@ -33,29 +33,29 @@ import Testing
     #expect(check.status == 0, "\(check.output)")
   }
 
-  @Test func forgetRefusesKeepZeroAndDryRunChangesNothing() throws {
+  @Test func forgetRefusesKeepZeroAndDryRunChangesNothing() async throws {
     let history = try History()
-    let before = try RepositoryInspection(path: history.repo).records().map(\.id)
+    let before = try await RepositoryInspection(path: history.repo).records().map(\.id)
     let zero = try Cairn.run(["forget", "--repo", history.repo, "--keep", "0"])
     #expect(zero.status != 0)
     #expect(zero.stderr.contains("--keep"))
     let dry = try Cairn.run(["forget", "--repo", history.repo, "--keep", "1", "--dry-run", "--verbose"])
     #expect(dry.status == 0)
     #expect(dry.stdout.contains("would remove"))
-    #expect(try RepositoryInspection(path: history.repo).records().map(\.id) == before)
+    #expect(try await RepositoryInspection(path: history.repo).records().map(\.id) == before)
   }
 
-  @Test func gcDeletesExactlyWhatOnlyForgottenSnapshotsReferenced() throws {
+  @Test func gcDeletesExactlyWhatOnlyForgottenSnapshotsReferenced() async throws {
     let history = try History()
     let inspection = RepositoryInspection(path: history.repo)
     let objectsBefore = try inspection.objects()
-    let records = try inspection.records()
+    let records = try await inspection.records()
     let forget = try Cairn.run(["forget", "--repo", history.repo, "--keep", "2"])
     #expect(forget.status == 0, "\(forget.output)")
-    let kept = Set(try inspection.records().map(\.id))
+    let kept = Set(try await inspection.records().map(\.id))
     var stillReferenced = Set<String>()
     for record in records where kept.contains(record.id) {
-      stillReferenced.formUnion(try inspection.references(of: record))
+      stillReferenced.formUnion(try await inspection.references(of: record))
     }
     let expectedGarbage = Set(objectsBefore.keys).subtracting(stillReferenced)
     #expect(!expectedGarbage.isEmpty, "the history should leave garbage behind")
@@ -74,7 +74,7 @@ import Testing
     #expect(again["objectsDeleted"] as? Int == 0)
   }
 
-  @Test func backupKeepAppliesRetentionAndCollectsGarbage() throws {
+  @Test func backupKeepAppliesRetentionAndCollectsGarbage() async throws {
     let history = try History()
     let result = try Cairn.run(
       ["backup", "--repo", history.repo, "--keep", "1", "--json", history.source],
@@ -83,7 +83,7 @@ import Testing
     let output = try jsonObject(result.stdout)
     let snapshot = output["snapshot"] as? [String: Any] ?? [:]
     let newest = snapshot["id"] as? String ?? ""
-    let remaining = try RepositoryInspection(path: history.repo).records().map(\.id)
+    let remaining = try await RepositoryInspection(path: history.repo).records().map(\.id)
     // The new differential is kept with its base (the day-15 full).
     #expect(remaining == [history.snapshots[3].id, newest])
     #expect((output["gc"] as? [String: Any])?["objectsDeleted"] as? Int ?? 0 > 0)

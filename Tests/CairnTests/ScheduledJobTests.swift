@@ -47,7 +47,7 @@ import Testing
     }
   }
 
-  @Test func dailyRunsOverTwoWeeksMakeTheRightKindsAndApplyRetention() throws {
+  @Test func dailyRunsOverTwoWeeksMakeTheRightKindsAndApplyRetention() async throws {
     let setup = try Setup(keep: 3)
     var kinds: [String] = []
     for day in 1...15 {
@@ -63,7 +63,7 @@ import Testing
         + Array(repeating: "differential", count: 6) + ["full"])
     // Retention: the newest 3 (day 13 and 14 differentials are based on day 8's full,
     // which is gone by day 15? No: day 15 is itself full, so 13, 14, 15 + base of 13/14).
-    let records = try RepositoryInspection(path: setup.repo).records()
+    let records = try await RepositoryInspection(path: setup.repo).records()
     #expect(records.count == 4)
     #expect(records.map(\.kind.rawValue) == ["full", "differential", "differential", "full"])
     #expect(records[1].base == records[0].id && records[2].base == records[0].id)
@@ -96,17 +96,17 @@ import Testing
     }
   }
 
-  @Test func notDueRunOnlyLogsAndAMachineThatWasOffCatchesUp() throws {
+  @Test func notDueRunOnlyLogsAndAMachineThatWasOffCatchesUp() async throws {
     let setup = try Setup()
     #expect(try setup.run(day: 1, hour: 2, ["--if-due"]).status == 0)
     let early = try setup.run(day: 1, hour: 8, ["--if-due"])
     #expect(early.status == 0)
     #expect(early.output.isEmpty, "a run that is not due prints nothing under cron: \(early.output)")
-    #expect(try RepositoryInspection(path: setup.repo).records().count == 1)
+    #expect(try await RepositoryInspection(path: setup.repo).records().count == 1)
     #expect(try setup.logLines().contains { $0.contains("backup not due") })
     // Off for four days: the next hourly call backs up at once.
     #expect(try setup.run(day: 5, hour: 9, ["--if-due"]).status == 0)
-    #expect(try RepositoryInspection(path: setup.repo).records().count == 2)
+    #expect(try await RepositoryInspection(path: setup.repo).records().count == 2)
   }
 
   @Test(arguments: [

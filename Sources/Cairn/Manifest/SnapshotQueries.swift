@@ -49,8 +49,8 @@ public struct SnapshotDifference: Encodable, Sendable {
           changed.append(Change(path: newEntry.path.description, what: what))
           if what.contains("content") {
             let known = Set(oldEntry.blocks)
-            for block in newEntry.blocks where !known.contains(block) {
-              bytesDiffering += try await repository.store.storedSize(of: block) ?? 0
+            for (index, block) in newEntry.blocks.enumerated() where !known.contains(block) {
+              bytesDiffering += Self.logicalSize(ofBlock: index, in: newEntry, blockSize: newer.blockSize)
             }
           }
         }
@@ -58,6 +58,12 @@ public struct SnapshotDifference: Encodable, Sendable {
         b = try await right.next()
       }
     }
+  }
+
+  /// Every block of a file is a whole block but the last, which holds the rest.
+  static func logicalSize(ofBlock index: Int, in entry: ManifestEntry, blockSize: Int) -> UInt64 {
+    let before = UInt64(index) * UInt64(blockSize)
+    return min(UInt64(blockSize), entry.size > before ? entry.size - before : 0)
   }
 
   static func differences(_ old: ManifestEntry, _ new: ManifestEntry) -> [String] {

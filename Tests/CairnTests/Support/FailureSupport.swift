@@ -170,8 +170,8 @@ func removeDeepTree(_ path: String) {
 struct SnapshotForger {
   let repository: Repository
 
-  init(repo: String) throws {
-    repository = try Repository.open(at: repo)
+  init(repo: String) async throws {
+    repository = try await Repository.open(at: repo)
   }
 
   static func status(_ kind: EntryKind, mode: UInt32) -> FileStatus {
@@ -186,10 +186,10 @@ struct SnapshotForger {
   }
 
   /// A file entry whose content is stored as one block.
-  func file(_ path: [UInt8], content: [UInt8]) throws -> ManifestEntry {
+  func file(_ path: [UInt8], content: [UInt8]) async throws -> ManifestEntry {
     var entry = ManifestEntry(path: EntryPath(bytes: path), status: Self.status(.file, mode: 0o644))
     if !content.isEmpty {
-      entry.blocks = [try repository.store.put(content).id]
+      entry.blocks = [try await repository.store.put(content).id]
     }
     entry.size = UInt64(content.count)
     return entry
@@ -203,16 +203,16 @@ struct SnapshotForger {
 
   /// Stores the manifest (one part) and writes a full snapshot record for
   /// it; returns the snapshot id.
-  func writeSnapshot(_ entries: [ManifestEntry], sources: [String], time: Date) throws -> String {
+  func writeSnapshot(_ entries: [ManifestEntry], sources: [String], time: Date) async throws -> String {
     var buffer = ManifestCodec.magic
     for entry in entries.sorted(by: { $0.path < $1.path }) { ManifestCodec.append(entry, to: &buffer) }
-    let part = try repository.store.put(buffer).id
-    try repository.store.backend.makeDurable()
+    let part = try await repository.store.put(buffer).id
+    try await repository.store.commit()
     let record = SnapshotRecord(
       id: Timestamps.snapshotID(at: time), kind: .full, base: nil, time: Timestamps.format(time),
       host: Backup.hostName, sources: sources, blockSize: repository.config.blockSize, manifest: [part],
       statistics: SnapshotStatistics())
-    try repository.writeSnapshot(record)
+    try await repository.writeSnapshot(record)
     return record.id
   }
 }

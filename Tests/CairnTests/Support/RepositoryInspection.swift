@@ -21,10 +21,11 @@ struct RepositoryInspection {
     return result
   }
 
-  /// What interrupted writes leave: files in tmp/ and pending objects
-  /// (`objects/xx/.<hex>.<suffix>.pending`).
+  /// What interrupted writes leave: pending objects
+  /// (`objects/xx/.<hex>.<suffix>.pending`) and temporary record files.
   func leftovers() throws -> [String] {
-    var result = try FileManager.default.contentsOfDirectory(atPath: "\(path)/tmp").map { "tmp/\($0)" }
+    var result = try FileManager.default.contentsOfDirectory(atPath: "\(path)/snapshots").filter { $0.hasPrefix(".") }
+      .map { "snapshots/\($0)" }
     let root = "\(path)/objects"
     for prefix in try FileManager.default.contentsOfDirectory(atPath: root) {
       for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(prefix)") where name.hasPrefix(".") {
@@ -35,18 +36,18 @@ struct RepositoryInspection {
   }
 
   /// Snapshot records, oldest first.
-  func records() throws -> [SnapshotRecord] {
-    try Repository.open(at: path).snapshots()
+  func records() async throws -> [SnapshotRecord] {
+    try await Repository.open(at: path).snapshots()
   }
 
   /// The objects one snapshot references itself: its manifest parts and the
   /// blocks of the entries in its own manifest.
-  func references(of record: SnapshotRecord) throws -> Set<String> {
-    let repository = try Repository.open(at: path)
+  func references(of record: SnapshotRecord) async throws -> Set<String> {
+    let repository = try await Repository.open(at: path)
     let parts = try record.manifestObjects()
     var result = Set(parts.map(\.hex))
     var reader = ManifestReader(store: repository.store, parts: parts)
-    while let entry = try reader.next() {
+    while let entry = try await reader.next() {
       for block in entry.blocks { result.insert(block.hex) }
     }
     return result

@@ -1,0 +1,155 @@
+import Synchronization
+
+/// A storage that passes every call to another one, except where a test
+/// told it to misbehave: fail, hang or "crash" at the n-th call of a kind,
+/// return short reads, or flip bits on read. It lets unit tests prove what
+/// today needs root, a tmpfs or `setpriv`, against any storage.
+public final class FaultyStorage: RepositoryStorage {
+  /// The calls a fault can be aimed at.
+  public enum Operation: String, Sendable, CaseIterable {
+    case write, read, size, list, delete, commit, removeLeftovers, lock, appendLog
+  }
+
+  /// What happens when a fault fires.
+  public enum Fault: Sendable {
+    /// The call throws this error instead of running.
+    case fail(CairnError)
+    /// The call never returns (until its task is cancelled).
+    case hang
+    /// The process "crashes": the call and every later call throw, and
+    /// nothing more reaches the wrapped storage.
+    case crash
+    /// A read returns only the first `count` bytes.
+    case shortRead(count: Int)
+    /// A read returns its bytes with the bit `bit` of byte `byte` flipped.
+    case flipBit(byte: Int, bit: Int)
+  }
+
+  /// One planned fault: which call, and from which call on.
+  public struct Plan: Sendable {
+    public let operation: Operation
+    /// 1 for the first call of that operation.
+    public let onCall: Int
+    /// How many calls in a row it affects, starting at `onCall`.
+    public let times: Int
+    /// Only calls on files of this kind, when set.
+    public let kind: StorageKind?
+    public let fault: Fault
+
+    public init(_ operation: Operation, onCall: Int, times: Int = 1, kind: StorageKind? = nil, fault: Fault) {
+      self.operation = operation
+      self.onCall = onCall
+      self.times = times
+      self.kind = kind
+      self.fault = fault
+    }
+  }
+
+  private struct State {
+    var plans: [Plan] = []
+    var calls: [Operation: Int] = [:]
+    var crashed = false
+  }
+
+  public let wrapped: any RepositoryStorage
+  private let state = Mutex(State())
+
+  public init(wrapping storage: any RepositoryStorage, plans: [Plan] = []) {
+    wrapped = storage
+    state.withLock { $0.plans = plans }
+  }
+
+  public var location: String { wrapped.location }
+
+  /// Adds a fault after creation.
+  public func add(_ plan: Plan) { state.withLock { $0.plans.append(plan) } }
+
+  /// How many calls of `operation` were made (matching or not).
+  public func calls(of operation: Operation) -> Int { state.withLock { $0.calls[operation] ?? 0 } }
+
+  /// Counts the call and returns the fault aimed at it, if any.
+  private func fault(for operation: Operation, kind: StorageKind?) throws -> Fault? {
+    let (crashed, fault): (Bool, Fault?) = state.withLock { state in
+      if state.crashed { return (true, nil) }
+      let call = (state.calls[operation] ?? 0) + 1
+      state.calls[operation] = call
+      let plan = state.plans.first { plan in
+        plan.operation == operation && (plan.onCall..<(plan.onCall + plan.times)).contains(call)
+          && (plan.kind == nil || plan.kind == kind)
+      }
+      if case .crash = plan?.fault { state.crashed = true }
+      return (false, plan?.fault)
+    }
+    if crashed { throw CairnError(.io, "the storage is gone (a simulated crash happened earlier)") }
+    switch fault {
+    case .fail(let error): throw error
+    case .crash: throw CairnError(.io, "simulated crash at \(operation)")
+    default: return fault
+    }
+  }
+
+  private func hangIfAsked(_ fault: Fault?) async throws {
+    guard case .hang = fault else { return }
+    while true { try await Task.sleep(for: .seconds(3600)) }
+  }
+
+  @discardableResult
+  public func write(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) async throws -> Bool {
+    try await hangIfAsked(try fault(for: .write, kind: file.kind))
+    return try await wrapped.write(file, bytes, ifAbsent: ifAbsent)
+  }
+
+  public func read(_ file: StorageFile, maximumSize: Int) async throws -> [UInt8] {
+    let fault = try fault(for: .read, kind: file.kind)
+    try await hangIfAsked(fault)
+    var bytes = try await wrapped.read(file, maximumSize: maximumSize)
+    switch fault {
+    case .shortRead(let count): bytes = Array(bytes.prefix(count))
+    case .flipBit(let byte, let bit) where byte < bytes.count: bytes[byte] ^= UInt8(1) << UInt8(bit & 7)
+    default: break
+    }
+    return bytes
+  }
+
+  public func size(of file: StorageFile) async throws -> UInt64? {
+    try await hangIfAsked(try fault(for: .size, kind: file.kind))
+    return try await wrapped.size(of: file)
+  }
+
+  public func list(_ kind: StorageKind, prefix: String) async throws -> [StorageEntry] {
+    try await hangIfAsked(try fault(for: .list, kind: kind))
+    return try await wrapped.list(kind, prefix: prefix)
+  }
+
+  public func delete(_ kind: StorageKind, _ names: [String]) async throws {
+    try await hangIfAsked(try fault(for: .delete, kind: kind))
+    try await wrapped.delete(kind, names)
+  }
+
+  public func commit() async throws {
+    try await hangIfAsked(try fault(for: .commit, kind: .objects))
+    try await wrapped.commit()
+  }
+
+  public func removeLeftovers(onlyOwn: Bool) async throws -> (files: Int, bytes: UInt64) {
+    try await hangIfAsked(try fault(for: .removeLeftovers, kind: nil))
+    return try await wrapped.removeLeftovers(onlyOwn: onlyOwn)
+  }
+
+  public func lock(_ mode: StorageLockMode, wait: Duration, onWait: @Sendable (String) -> Void) async throws
+    -> any StorageLock
+  {
+    try await hangIfAsked(try fault(for: .lock, kind: .locks))
+    return try await wrapped.lock(mode, wait: wait, onWait: onWait)
+  }
+
+  public func appendLog(_ line: [UInt8]) async {
+    // Any fault aimed at the log drops the line, as a full disk would.
+    do {
+      if try fault(for: .appendLog, kind: .log) != nil { return }
+    } catch {
+      return
+    }
+    await wrapped.appendLog(line)
+  }
+}
