@@ -26,11 +26,21 @@ let package = Package(
       name: "CObjectHash",
       linkerSettings: [.linkedLibrary("crypto")]
     ),
+    .target(
+      name: "CCipher",
+      linkerSettings: [.linkedLibrary("crypto")]
+    ),
+    .target(
+      name: "CZstd",
+      linkerSettings: [.linkedLibrary("zstd")]
+    ),
     .target(name: "CFileShims"),
     .target(
       name: "Cairn",
       dependencies: [
         "CObjectHash",
+        "CCipher",
+        "CZstd",
         "CFileShims",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),

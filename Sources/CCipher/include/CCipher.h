@@ -1,0 +1,36 @@
+#ifndef CCIPHER_H
+#define CCIPHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// AES-256-GCM sizes: key, nonce (96 bits) and tag (128 bits).
+#define CAIRN_AES256GCM_KEY_LENGTH 32
+#define CAIRN_AES256GCM_NONCE_LENGTH 12
+#define CAIRN_AES256GCM_TAG_LENGTH 16
+
+/// Encrypts `length` bytes from `plaintext` to `ciphertext` (the same length;
+/// the two may be the same buffer) and writes the 16-byte tag. `aad` is
+/// authenticated but not encrypted. Returns 1 on success, 0 on failure.
+int cairn_aes256gcm_seal(
+  const uint8_t *key, const uint8_t *nonce, const void *aad, size_t aad_length,
+  const void *plaintext, size_t length, void *ciphertext, uint8_t *tag);
+
+/// Decrypts and checks the tag. Returns 1 when the tag is valid, 0 when it is
+/// not (the output must then be discarded), -1 when OpenSSL fails otherwise.
+/// `plaintext` may be the same buffer as `ciphertext`.
+int cairn_aes256gcm_open(
+  const uint8_t *key, const uint8_t *nonce, const void *aad, size_t aad_length,
+  const void *ciphertext, size_t length, const uint8_t *tag, void *plaintext);
+
+/// scrypt (RFC 7914) of a password and salt into `output_length` bytes, with
+/// at most `max_memory` bytes of working memory. Returns 1 on success, 0 on
+/// failure (bad parameters, or more memory needed than allowed).
+int cairn_scrypt(
+  const void *password, size_t password_length, const void *salt, size_t salt_length,
+  uint64_t n, uint64_t r, uint64_t p, uint64_t max_memory, uint8_t *output, size_t output_length);
+
+/// Fills `buffer` with bytes from OpenSSL's CSPRNG. Returns 1 on success, 0 on failure.
+int cairn_random_bytes(void *buffer, size_t length);
+
+#endif

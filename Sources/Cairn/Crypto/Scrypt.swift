@@ -1,0 +1,73 @@
+internal import CCipher
+
+/// scrypt (RFC 7914) over libcrypto's `EVP_PBE_scrypt`: turns a password into
+/// the key that wraps a repository's master keys. Deliberately slow and
+/// memory-hard, so that guessing passwords from a stolen key file is costly.
+public enum Scrypt {
+  /// The cost parameters, stored in every key file.
+  public struct Parameters: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// CPU and memory cost: a power of two greater than 1.
+    public var n: UInt64
+    /// Block size.
+    public var r: UInt64
+    /// Parallelisation.
+    public var p: UInt64
+
+    public init(n: UInt64, r: UInt64, p: UInt64) {
+      self.n = n
+      self.r = r
+      self.p = p
+    }
+
+    /// About half a second and 128 MiB to derive a key on the machines Cairn
+    /// is developed on; paid once per run.
+    public static let `default` = Parameters(n: 1 << 17, r: 8, p: 1)
+
+    /// The most working memory a key file may ask for; parameters beyond it
+    /// are refused rather than allowed to exhaust the machine.
+    public static let maximumMemory: UInt64 = 1 << 30
+
+    /// The working memory derivation needs: libcrypto's `128 * r * (N + 2 + p)`.
+    public var memoryNeeded: UInt64? {
+      let (perBlock, o1) = r.multipliedReportingOverflow(by: 128)
+      let (blocks, o2) = n.addingReportingOverflow(2 + p)
+      let (total, o3) = perBlock.multipliedReportingOverflow(by: blocks)
+      return o1 || o2 || o3 || p > 1 << 32 ? nil : total
+    }
+
+    /// Whether these parameters are ones Cairn will derive with.
+    public var isAcceptable: Bool {
+      let (blockCount, overflow) = r.multipliedReportingOverflow(by: p)
+      guard n > 1, n & (n - 1) == 0, r >= 1, p >= 1, !overflow, blockCount < 1 << 30 else { return false }
+      guard let memory = memoryNeeded else { return false }
+      return memory <= Self.maximumMemory
+    }
+
+    public var description: String { "N=\(n), r=\(r), p=\(p)" }
+  }
+
+  /// Derives `count` bytes (32, a key, unless told) from `password` and `salt`.
+  public static func deriveKey(
+    password: [UInt8], salt: [UInt8], parameters: Parameters, count: Int = 32
+  ) throws -> [UInt8] {
+    guard parameters.isAcceptable, let memory = parameters.memoryNeeded else {
+      throw CairnError(
+        .invalidArgument,
+        "scrypt parameters \(parameters) are out of range: N must be a power of two and the memory at most 1 GiB")
+    }
+    var key = [UInt8](repeating: 0, count: count)
+    let status = password.withUnsafeBytes { passwordBytes in
+      salt.withUnsafeBytes { saltBytes in
+        key.withUnsafeMutableBufferPointer { out in
+          cairn_scrypt(
+            passwordBytes.baseAddress, passwordBytes.count, saltBytes.baseAddress, saltBytes.count, parameters.n,
+            parameters.r, parameters.p, memory + (1 << 20), out.baseAddress, out.count)
+        }
+      }
+    }
+    guard status == 1 else {
+      throw CairnError(.io, "OpenSSL failed to derive a key with scrypt (\(parameters)): is memory short?")
+    }
+    return key
+  }
+}
