@@ -101,11 +101,21 @@ public struct AES256GCM: Sendable {
     nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, body: UnsafeMutableRawBufferPointer,
     tag: UnsafeMutableRawBufferPointer
   ) throws {
-    precondition(nonce.count == Self.nonceSize && tag.count == Self.tagSize)
+    try seal(nonce: nonce, aad: aad, input: UnsafeRawBufferPointer(body), output: body, tag: tag)
+  }
+
+  /// Encrypts `input` into `output` (the same length, or the same memory)
+  /// under `nonce` and writes the tag, saving a copy when the caller's
+  /// plaintext is elsewhere.
+  func seal(
+    nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, input: UnsafeRawBufferPointer,
+    output: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawBufferPointer
+  ) throws {
+    precondition(nonce.count == Self.nonceSize && tag.count == Self.tagSize && input.count == output.count)
     let status = key.withUnsafeBufferPointer { keyBytes in
       cairn_aes256gcm_seal(
         keyBytes.baseAddress, nonce.baseAddress!.assumingMemoryBound(to: UInt8.self), aad.baseAddress, aad.count,
-        body.baseAddress, body.count, body.baseAddress, tag.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        input.baseAddress, input.count, output.baseAddress, tag.baseAddress!.assumingMemoryBound(to: UInt8.self))
     }
     guard status == 1 else { throw CairnError(.io, "OpenSSL failed to encrypt with AES-256-GCM") }
   }

@@ -114,7 +114,8 @@ public enum ObjectEnvelope {
             compressed = true
           }
         }
-        if !compressed, let base = plaintext.baseAddress, plaintext.count > 0 {
+        // Raw: copied, unless the cipher is to read the plaintext where it is.
+        if !compressed, cipher == nil, let base = plaintext.baseAddress, plaintext.count > 0 {
           UnsafeMutableRawBufferPointer(rebasing: output[bodyStart..<(bodyStart + plaintext.count)])
             .copyMemory(from: UnsafeRawBufferPointer(start: base, count: plaintext.count))
         }
@@ -130,8 +131,9 @@ public enum ObjectEnvelope {
           let body = UnsafeMutableRawBufferPointer(rebasing: output[bodyStart..<(bodyStart + payloadCount)])
           let tagStart = bodyStart + payloadCount
           try aad.withUnsafeBytes { aadBytes in
-            try cipher.sealInPlace(
-              nonce: UnsafeRawBufferPointer(nonce), aad: aadBytes, body: body,
+            try cipher.seal(
+              nonce: UnsafeRawBufferPointer(nonce), aad: aadBytes,
+              input: compressed ? UnsafeRawBufferPointer(body) : plaintext, output: body,
               tag: UnsafeMutableRawBufferPointer(rebasing: output[tagStart..<(tagStart + trailer)]))
           }
         }

@@ -218,4 +218,28 @@ import Testing
       #expect(opened == plaintext)
     }
   }
+
+  @Test func randomDamageToUnauthenticatedEnvelopesNeverCrashesOrOverflows() throws {
+    // Without encryption nothing authenticates the body: zstd meets whatever is on disk.
+    let sealed = try ObjectEnvelope.seal(
+      compressibleBytes(20_000), binding: "x", settings: EnvelopeSettings(compression: .zstd(level: 3)))
+    var state: UInt64 = 12_345
+    func next(_ bound: Int) -> Int {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Int(state >> 33) % bound
+    }
+    for _ in 0..<2000 {
+      var damaged = sealed
+      for _ in 0..<(1 + next(4)) {
+        damaged[ObjectEnvelope.headerSize + next(damaged.count - ObjectEnvelope.headerSize)] = UInt8(next(256))
+      }
+      if next(4) == 0 { damaged = Array(damaged.prefix(ObjectEnvelope.headerSize + next(damaged.count - 16))) }
+      do {
+        let opened = try ObjectEnvelope.open(damaged, binding: "x", dataKey: nil, maximumLogicalSize: 20_000)
+        #expect(opened.count == 20_000)
+      } catch let error as CairnError {
+        #expect(error.code == .corrupted)
+      }
+    }
+  }
 }
