@@ -43,6 +43,9 @@ struct BackupCommand: AsyncParsableCommand {
   @Option(help: "Do not back up paths matching this glob (repeatable): '*.tmp', '/home/*/.cache', '/srv/**/cache'.")
   var exclude: [String] = []
 
+  @Option(help: "Compress new objects of this run with 'none', 'zstd' or 'zstd:LEVEL' (default: the repository's).")
+  var compression: String?
+
   @OptionGroup var output: OutputOptions
 
   @Argument(help: "Directories (or files) to back up.")
@@ -62,13 +65,16 @@ struct BackupCommand: AsyncParsableCommand {
     }
     if !(fullEvery > 0) { throw ValidationError("--full-every must be a positive number of days") }
     if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+    if let compression, RepositoryConfig.compression(named: compression) == nil {
+      throw ValidationError("--compression must be 'none', 'zstd' or 'zstd:LEVEL' with LEVEL 1 to 19, not '\(compression)'")
+    }
     for pattern in exclude where !ExcludeMatcher.isValid(pattern) {
       throw ValidationError("exclude pattern '\(pattern)' is malformed")
     }
   }
 
   func run() async throws {
-    let job: BackupJob
+    var job: BackupJob
     if let config {
       let configuration: JobConfig
       do {
@@ -80,12 +86,17 @@ struct BackupCommand: AsyncParsableCommand {
         throw error
       }
       job = BackupJob(configuration: configuration, configPath: config)
+      if repository.passwordFile != nil || repository.passwordCommand != nil {
+        job.passwordSource = repository.passwordSource
+      }
     } else {
       let path = try repository.repositoryPath()
       job = BackupJob(
         repositoryPath: path, sources: sources, exclude: exclude, keep: keep, fullEveryDays: fullEvery,
         lockWaitSeconds: repository.lockWait)
+      job.passwordSource = repository.passwordSource
     }
+    job.compression = compression.flatMap(RepositoryConfig.compression(named:))
     let kind: BackupRequest.Kind? = full ? .full : differential ? .differential : nil
     try await job.run(kind: kind, ifDue: ifDue, output: output)
   }
@@ -107,6 +118,9 @@ struct BackupJob {
   var backupIntervalHours: Double?
   var logFile: String?
   var configPath: String?
+  var passwordSource = PasswordSource()
+  /// Overrides the repository's compression for this run.
+  var compression: ObjectCodec.Compression?
 
   init(
     repositoryPath: String, sources: [String], exclude: [String], keep: Int?, fullEveryDays: Double,
@@ -131,6 +145,8 @@ struct BackupJob {
     backupIntervalHours = configuration.backupIntervalHours
     logFile = configuration.resolvedLogFile
     self.configPath = configPath
+    passwordSource = PasswordSource(
+      passwordFile: configuration.passwordFile, passwordCommand: configuration.passwordCommand)
   }
 
   /// Creates the repository when the config allows it and it does not exist yet.
@@ -161,7 +177,9 @@ struct BackupJob {
     }
     let log = logFile != nil ? OperationLog(path: logFile) : OperationLog.inRepository(repositoryPath)
     try await log.operation("backup", metadata) {
-      let repository = try await Repository.open(at: repositoryPath)
+      let source = passwordSource
+      var repository = try await Repository.open(at: repositoryPath) { try source.password() }
+      if let compression { repository = repository.compressing(compression) }
       if ifDue, let interval = backupIntervalHours, let newest = try await newestSnapshot(in: repository) {
         let age = Terminal.now.timeIntervalSince(newest.date)
         if age < interval * 3600 {

@@ -29,7 +29,7 @@ struct ForgetCommand: AsyncParsableCommand {
     let path = try repository.repositoryPath()
     let log = OperationLog.inRepository(path)
     try await log.operation("forget", ["keep": "\(keep)", "dryRun": "\(dryRun)"]) {
-      let repo = try await Repository.open(at: path)
+      let repo = try await Repository.open(at: path, password: repository.password)
       let lock = try await repository.lock(repo, .exclusive)
       defer { withExtendedLifetime(lock) {} }
       let plan = RetentionPlan(snapshots: try await repo.snapshots(), keep: keep)

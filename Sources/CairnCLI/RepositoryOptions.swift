@@ -10,6 +10,22 @@ struct RepositoryOptions: ParsableArguments {
   @Option(name: .long, help: "Seconds to wait for another cairn process to release the repository.")
   var lockWait: Int = 300
 
+  @Option(name: .long, help: "Read the repository password from this file (default: $CAIRN_PASSWORD_FILE).")
+  var passwordFile: String?
+
+  @Option(name: .long, help: "Run this command and use its output as the password (default: $CAIRN_PASSWORD_COMMAND).")
+  var passwordCommand: String?
+
+  /// Where the password comes from, asked only for an encrypted repository.
+  var passwordSource: PasswordSource {
+    PasswordSource(passwordFile: passwordFile, passwordCommand: passwordCommand)
+  }
+
+  var password: Repository.PasswordProvider {
+    let source = passwordSource
+    return { try source.password() }
+  }
+
   func repositoryPath() throws -> String {
     if let repo, !repo.isEmpty { return repo }
     if let fromEnvironment = ProcessInfo.processInfo.environment["CAIRN_REPO"], !fromEnvironment.isEmpty {
@@ -18,7 +34,7 @@ struct RepositoryOptions: ParsableArguments {
     throw ValidationError("no repository given; pass --repo PATH or set CAIRN_REPO")
   }
 
-  func open() async throws -> Repository { try await Repository.open(at: try repositoryPath()) }
+  func open() async throws -> Repository { try await Repository.open(at: try repositoryPath(), password: password) }
 
   func lock(_ repository: Repository, _ mode: StorageLockMode) async throws -> any StorageLock {
     try await repository.lock(mode, wait: .seconds(max(lockWait, 0))) { message in

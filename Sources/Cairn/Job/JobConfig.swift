@@ -20,13 +20,16 @@ public struct JobConfig: Sendable, Equatable {
   public var logFile: String?
   public var blockSize: Int = RepositoryConfig.defaultBlockSize
   public var lockWaitSeconds: Int = 300
+  /// Where the password of an encrypted repository comes from (no secrets inline).
+  public var passwordFile: String?
+  public var passwordCommand: String?
 
   /// The log file this job writes to.
   public var resolvedLogFile: String { logFile ?? "\(repository)/backup.log" }
 
   static let keys = [
     "repository", "create_repository", "sources", "exclude", "keep", "full_every_days", "backup_interval_hours",
-    "log_file", "block_size", "lock_wait_seconds",
+    "log_file", "block_size", "lock_wait_seconds", "password_file", "password_command",
   ]
 
   /// Reads and validates a config file; errors name the file, the line and the key.
@@ -148,6 +151,8 @@ public struct JobConfig: Sendable, Equatable {
     config.logFile = try string("log_file")
     config.blockSize = try integer("block_size", range: RepositoryConfig.blockSizeRange) ?? config.blockSize
     config.lockWaitSeconds = try integer("lock_wait_seconds", range: 0...86400) ?? 300
+    config.passwordFile = try string("password_file")
+    config.passwordCommand = try string("password_command")
     return config
   }
 

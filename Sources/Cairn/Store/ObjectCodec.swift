@@ -1,85 +1,53 @@
 /// How a repository turns plaintext into stored bytes and back: the object's
-/// address (SHA-256, or HMAC-SHA256 when encrypted), and the envelope
-/// (compression, encryption). `ObjectStore`, records and the log all go
-/// through one codec, so no stored file escapes the envelope.
+/// address (SHA-256, or HMAC-SHA256 under the addressing key when the
+/// repository is encrypted, so that names reveal nothing), and the envelope
+/// (compression, encryption; see `ObjectEnvelope`). Objects, snapshot
+/// records and the log all go through one codec, so no stored file escapes
+/// the envelope.
 public struct ObjectCodec: Sendable {
-  public enum Compression: Sendable, Equatable {
-    case none
-    case zstd(level: Int32)
+  public typealias Compression = EnvelopeSettings.Compression
+
+  public var settings: EnvelopeSettings
+  public let addressing: ObjectAddressing
+
+  /// A codec for a repository without encryption.
+  public init(compression: Compression) {
+    settings = EnvelopeSettings(compression: compression, encryption: nil)
+    addressing = .plain
   }
 
-  public var compression: Compression
+  /// A codec for an encrypted repository, from its master keys.
+  public init(compression: Compression, keys: MasterKeys) {
+    settings = EnvelopeSettings(compression: compression, encryption: keys.cipher)
+    addressing = keys.addressing
+  }
 
-  public init(compression: Compression = .none) {
-    self.compression = compression
+  public var isEncrypted: Bool { settings.encryption != nil }
+
+  /// The same codec compressing new objects differently (`backup --compression`);
+  /// reading is unaffected, and addresses do not change, so objects still deduplicate.
+  public func compressing(_ compression: Compression) -> ObjectCodec {
+    var codec = self
+    codec.settings.compression = compression
+    return codec
   }
 
   /// The address of `bytes`.
-  public func address(of bytes: UnsafeRawBufferPointer) -> ObjectID {
-    SHA256.hash(bytes)
-  }
+  public func address(of bytes: UnsafeRawBufferPointer) -> ObjectID { addressing.id(of: bytes) }
 
-  /// Seals `plaintext` for storage as `file`.
+  /// Seals `plaintext` for storage as `file`; the envelope is bound to the
+  /// file's path, so a sealed file moved to another name does not open.
   public func seal(_ plaintext: UnsafeRawBufferPointer, as file: StorageFile) throws -> [UInt8] {
-    var stored = [UInt8]()
-    stored.reserveCapacity(EnvelopeHeader.size + plaintext.count)
-    EnvelopeHeader(compression: 0, encryption: 0, logicalSize: UInt64(plaintext.count)).append(to: &stored)
-    stored.append(contentsOf: plaintext)
-    return stored
+    try ObjectEnvelope.seal(plaintext, binding: file.relativePath, settings: settings)
   }
 
-  /// Opens what was stored as `file`, refusing a logical size over `maximumSize`.
+  /// Opens what was stored as `file`, refusing a logical size over `maximumSize`
+  /// before decompressing anything.
   public func open(_ stored: [UInt8], as file: StorageFile, maximumSize: Int) throws -> [UInt8] {
-    let header = try EnvelopeHeader(parsing: stored, file: file)
-    guard header.logicalSize <= UInt64(maximumSize) else {
-      throw CairnError(
-        .corrupted, "'\(file)' claims \(header.logicalSize) bytes, more than any valid \(file.kind) file")
-    }
-    let body = Array(stored[EnvelopeHeader.size...])
-    guard body.count == Int(header.logicalSize) else {
-      throw CairnError(.corrupted, "'\(file)' holds \(body.count) bytes where its header says \(header.logicalSize)")
-    }
-    return body
+    try ObjectEnvelope.open(
+      stored, binding: file.relativePath, dataKey: settings.encryption, maximumLogicalSize: maximumSize)
   }
 
-  /// Bytes an envelope adds at most to its plaintext.
-  public static let overhead = EnvelopeHeader.size + 12 + 16 + 64
-}
-
-/// The 16 bytes every stored file starts with (see Docs/FORMAT.md).
-public struct EnvelopeHeader: Sendable, Equatable {
-  public static let size = 16
-  public static let magic: [UInt8] = [UInt8(ascii: "C"), UInt8(ascii: "N")]
-  public static let version: UInt8 = 1
-
-  public var compression: UInt8
-  public var encryption: UInt8
-  public var logicalSize: UInt64
-
-  init(compression: UInt8, encryption: UInt8, logicalSize: UInt64) {
-    self.compression = compression
-    self.encryption = encryption
-    self.logicalSize = logicalSize
-  }
-
-  init(parsing bytes: [UInt8], file: StorageFile) throws {
-    guard bytes.count >= Self.size, bytes[0] == Self.magic[0], bytes[1] == Self.magic[1] else {
-      throw CairnError(.corrupted, "'\(file)' is not a Cairn format 2 file (no envelope header)")
-    }
-    guard bytes[2] == Self.version, bytes[5] == 0, bytes[6] == 0, bytes[7] == 0 else {
-      throw CairnError(
-        .unsupported, "'\(file)' was written by a newer cairn (envelope version \(bytes[2])); upgrade cairn to read it")
-    }
-    compression = bytes[3]
-    encryption = bytes[4]
-    var size: UInt64 = 0
-    for index in (8..<16).reversed() { size = size << 8 | UInt64(bytes[index]) }
-    logicalSize = size
-  }
-
-  func append(to bytes: inout [UInt8]) {
-    bytes += Self.magic
-    bytes += [Self.version, compression, encryption, 0, 0, 0]
-    for index in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: logicalSize >> (8 * UInt64(index)))) }
-  }
+  /// Bytes an envelope adds at most to a stored file beyond its payload bound.
+  public static let overhead = ObjectEnvelope.headerSize + AES256GCM.overhead + 64
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A repository: its config, object store and snapshot records, over the
 /// storage it is given (a local folder, memory, an S3 bucket).
@@ -7,6 +7,9 @@ public final class Repository: Sendable {
   public let config: RepositoryConfig
   public let store: ObjectStore
   let codec: ObjectCodec
+  /// The key file this repository was opened with (nil when not encrypted).
+  public let keyID: String?
+  private let masterKeys: MasterKeys?
 
   /// Where the repository is, for messages.
   public var path: String { storage.location }
@@ -18,10 +21,14 @@ public final class Repository: Sendable {
   static let largestRecord = 16 << 20
   static let largestConfig = 64 << 10
 
-  private init(storage: any RepositoryStorage, config: RepositoryConfig, codec: ObjectCodec) {
+  private init(
+    storage: any RepositoryStorage, config: RepositoryConfig, codec: ObjectCodec, keys: (id: String, keys: MasterKeys)?
+  ) {
     self.storage = storage
     self.config = config
     self.codec = codec
+    self.keyID = keys?.id
+    self.masterKeys = keys?.keys
     self.store = ObjectStore(
       storage: storage, codec: codec, maximumObjectSize: max(config.blockSize, Self.largestManifestPart))
   }
@@ -31,11 +38,21 @@ public final class Repository: Sendable {
   /// What `init` sets; everything else takes defaults.
   public struct Options: Sendable {
     public var blockSize = RepositoryConfig.defaultBlockSize
-    public var compression: ObjectCodec.Compression = .none
+    public var compression: ObjectCodec.Compression = RepositoryConfig.defaultCompression
+    /// The password of the first key; nil for a repository without encryption.
+    public var password: String?
+    /// The cost of deriving a key from the password (`--kdf-cost` sets its log2).
+    public var keyDerivation: Scrypt.Parameters = .default
 
-    public init(blockSize: Int = RepositoryConfig.defaultBlockSize, compression: ObjectCodec.Compression = .none) {
+    public init(
+      blockSize: Int = RepositoryConfig.defaultBlockSize,
+      compression: ObjectCodec.Compression = RepositoryConfig.defaultCompression, password: String? = nil,
+      keyDerivation: Scrypt.Parameters = .default
+    ) {
       self.blockSize = blockSize
       self.compression = compression
+      self.password = password
+      self.keyDerivation = keyDerivation
     }
   }
 
@@ -57,10 +74,18 @@ public final class Repository: Sendable {
     if try await storage.size(of: .config) != nil {
       throw CairnError(.repositoryExists, "'\(storage.location)' is already a Cairn repository")
     }
+    var keys: (id: String, keys: MasterKeys)?
+    if let password = options.password {
+      // The key is written before the config: a config that says "encrypted" always has a key.
+      let masterKeys = try MasterKeys.generate()
+      let keyFile = try KeyFile.create(masterKeys: masterKeys, password: password, parameters: options.keyDerivation)
+      try await storage.write(StorageFile(.keys, keyFile.id), try keyFile.encoded(), ifAbsent: true)
+      keys = (keyFile.id, masterKeys)
+    }
     let config = RepositoryConfig(
       format: RepositoryConfig.currentFormat, id: UUID().uuidString.lowercased(), blockSize: options.blockSize,
-      hash: "sha256", created: Timestamps.format(Date()), compression: RepositoryConfig.name(of: options.compression),
-      encryption: "none")
+      hash: keys == nil ? "sha256" : "hmac-sha256", created: Timestamps.format(Date()),
+      compression: RepositoryConfig.name(of: options.compression), encryption: keys == nil ? "none" : "aes-256-gcm")
     let encoded: Data
     do {
       encoded = try JSONEncoder.cairn.encode(config)
@@ -70,17 +95,30 @@ public final class Repository: Sendable {
     guard try await storage.write(.config, Array(encoded) + [0x0A], ifAbsent: true) else {
       throw CairnError(.repositoryExists, "'\(storage.location)' is already a Cairn repository")
     }
-    return try Repository(storage: storage, config: config, codec: config.codec())
+    return Repository(storage: storage, config: config, codec: try config.codec(keys: keys?.keys), keys: keys)
   }
+
+  /// Asked for the password only when the repository is encrypted.
+  public typealias PasswordProvider = @Sendable () throws -> String
 
   /// Opens the repository in the local folder `path`, explaining what is wrong if it is not one.
-  public static func open(at path: String) async throws -> Repository {
+  public static func open(at path: String, password: PasswordProvider = Repository.noPassword) async throws
+    -> Repository
+  {
     try RepositoryFolder.checkExists(path)
-    return try await open(storage: try LocalStorage(root: path))
+    return try await open(storage: try LocalStorage(root: path), password: password)
   }
 
-  /// Opens the repository in `storage`.
-  public static func open(storage: any RepositoryStorage) async throws -> Repository {
+  /// For callers that know the repository is not encrypted.
+  public static let noPassword: PasswordProvider = {
+    throw CairnError(.invalidArgument, "the repository is encrypted: give its password")
+  }
+
+  /// Opens the repository in `storage`; an encrypted one is opened with the
+  /// first key file that `password` unwraps.
+  public static func open(storage: any RepositoryStorage, password: PasswordProvider = Repository.noPassword)
+    async throws -> Repository
+  {
     let data: [UInt8]
     do {
       data = try await storage.read(.config, maximumSize: largestConfig)
@@ -96,7 +134,97 @@ public final class Repository: Sendable {
       throw CairnError(.corrupted, "repository config '\(storage.location)/config' is damaged and cannot be parsed")
     }
     try config.validate(path: storage.location)
-    return try Repository(storage: storage, config: config, codec: config.codec())
+    guard config.encryption != "none" else {
+      return Repository(storage: storage, config: config, codec: try config.codec(keys: nil), keys: nil)
+    }
+    let keys = try await unlock(storage, password: try password())
+    return Repository(storage: storage, config: config, codec: try config.codec(keys: keys.keys), keys: keys)
+  }
+
+  /// Tries every key file with `password`; nothing is written either way.
+  private static func unlock(_ storage: any RepositoryStorage, password: String) async throws
+    -> (id: String, keys: MasterKeys)
+  {
+    let files = try await readKeyFiles(storage)
+    guard !files.isEmpty else {
+      throw CairnError(.corrupted, "repository '\(storage.location)' is encrypted but has no key file in keys/")
+    }
+    var damaged: [String] = []
+    for file in files {
+      switch file {
+      case .failure(let error):
+        damaged.append(error.message)
+      case .success(let keyFile):
+        do {
+          return (keyFile.id, try keyFile.unwrap(password: password))
+        } catch let error as CairnError where error.message == KeyFile.wrongPasswordMessage {
+          continue
+        }
+      }
+    }
+    if damaged.count == files.count, let first = damaged.first { throw CairnError(.corrupted, first) }
+    throw CairnError(.invalidArgument, KeyFile.wrongPasswordMessage)
+  }
+
+  private static func readKeyFiles(_ storage: any RepositoryStorage) async throws -> [Result<KeyFile, CairnError>] {
+    var result: [Result<KeyFile, CairnError>] = []
+    for entry in try await storage.list(.keys, prefix: "").sorted(by: { $0.name < $1.name }) {
+      do {
+        let bytes = try await storage.read(StorageFile(.keys, entry.name), maximumSize: 64 << 10)
+        result.append(.success(try KeyFile.decode(bytes, id: entry.name)))
+      } catch let error as CairnError {
+        result.append(.failure(error))
+      }
+    }
+    return result
+  }
+
+  /// The same repository, compressing the objects it writes with `compression`.
+  public func compressing(_ compression: ObjectCodec.Compression) -> Repository {
+    Repository(
+      storage: storage, config: config, codec: codec.compressing(compression),
+      keys: keyID.flatMap { id in masterKeys.map { (id, $0) } })
+  }
+
+  // MARK: Keys
+
+  /// Removes the key this run was opened with, once `replacement` (just
+  /// added) is there: the last step of changing a password.
+  public func removeKeyUsedToOpen(replacedBy replacement: String) async throws {
+    guard let keyID, try await storage.size(of: StorageFile(.keys, replacement)) != nil else {
+      throw CairnError(.notFound, "the new key '\(replacement)' is not in the repository; the old one stays")
+    }
+    try await storage.delete(.keys, [keyID])
+  }
+
+  /// Every key file of the repository (damaged ones are skipped).
+  public func keyFiles() async throws -> [KeyFile] {
+    try await Self.readKeyFiles(storage).compactMap { try? $0.get() }
+  }
+
+  /// Adds a key file opening this repository with `password`.
+  public func addKey(password: String, keyDerivation: Scrypt.Parameters = .default) async throws -> KeyFile {
+    guard let masterKeys else {
+      throw CairnError(.invalidArgument, "repository '\(path)' is not encrypted; it has no keys")
+    }
+    let keyFile = try KeyFile.create(masterKeys: masterKeys, password: password, parameters: keyDerivation)
+    try await storage.write(StorageFile(.keys, keyFile.id), try keyFile.encoded(), ifAbsent: true)
+    return keyFile
+  }
+
+  /// Removes key file `id`; the key this run was opened with cannot be removed
+  /// (so a mistyped id never locks everyone out).
+  public func removeKey(_ id: String) async throws {
+    let matches = try await keyFiles().filter { $0.id.hasPrefix(id) }
+    guard let match = matches.first, matches.count == 1, !id.isEmpty else {
+      throw CairnError(
+        .notFound, matches.isEmpty ? "no key '\(id)' in repository '\(path)'" : "key prefix '\(id)' is ambiguous")
+    }
+    guard match.id != keyID else {
+      throw CairnError(
+        .invalidArgument, "key '\(match.id)' is the one this command was opened with; open with another key to remove it")
+    }
+    try await storage.delete(.keys, [match.id])
   }
 
   /// Takes the repository lock until the returned lock is released.
@@ -139,7 +267,8 @@ public final class Repository: Sendable {
   private func readRecord(_ name: String) async -> Result<SnapshotRecord, CairnError> {
     let file = StorageFile(.snapshots, name)
     do {
-      let stored = try await storage.read(file, maximumSize: Self.largestRecord + ObjectCodec.overhead)
+      let stored = try await storage.read(
+        file, maximumSize: Zstd.compressBound(Self.largestRecord) + ObjectCodec.overhead)
       let plaintext = try codec.open(stored, as: file, maximumSize: Self.largestRecord)
       let record: SnapshotRecord
       do {

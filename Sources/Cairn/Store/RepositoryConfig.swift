@@ -6,6 +6,8 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
   public static let currentFormat = 2
   public static let defaultBlockSize = 1 << 20
   public static let blockSizeRange = (64 << 10)...(16 << 20)
+  /// zstd's fastest levels keep a first backup near the speed of no compression.
+  public static let defaultCompression = ObjectCodec.Compression.zstd(level: 1)
 
   public var format: Int
   public var id: String
@@ -18,24 +20,27 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
   /// "none" or "aes-256-gcm".
   public var encryption: String
 
-  static func name(of compression: ObjectCodec.Compression) -> String {
+  public static func name(of compression: ObjectCodec.Compression) -> String {
     switch compression {
     case .none: "none"
     case .zstd(let level): "zstd:\(level)"
     }
   }
 
-  static func compression(named name: String) -> ObjectCodec.Compression? {
+  /// Parses "none", "zstd" (the default level) or "zstd:LEVEL".
+  public static func compression(named name: String) -> ObjectCodec.Compression? {
     if name == "none" { return ObjectCodec.Compression.none }
-    guard name.hasPrefix("zstd:"), let level = Int32(name.dropFirst(5)), (1...19).contains(level) else { return nil }
+    if name == "zstd" { return defaultCompression }
+    guard name.hasPrefix("zstd:"), let level = Int(name.dropFirst(5)), Zstd.levels.contains(level) else { return nil }
     return .zstd(level: level)
   }
 
-  func codec() throws(CairnError) -> ObjectCodec {
+  func codec(keys: MasterKeys?) throws -> ObjectCodec {
     guard let compression = Self.compression(named: compression) else {
       throw CairnError(.unsupported, "repository compression '\(self.compression)' is not known to this cairn")
     }
-    return ObjectCodec(compression: compression)
+    guard let keys else { return ObjectCodec(compression: compression) }
+    return ObjectCodec(compression: compression, keys: keys)
   }
 
   /// Rejects a config this build cannot work with, naming the field.
