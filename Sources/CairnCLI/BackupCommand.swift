@@ -66,7 +66,8 @@ struct BackupCommand: AsyncParsableCommand {
     if !(fullEvery > 0) { throw ValidationError("--full-every must be a positive number of days") }
     if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
     if let compression, RepositoryConfig.compression(named: compression) == nil {
-      throw ValidationError("--compression must be 'none', 'zstd' or 'zstd:LEVEL' with LEVEL 1 to 19, not '\(compression)'")
+      throw ValidationError(
+        "--compression must be 'none', 'zstd' or 'zstd:LEVEL' with LEVEL 1 to 19, not '\(compression)'")
     }
     for pattern in exclude where !ExcludeMatcher.isValid(pattern) {
       throw ValidationError("exclude pattern '\(pattern)' is malformed")

@@ -27,7 +27,8 @@ struct InitCommand: AsyncParsableCommand {
 
   func validate() throws {
     guard RepositoryConfig.compression(named: compression) != nil else {
-      throw ValidationError("--compression must be 'none', 'zstd' or 'zstd:LEVEL' with LEVEL 1 to 19, not '\(compression)'")
+      throw ValidationError(
+        "--compression must be 'none', 'zstd' or 'zstd:LEVEL' with LEVEL 1 to 19, not '\(compression)'")
     }
     guard encryption == "none" || encryption == "aes-256-gcm" else {
       throw ValidationError("--encryption must be 'none' or 'aes-256-gcm', not '\(encryption)'")

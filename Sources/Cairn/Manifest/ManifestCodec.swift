@@ -1,10 +1,14 @@
 /// The binary encoding of manifest parts (documented in Docs/FORMAT.md).
 ///
-/// A part is the 8-byte magic `CAIRNMF1` followed by entries, each of them
-/// self-delimiting. Integers are unsigned LEB128 varints; times are a signed
-/// seconds varint (zigzag) and a nanoseconds varint.
+/// A part is the 8-byte magic `CAIRNMF2` followed by entries, each of them
+/// self-delimiting and ending with its tagged fields. Integers are unsigned
+/// LEB128 varints; times are a signed seconds varint (zigzag) and a
+/// nanoseconds varint.
 public enum ManifestCodec {
-  public static let magic: [UInt8] = Array("CAIRNMF1".utf8)
+  public static let magic: [UInt8] = Array("CAIRNMF2".utf8)
+  /// Most tagged fields one entry may carry, and the longest value.
+  static let maximumFields = 64
+  static let maximumFieldLength = 16 << 20
   /// Longest path or symlink target accepted when decoding.
   static let maximumNameLength = 1 << 20
 
@@ -52,6 +56,11 @@ public enum ManifestCodec {
       }
     }
     appendBytes(entry.symlinkTarget, to: &buffer)
+    appendVarint(UInt64(entry.fields.count), to: &buffer)
+    for field in entry.fields {
+      appendVarint(field.tag, to: &buffer)
+      appendBytes(field.value, to: &buffer)
+    }
   }
 
   // MARK: Decoding
@@ -108,9 +117,9 @@ public enum ManifestCodec {
       return Timestamp(seconds: seconds, nanoseconds: nanoseconds)
     }
 
-    private mutating func byteString() throws(CairnError) -> [UInt8] {
+    private mutating func byteString(limit: Int = maximumNameLength) throws(CairnError) -> [UInt8] {
       let length = try varint()
-      guard length <= UInt64(maximumNameLength), Int(length) <= bytes.count - offset else {
+      guard length <= UInt64(limit), Int(length) <= bytes.count - offset else {
         throw damaged("length \(length) runs past the end")
       }
       defer { offset += Int(length) }
@@ -155,6 +164,21 @@ public enum ManifestCodec {
         blocks.append(ObjectID(w0: w0, w1: w1, w2: w2, w3: w3))
       }
       let target = try byteString()
+      let fieldCount = try varint()
+      guard fieldCount <= UInt64(maximumFields) else { throw damaged("\(fieldCount) tagged fields is too many") }
+      var fields: [ManifestField] = []
+      for _ in 0..<fieldCount {
+        let tag = try varint()
+        if let last = fields.last, last.tag >= tag { throw damaged("tagged fields out of order") }
+        let value = try byteString(limit: maximumFieldLength)
+        if tag & 1 == 1 && !ManifestField.knownTags.contains(tag) {
+          throw CairnError(
+            .unsupported,
+            "manifest object '\(part)' needs a newer cairn: '\(path)' carries critical field \(tag), unknown to this one"
+          )
+        }
+        fields.append(ManifestField(tag: tag, value: value))
+      }
       var entry = ManifestEntry(
         path: path,
         status: FileStatus(
@@ -163,6 +187,7 @@ public enum ManifestCodec {
       entry.size = size
       entry.blocks = blocks
       entry.symlinkTarget = target
+      entry.fields = fields
       return entry
     }
   }

@@ -20,6 +20,8 @@ public struct ManifestEntry: Sendable, Equatable {
   public var blocks: [ObjectID]
   /// For symlinks, the target, as stored in the link.
   public var symlinkTarget: [UInt8]
+  /// Tagged optional fields (see `ManifestField`), in increasing tag order.
+  public var fields: [ManifestField] = []
 
   public init(path: EntryPath, status: FileStatus) {
     self.path = path
@@ -36,6 +38,19 @@ public struct ManifestEntry: Sendable, Equatable {
     self.rdev = status.rdev
     self.blocks = []
     self.symlinkTarget = []
+  }
+
+  /// The value of the field `tag`, if the entry has it.
+  public func field(_ tag: ManifestField.Tag) -> [UInt8]? {
+    fields.first { $0.tag == tag.rawValue }?.value
+  }
+
+  /// Sets (or with nil removes) the field `tag`, keeping the fields in tag order.
+  public mutating func setField(_ tag: ManifestField.Tag, _ value: [UInt8]?) {
+    fields.removeAll { $0.tag == tag.rawValue }
+    guard let value else { return }
+    let index = fields.firstIndex { $0.tag > tag.rawValue } ?? fields.endIndex
+    fields.insert(ManifestField(tag: tag.rawValue, value: value), at: index)
   }
 
   /// A differential manifest's mark that `path` of the base no longer exists.
@@ -58,4 +73,36 @@ public struct ManifestEntry: Sendable, Equatable {
       && (kind != .file || size == status.size)
       && (kind != .characterDevice && kind != .blockDevice || rdev == status.rdev)
   }
+}
+
+/// An optional piece of an entry: tag, length, value. New metadata is added
+/// as new tags, with no new format version. A reader skips a tag it does not
+/// know, unless the tag is odd: odd tags are critical (the entry cannot be
+/// restored correctly without understanding them), and a reader refuses them.
+public struct ManifestField: Sendable, Equatable {
+  public let tag: UInt64
+  public let value: [UInt8]
+
+  public init(tag: UInt64, value: [UInt8]) {
+    self.tag = tag
+    self.value = value
+  }
+
+  public var isCritical: Bool { tag & 1 == 1 }
+
+  /// The tags this build understands (Docs/FORMAT.md lists them).
+  public enum Tag: UInt64, Sendable, CaseIterable {
+    /// Critical: the file's content is a slice of a bundle object (bundle address, offset, length).
+    case bundleSlice = 1
+    /// Critical: the file is sparse; the value lists its data extents.
+    case sparseExtents = 3
+    /// Extended attributes (and POSIX ACLs), name and value bytes.
+    case extendedAttributes = 4
+    /// The owner's user and group names, beside the numeric ids.
+    case ownerNames = 6
+    /// The stored copy is not a consistent version: the file changed while it was read.
+    case inconsistent = 8
+  }
+
+  static let knownTags = Set(Tag.allCases.map(\.rawValue))
 }

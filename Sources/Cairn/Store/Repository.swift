@@ -222,7 +222,8 @@ public final class Repository: Sendable {
     }
     guard match.id != keyID else {
       throw CairnError(
-        .invalidArgument, "key '\(match.id)' is the one this command was opened with; open with another key to remove it")
+        .invalidArgument,
+        "key '\(match.id)' is the one this command was opened with; open with another key to remove it")
     }
     try await storage.delete(.keys, [match.id])
   }
