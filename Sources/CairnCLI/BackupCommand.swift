@@ -181,6 +181,7 @@ struct BackupJob {
       let source = passwordSource
       var repository = try await Repository.open(at: repositoryPath) { try source.password() }
       if let compression { repository = repository.compressing(compression) }
+      log.attach(repository)
       if ifDue, let interval = backupIntervalHours, let newest = try await newestSnapshot(in: repository) {
         let age = Terminal.now.timeIntervalSince(newest.date)
         if age < interval * 3600 {

@@ -29,6 +29,7 @@ struct CheckCommand: AsyncParsableCommand {
 
   private func check(_ path: String, log: OperationLog) async throws {
     let repo = try await Repository.open(at: path, password: repository.password)
+    log.attach(repo)
     let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
     let report = try await Checker(repository: repo).run(readData: readData)

@@ -30,6 +30,7 @@ struct ForgetCommand: AsyncParsableCommand {
     let log = OperationLog.inRepository(path)
     try await log.operation("forget", ["keep": "\(keep)", "dryRun": "\(dryRun)"]) {
       let repo = try await Repository.open(at: path, password: repository.password)
+      log.attach(repo)
       let lock = try await repository.lock(repo, .exclusive)
       defer { withExtendedLifetime(lock) {} }
       let plan = RetentionPlan(snapshots: try await repo.snapshots(), keep: keep)

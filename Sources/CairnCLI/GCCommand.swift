@@ -19,6 +19,7 @@ struct GCCommand: AsyncParsableCommand {
     let log = OperationLog.inRepository(path)
     try await log.operation("gc", ["dryRun": "\(dryRun)"]) {
       let repo = try await Repository.open(at: path, password: repository.password)
+      log.attach(repo)
       let lock = try await repository.lock(repo, .exclusive)
       defer { withExtendedLifetime(lock) {} }
       let report = try await GarbageCollector(repository: repo, logger: Logger(label: "cairn.gc")).run(dryRun: dryRun)

@@ -3,26 +3,49 @@ import Cairn
 import Foundation
 import Logging
 
-/// The `backup.log` of a run: one line per operation and per problem. A run
-/// that cannot open its log still runs; it just logs nowhere.
+/// The log of a run: one line per operation and per problem, in the
+/// repository (`backup.log`, sealed when the repository is encrypted) or in
+/// the job's `log_file`. A run that cannot open its log still runs; it just
+/// logs nowhere.
 struct OperationLog {
   let logger: Logger?
+  /// The repository's own log, when that is where lines go.
+  private let repositoryLog: RepositoryLog?
 
-  /// Opens `path` for appending; nil logger when its directory does not exist.
+  /// Opens `path` (a `log_file`) for appending; nil logger when its directory does not exist.
   init(path: String?) {
+    repositoryLog = nil
     guard let path, let file = try? RunLogFile(path: path) else {
       logger = nil
       return
     }
-    var logger = Logger(label: "cairn") { _ in RunLogHandler(file: file, clock: { Terminal.now }) }
-    logger[metadataKey: "pid"] = "\(ProcessInfo.processInfo.processIdentifier)"
-    self.logger = logger
+    logger = Self.logger(writingTo: file)
   }
 
-  /// The log in a repository directory, if it is one.
-  static func inRepository(_ path: String) -> OperationLog {
-    let isRepository = FileManager.default.fileExists(atPath: "\(path)/config")
-    return OperationLog(path: isRepository ? "\(path)/backup.log" : nil)
+  private init(repositoryLog: RepositoryLog) {
+    self.repositoryLog = repositoryLog
+    logger = Self.logger(writingTo: repositoryLog)
+  }
+
+  private static func logger(writingTo sink: any RunLogSink) -> Logger {
+    var logger = Logger(label: "cairn") { _ in RunLogHandler(file: sink, clock: { Terminal.now }) }
+    logger[metadataKey: "pid"] = "\(ProcessInfo.processInfo.processIdentifier)"
+    return logger
+  }
+
+  /// The log kept in the repository at `location`.
+  static func inRepository(_ location: String) -> OperationLog {
+    OperationLog(repositoryLog: RepositoryLog(localRepository: location))
+  }
+
+  /// Lines are written for `repository` from now on (sealed when it is encrypted).
+  func attach(_ repository: Repository) {
+    repositoryLog?.attach(repository)
+  }
+
+  /// Stores lines that wait for a remote repository.
+  func flush() async {
+    await repositoryLog?.flush()
   }
 
   func info(_ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
@@ -51,13 +74,16 @@ struct OperationLog {
     do {
       let value = try await body()
       info("\(name) finished", ["status": "0"])
+      await flush()
       return value
     } catch let exit as ExitCode {
       info("\(name) finished", ["status": "\(exit.rawValue)"])
+      await flush()
       throw exit
     } catch {
       self.error("\(name) failed", ["error": "\(error)"])
       info("\(name) finished", ["status": "1"])
+      await flush()
       throw error
     }
   }

@@ -37,6 +37,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
   private func restore(_ path: String, log: OperationLog) async throws {
     let repo = try await Repository.open(at: path, password: repository.password)
+    log.attach(repo)
     let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
     let record = try await repo.findSnapshot(snapshot)

@@ -1,10 +1,17 @@
 public import Foundation
 public import Logging
+import Synchronization
+
+/// Where the lines of a run's log go.
+public protocol RunLogSink: Sendable {
+  /// Appends one line (without its newline); never fails the run.
+  func append(_ line: String)
+}
 
 /// An append-only log file (`backup.log`): one line per event, written with a
 /// single `write(2)` on a descriptor opened with O_APPEND, so lines from
 /// concurrent runs never interleave and nothing is ever truncated.
-public final class RunLogFile: Sendable {
+public final class RunLogFile: RunLogSink {
   public let path: String
   private let descriptor: Int32
 
@@ -21,7 +28,7 @@ public final class RunLogFile: Sendable {
 
   /// Appends one line (a newline is added); failures are ignored: logging
   /// must never be the reason a backup fails.
-  func append(_ line: String) {
+  public func append(_ line: String) {
     var bytes = Array(line.utf8)
     bytes.removeAll { $0 == 0x0A || $0 == 0x0D }
     bytes.append(0x0A)
@@ -32,12 +39,12 @@ public final class RunLogFile: Sendable {
 /// A swift-log handler writing `TIME LEVEL message key=value…` lines to a
 /// `RunLogFile`. The time is ISO 8601 UTC with milliseconds.
 public struct RunLogHandler: LogHandler {
-  private let file: RunLogFile
+  private let file: any RunLogSink
   private let clock: @Sendable () -> Date
   public var metadata: Logger.Metadata = [:]
   public var logLevel: Logger.Level = .info
 
-  public init(file: RunLogFile, clock: @escaping @Sendable () -> Date = { Date() }) {
+  public init(file: any RunLogSink, clock: @escaping @Sendable () -> Date = { Date() }) {
     self.file = file
     self.clock = clock
   }
@@ -72,5 +79,81 @@ public struct RunLogHandler: LogHandler {
       }
     }
     return result + "\""
+  }
+}
+
+/// The log kept inside a repository. In a local repository without
+/// encryption it is `backup.log`, plain lines anyone can read. In an
+/// encrypted one every line is sealed in the envelope (binding `log`) and
+/// written as `sealed:<base64>`, so the log says nothing without the
+/// password (`cairn log` prints it). On a remote storage lines are kept
+/// until `flush()` and stored through the storage's log. Lines that arrive
+/// before the repository is opened (the password is not known yet) wait.
+public final class RepositoryLog: RunLogSink {
+  public static let sealedPrefix = "sealed:"
+
+  private struct State {
+    var file: RunLogFile?
+    var repository: Repository?
+    var waiting: [String] = []
+    var attached = false
+  }
+  private let state: Mutex<State>
+
+  /// A log for the repository at `location`: a local folder's `backup.log`
+  /// when that folder is a repository, else lines wait for `attach`.
+  public init(localRepository path: String?) {
+    var state = State()
+    if let path, FileManager.default.fileExists(atPath: "\(path)/config") {
+      state.file = try? RunLogFile(path: "\(path)/\(LocalStorage.logName)")
+    }
+    self.state = Mutex(state)
+  }
+
+  /// From now on, lines are written for `repository` (sealed when it is
+  /// encrypted); lines that waited are written first.
+  public func attach(_ repository: Repository) {
+    let waiting: [String] = state.withLock { state in
+      state.repository = repository
+      state.attached = true
+      defer { state.waiting.removeAll() }
+      return state.waiting
+    }
+    for line in waiting { append(line) }
+  }
+
+  public func append(_ line: String) {
+    state.withLock { state in
+      guard state.attached, let repository = state.repository else {
+        // Not opened yet: a plain local repository may be written at once.
+        if let file = state.file, Self.isPlain(file) { file.append(line) } else { state.waiting.append(line) }
+        return
+      }
+      if let file = state.file {
+        file.append(repository.codec.isEncrypted ? repository.sealLogLine(line) : line)
+      } else {
+        state.waiting.append(repository.codec.isEncrypted ? repository.sealLogLine(line) : line)
+      }
+    }
+  }
+
+  /// Stores the lines that wait for a remote storage.
+  public func flush() async {
+    let (repository, lines): (Repository?, [String]) = state.withLock { state in
+      guard state.attached, state.file == nil else { return (Repository?.none, [String]()) }
+      defer { state.waiting.removeAll() }
+      return (state.repository, state.waiting)
+    }
+    guard let repository else { return }
+    for line in lines { await repository.appendLog(line) }
+  }
+
+  /// Whether `file` belongs to a repository whose config says it is not encrypted.
+  private static func isPlain(_ file: RunLogFile) -> Bool {
+    let configPath = (file.path as NSString).deletingLastPathComponent + "/config"
+    guard let data = FileManager.default.contents(atPath: configPath),
+      let config = try? JSONDecoder().decode(RepositoryConfig.self, from: data)
+    else { return false }
+    return config.encryption == "none"
   }
 }

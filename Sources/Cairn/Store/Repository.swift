@@ -317,9 +317,39 @@ public final class Repository: Sendable {
     try await storage.delete(.snapshots, ids)
   }
 
-  /// Appends a line to the log kept in the repository.
+  /// Appends a line to the log kept in the repository (sealed by the caller when encrypted).
   public func appendLog(_ line: String) async {
     await storage.appendLog(Array(line.utf8))
+  }
+
+  /// Every line of the log kept in the repository, opened; a sealed line that
+  /// cannot be opened reads as a note saying so.
+  public func logLines() async throws -> [String] {
+    var lines: [String] = []
+    for entry in try await storage.list(.log, prefix: "").sorted(by: { $0.name < $1.name }) {
+      let bytes = try await storage.read(StorageFile(.log, entry.name), maximumSize: 1 << 30)
+      for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+        lines.append(openLogLine(String(line)) ?? "(a sealed line that does not open: damaged or not ours)")
+      }
+    }
+    return lines
+  }
+
+  /// `sealed:<base64 of the envelope>` of one log line.
+  public func sealLogLine(_ line: String) -> String {
+    let file = StorageFile(.log, "log")
+    guard let sealed = try? Array(line.utf8).withUnsafeBytes({ try codec.seal($0, as: file) }) else { return "" }
+    return RepositoryLog.sealedPrefix + Data(sealed).base64EncodedString()
+  }
+
+  /// The text of a line read back from the repository's log: sealed lines
+  /// are opened (nil when one cannot be), plain lines are returned as they are.
+  public func openLogLine(_ line: String) -> String? {
+    guard line.hasPrefix(RepositoryLog.sealedPrefix) else { return line }
+    guard let bytes = Data(base64Encoded: String(line.dropFirst(RepositoryLog.sealedPrefix.count))),
+      let plain = try? codec.open(Array(bytes), as: StorageFile(.log, "log"), maximumSize: 1 << 20)
+    else { return nil }
+    return String(decoding: plain, as: UTF8.self)
   }
 }
 
