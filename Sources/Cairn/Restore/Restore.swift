@@ -397,7 +397,8 @@ final class TreeRestorer {
 struct FileWriteJob: Sendable {
   enum Outcome: Sendable {
     case written(UInt64)
-    /// A missing or corrupted block: the file was emptied and removed.
+    /// A block that could not be read or verified (missing, corrupted,
+    /// unreadable): the file was emptied and removed.
     case damaged(String)
     case failed(any Error)
   }
@@ -417,7 +418,15 @@ struct FileWriteJob: Sendable {
     var written: UInt64 = 0
     do {
       for block in entry.blocks {
-        let bytes = try store.get(block)
+        let bytes: [UInt8]
+        do {
+          bytes = try store.get(block)
+        } catch {
+          // Whatever keeps an object from being read or verified (missing,
+          // corrupted, EIO, EACCES, EISDIR, ELOOP…) damages this file only.
+          discard()
+          return .damaged("'\(entry.path)' not restored: \(error)")
+        }
         do {
           try SystemCalls.write(descriptor, bytes)
         } catch {
