@@ -87,7 +87,9 @@ struct BackupCommand: AsyncParsableCommand {
         lockWaitSeconds: repository.lockWait)
     }
     let kind: BackupRequest.Kind? = full ? .full : differential ? .differential : nil
-    try await job.run(kind: kind, ifDue: ifDue, output: output)
+    let ifDue = ifDue
+    let output = output
+    try await Interruption.run { try await job.run(kind: kind, ifDue: ifDue, output: output) }
   }
 }
 
@@ -220,6 +222,8 @@ struct BackupJob {
     }
     var json = BackupOutput(snapshot: record, problems: result.problems.map(\.description))
     if output.showsSummary { print(Summary.backup(record)) }
+    // Interrupted once the snapshot is saved: it stays, retention waits for the next run.
+    try Task.checkCancellation()
     if let keep {
       // Retention needs the exclusive lock: let go of the shared one first.
       lock = nil

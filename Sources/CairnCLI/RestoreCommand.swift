@@ -30,8 +30,10 @@ struct RestoreCommand: AsyncParsableCommand {
   func run() async throws {
     let path = try repository.repositoryPath()
     let log = OperationLog.inRepository(path)
-    try await log.operation("restore", ["snapshot": "\(snapshot)", "target": "\(target)"]) {
-      try await restore(path, log: log)
+    try await Interruption.run { [self] in
+      try await log.operation("restore", ["snapshot": "\(snapshot)", "target": "\(target)"]) {
+        try await restore(path, log: log)
+      }
     }
   }
 

@@ -48,6 +48,8 @@ import Testing
       overfull.stderr.lowercased().contains("space"), "the error does not say it is about space: \(overfull.stderr)")
     #expect(trimmedLines(overfull.stderr).count == 1, "expected a one-line error: \(overfull.stderr)")
     #expect(try snapshotIDs(repo) == before, "a snapshot was recorded on a full disk")
+    // The failed run removed its own pending files (they would fill the disk).
+    #expect(try RepositoryInspection(path: repo).leftovers().isEmpty, "the failed backup left pending files")
     let check = try Cairn.run(["check", "--repo", repo, "--read-data"])
     #expect(check.status == 0, "\(check.output)")
 
@@ -63,7 +65,7 @@ import Testing
     #expect(gc.status == 0, "gc on a full disk: \(gc.output)")
     #expect(try RepositoryInspection(path: repo).leftovers().isEmpty, "gc left the failed backup's pending files")
     let freed = try freeBytes(mount)
-    #expect(freed > 3_000_000, "gc freed too little: \(freed) bytes free")
+    #expect(freed > 0, "gc freed nothing: \(freed) bytes free")
     let recheck = try Cairn.run(["check", "--repo", repo, "--read-data"])
     #expect(recheck.status == 0, "\(recheck.output)")
 

@@ -125,7 +125,15 @@ public struct Backup: Sendable {
     return resolved
   }
 
+  /// Backs up `request` as one new snapshot. When the task is cancelled
+  /// (the CLI does so on SIGINT, SIGTERM, SIGHUP), the readers stop, the
+  /// pending objects this run wrote are removed, no record is written, and
+  /// it throws `CancellationError`; so does any other failure clean up.
   public func run(_ request: BackupRequest) async throws -> BackupResult {
+    try await StopFlag.whileRunning { stop in try await run(request, stop: stop) }
+  }
+
+  private func run(_ request: BackupRequest, stop: StopFlag) async throws -> BackupResult {
     let started = ContinuousClock.now
     SystemCalls.raiseOpenFileLimit()
     let roots = try Self.resolveSources(request.sources)
@@ -152,12 +160,13 @@ public struct Backup: Sendable {
     let session = BackupSession(
       store: repository.store, blockSize: repository.config.blockSize,
       base: try base.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) },
-      progress: progress, onProblem: onProblem)
+      progress: progress, stop: stop, onProblem: onProblem)
     var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))
     var notes = note.map { [$0] } ?? []
     defer { walker.closeAll() }
     do {
       while let event = walker.next() {
+        try stop.check()
         switch event {
         case .problem(let path, let message):
           session.report(path, message)
@@ -168,8 +177,10 @@ public struct Backup: Sendable {
         }
       }
       let manifest = try await session.finish()
+      try stop.check()
       try repository.store.backend.makeDurable()
       CrashPoint.reach("backup.record")
+      try stop.check()
       var statistics = session.statistics
       statistics.durationSeconds = (ContinuousClock.now - started).seconds
       // Two snapshots never share a time, so "newest" is never a coin toss.
@@ -183,7 +194,12 @@ public struct Backup: Sendable {
       logger.debug("snapshot written", metadata: ["id": "\(record.id)"])
       return BackupResult(record: record, problems: session.problems, notes: notes)
     } catch {
+      // Stop the readers, then remove what this run left pending: the
+      // objects it published are unreferenced, for gc.
+      stop.set()
       session.cancel()
+      await session.waitForReads()
+      repository.store.backend.discardPending()
       throw error
     }
   }
@@ -232,13 +248,15 @@ final class BackupSession {
   private var windowStart = 0
   private let onProblem: @Sendable (BackupProblem) -> Void
   private let progress: BackupProgress?
+  private let stop: StopFlag
   private(set) var statistics = SnapshotStatistics()
   private(set) var problems: [BackupProblem] = []
 
   init(
-    store: ObjectStore, blockSize: Int, base: ManifestReader?, progress: BackupProgress?,
+    store: ObjectStore, blockSize: Int, base: ManifestReader?, progress: BackupProgress?, stop: StopFlag,
     onProblem: @escaping @Sendable (BackupProblem) -> Void
   ) {
+    self.stop = stop
     self.store = store
     self.chunker = Chunker(blockSize: blockSize)
     self.writer = ManifestWriter(store: store)
@@ -334,6 +352,7 @@ final class BackupSession {
     let store = self.store
     let chunker = self.chunker
     let progress = self.progress
+    let stop = self.stop
     while offset < opened.size {
       let start = offset
       let length = min(segmentLength, opened.size - offset)
@@ -341,6 +360,7 @@ final class BackupSession {
         Task {
           var result = SegmentResult()
           result.bytes = try chunker.forEachBlock(of: file.descriptor, from: start, length: length) { block in
+            try stop.check()
             let id = SHA256.hash(block)
             if try store.put(id, block) {
               CrashPoint.reach("backup.object")
@@ -429,6 +449,14 @@ final class BackupSession {
   func cancel() {
     for case .reading(_, _, let tasks, _) in window[windowStart...] {
       for task in tasks { task.cancel() }
+    }
+  }
+
+  /// Waits until every reading task of this run has ended (after `cancel`),
+  /// so that none writes an object after the run has cleaned up.
+  func waitForReads() async {
+    for case .reading(_, _, let tasks, _) in window {
+      for task in tasks { _ = try? await task.value }
     }
   }
 }

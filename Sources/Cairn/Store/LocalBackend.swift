@@ -202,6 +202,14 @@ public final class LocalBackend: ObjectBackend {
     try syncFileSystem()
   }
 
+  public func discardPending() {
+    let objects = pending.withLock { set in
+      defer { set.removeAll() }
+      return Array(set)
+    }
+    for id in objects { try? SystemCalls.remove(temporaryName(of: id), relativeTo: directory(for: id)) }
+  }
+
   /// Renames one durable pending object to its object name.
   private func publish(_ id: ObjectID) throws {
     let temporaryName = temporaryName(of: id)

@@ -24,4 +24,12 @@ public protocol ObjectBackend: Sendable {
   func makeDurable() throws
   /// Removes what interrupted writes left behind; returns how many files and bytes.
   func removeLeftovers() throws -> (files: Int, bytes: UInt64)
+  /// Removes the pending objects this process wrote and has not made
+  /// durable: what a failed or interrupted backup calls once its writers
+  /// have stopped.
+  func discardPending()
+}
+
+extension ObjectBackend {
+  public func discardPending() {}
 }
