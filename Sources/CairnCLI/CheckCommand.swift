@@ -33,10 +33,12 @@ struct CheckCommand: AsyncParsableCommand {
     defer { withExtendedLifetime(lock) {} }
     let report = try Checker(repository: repo).run(readData: readData)
     for problem in report.problems { log.error("check problem", ["problem": "\(problem)"]) }
+    for warning in report.warnings { log.warning("check warning", ["warning": "\(warning)"]) }
     if output.json {
       print(try Terminal.json(report))
     } else {
       for problem in report.problems { Terminal.error("error: \(problem)") }
+      for warning in report.warnings { Terminal.error("warning: \(warning)") }
       if output.showsSummary {
         print(
           "checked \(report.snapshots) snapshot(s), \(report.objectsChecked) objects"

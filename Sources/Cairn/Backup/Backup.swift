@@ -67,6 +67,9 @@ public struct Backup: Sendable {
   static let segmentBytes = 16 << 20
   /// Entries in flight between the walk and the manifest writer.
   static let windowSize = 128
+  /// How many times a file that changed while it was read is read again
+  /// before its last copy is stored marked inconsistent.
+  static let rereadLimit = 3
 
   let repository: Repository
   let logger: Logger
@@ -249,6 +252,8 @@ final class BackupSession {
   private let onProblem: @Sendable (BackupProblem) -> Void
   private let progress: BackupProgress?
   private let stop: StopFlag
+  /// The tasks of files read again (the window holds only the first read's).
+  private var rereadTasks: [Task<SegmentResult, any Error>] = []
   private(set) var statistics = SnapshotStatistics()
   private(set) var problems: [BackupProblem] = []
 
@@ -346,6 +351,12 @@ final class BackupSession {
       return
     }
     let entry = ManifestEntry(path: path, status: opened)
+    window.append(.reading(entry, file, readTasks(file, size: opened.size), baseHadPath: baseHadPath))
+  }
+
+  /// Starts the tasks that read, hash and store the blocks of `file`'s
+  /// first `size` bytes, one task per segment.
+  private func readTasks(_ file: OpenSourceFile, size: UInt64) -> [Task<SegmentResult, any Error>] {
     let segmentLength = UInt64(max(chunker.blockSize, Backup.segmentBytes / chunker.blockSize * chunker.blockSize))
     var tasks: [Task<SegmentResult, any Error>] = []
     var offset: UInt64 = 0
@@ -353,9 +364,9 @@ final class BackupSession {
     let chunker = self.chunker
     let progress = self.progress
     let stop = self.stop
-    while offset < opened.size {
+    while offset < size {
       let start = offset
-      let length = min(segmentLength, opened.size - offset)
+      let length = min(segmentLength, size - offset)
       tasks.append(
         Task {
           var result = SegmentResult()
@@ -375,7 +386,7 @@ final class BackupSession {
         })
       offset += length
     }
-    window.append(.reading(entry, file, tasks, baseHadPath: baseHadPath))
+    return tasks
   }
 
   private func drain(keeping limit: Int) async throws {
@@ -394,33 +405,52 @@ final class BackupSession {
     switch slot {
     case .ready(let entry):
       try writer.append(entry)
-    case .reading(var entry, let file, let tasks, let baseHadPath):
+    case .reading(var entry, let file, var tasks, let baseHadPath):
       progress?.filesDone.add(1, ordering: .relaxed)
-      var failure: Chunker.ReadFailure?
-      entry.size = 0
-      for task in tasks {
-        do {
-          let result = try await task.value
-          entry.blocks += result.blocks
-          entry.size += result.bytes
-          statistics.newObjects += result.newObjects
-          statistics.newBytes += result.newBytes
-        } catch let error as Chunker.ReadFailure {
-          failure = error
+      var rereads = 0
+      while true {
+        var failure: Chunker.ReadFailure?
+        entry.size = 0
+        entry.blocks = []
+        for task in tasks {
+          do {
+            let result = try await task.value
+            entry.blocks += result.blocks
+            entry.size += result.bytes
+            statistics.newObjects += result.newObjects
+            statistics.newBytes += result.newBytes
+          } catch let error as Chunker.ReadFailure {
+            failure = error
+          }
         }
+        if let failure {
+          rereadTasks.removeAll()
+          report(entry.path, "cannot be read (\(failure.errno)); not backed up")
+          if baseHadPath { try writer.append(.removal(of: entry.path)) }
+          return
+        }
+        // The same descriptor, so the same file: changed while it was read
+        // when its size, mtime or ctime moved. Read it again, a few times.
+        guard let after = try? SystemCalls.status(of: file.descriptor),
+          after.size != entry.size || after.mtime != entry.mtime || after.ctime != entry.ctime
+        else { break }
+        if rereads == Backup.rereadLimit {
+          entry.isInconsistent = true
+          report(
+            entry.path,
+            "kept changing while it was being read (\(rereads + 1) reads); stored marked inconsistent, "
+              + "it may mix old and new bytes")
+          break
+        }
+        rereads += 1
+        try stop.check()
+        entry = ManifestEntry(path: entry.path, status: after)
+        tasks = readTasks(file, size: after.size)
+        rereadTasks += tasks
       }
-      if let failure {
-        report(entry.path, "cannot be read (\(failure.errno)); not backed up")
-        if baseHadPath { try writer.append(.removal(of: entry.path)) }
-        return
-      }
+      rereadTasks.removeAll()
       statistics.filesRead += 1
       statistics.bytesRead += entry.size
-      if let after = try? SystemCalls.status(of: file.descriptor),
-        after.size != entry.size || after.mtime != entry.mtime || after.ctime != entry.ctime
-      {
-        report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
-      }
       try writer.append(entry)
     }
   }
@@ -450,6 +480,7 @@ final class BackupSession {
     for case .reading(_, _, let tasks, _) in window[windowStart...] {
       for task in tasks { task.cancel() }
     }
+    for task in rereadTasks { task.cancel() }
   }
 
   /// Waits until every reading task of this run has ended (after `cancel`),
@@ -458,5 +489,6 @@ final class BackupSession {
     for case .reading(_, _, let tasks, _) in window {
       for task in tasks { _ = try? await task.value }
     }
+    for task in rereadTasks { _ = try? await task.value }
   }
 }

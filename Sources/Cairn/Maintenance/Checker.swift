@@ -35,10 +35,13 @@ public struct CheckReport: Encodable, Sendable {
   public var bytesRead: UInt64 = 0
   public var readData = false
   public var problems: [CheckProblem] = []
+  /// Not damage, but worth knowing: files stored marked inconsistent,
+  /// snapshots dated ahead of the clock.
+  public var warnings: [String] = []
   public var ok: Bool { problems.isEmpty }
 
   enum CodingKeys: String, CodingKey {
-    case snapshots, objectsChecked, bytesRead, readData, problems, ok
+    case snapshots, objectsChecked, bytesRead, readData, problems, warnings, ok
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -48,6 +51,7 @@ public struct CheckReport: Encodable, Sendable {
     try container.encode(bytesRead, forKey: .bytesRead)
     try container.encode(readData, forKey: .readData)
     try container.encode(problems, forKey: .problems)
+    try container.encode(warnings, forKey: .warnings)
     try container.encode(ok, forKey: .ok)
   }
 }
@@ -152,6 +156,11 @@ public struct Checker: Sendable {
       do {
         while let entry = try reader.next() {
           guard entry.kind == .file else { continue }
+          if entry.isInconsistent {
+            report.warnings.append(
+              "snapshot '\(record.id)': '\(entry.path)' is stored marked inconsistent "
+                + "(it kept changing while it was read)")
+          }
           var total: UInt64 = 0
           var complete = true
           for block in entry.blocks {

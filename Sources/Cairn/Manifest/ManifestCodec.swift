@@ -5,6 +5,8 @@
 /// seconds varint (zigzag) and a nanoseconds varint.
 public enum ManifestCodec {
   public static let magic: [UInt8] = Array("CAIRNMF1".utf8)
+  /// Set in a file entry's kind byte when its stored copy is inconsistent.
+  static let inconsistentFlag: UInt8 = 0x80
   /// Longest path or symlink target accepted when decoding.
   static let maximumNameLength = 1 << 20
 
@@ -32,7 +34,7 @@ public enum ManifestCodec {
 
   /// Appends one entry's encoding to a part being built.
   public static func append(_ entry: ManifestEntry, to buffer: inout [UInt8]) {
-    buffer.append(entry.kind.rawValue)
+    buffer.append(entry.kind.rawValue | (entry.isInconsistent ? inconsistentFlag : 0))
     appendBytes(entry.path.bytes, to: &buffer)
     if entry.kind == .removed { return }
     appendVarint(UInt64(entry.mode), to: &buffer)
@@ -128,7 +130,11 @@ public enum ManifestCodec {
     public mutating func next() throws(CairnError) -> ManifestEntry? {
       guard offset < bytes.count else { return nil }
       let rawKind = try byte()
-      guard let kind = EntryKind(rawValue: rawKind) else { throw damaged("unknown entry type \(rawKind)") }
+      let isInconsistent = rawKind & inconsistentFlag != 0
+      guard let kind = EntryKind(rawValue: rawKind & ~inconsistentFlag) else {
+        throw damaged("unknown entry type \(rawKind)")
+      }
+      if isInconsistent && kind != .file { throw damaged("the inconsistent flag is set on a \(kind) entry") }
       let path = EntryPath(bytes: try byteString())
       if kind == .removed { return .removal(of: path) }
       let mode = try uint32()
@@ -163,6 +169,7 @@ public enum ManifestCodec {
       entry.size = size
       entry.blocks = blocks
       entry.symlinkTarget = target
+      entry.isInconsistent = isInconsistent
       return entry
     }
   }

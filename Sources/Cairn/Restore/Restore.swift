@@ -29,6 +29,8 @@ public struct RestoreResult: Sendable {
   public var others = 0
   public var bytes: UInt64 = 0
   public var problems: [String] = []
+  /// Files restored from a copy stored marked inconsistent.
+  public var warnings: [String] = []
 }
 
 /// Recreates a snapshot's tree under a target directory: TARGET/<absolute
@@ -42,11 +44,16 @@ public struct Restore: Sendable {
   let repository: Repository
   let logger: Logger
   let onProblem: @Sendable (String) -> Void
+  let onWarning: @Sendable (String) -> Void
 
-  public init(repository: Repository, logger: Logger, onProblem: @escaping @Sendable (String) -> Void = { _ in }) {
+  public init(
+    repository: Repository, logger: Logger, onProblem: @escaping @Sendable (String) -> Void = { _ in },
+    onWarning: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
     self.repository = repository
     self.logger = logger
     self.onProblem = onProblem
+    self.onWarning = onWarning
   }
 
   /// Restores `request`. When the task is cancelled (the CLI does so on
@@ -64,7 +71,7 @@ public struct Restore: Sendable {
     let writer = TreeRestorer(
       store: repository.store, target: targetDescriptor, targetPath: request.target.description,
       overwrite: request.overwrite, stop: stop,
-      onProblem: onProblem)
+      onProblem: onProblem, onWarning: onWarning)
     defer { writer.close() }
     do {
       try await restoreTree(request, into: writer, stop: stop)
@@ -173,6 +180,7 @@ final class TreeRestorer {
   private let overwrite: Bool
   private let stop: StopFlag
   private let onProblem: @Sendable (String) -> Void
+  private let onWarning: @Sendable (String) -> Void
   /// Files are written under `.cairn-<random>-<n>.part` in their directory
   /// and renamed to their names when complete.
   private let temporaryPrefix = ".cairn-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))-"
@@ -195,9 +203,10 @@ final class TreeRestorer {
 
   init(
     store: ObjectStore, target: Int32, targetPath: String, overwrite: Bool, stop: StopFlag,
-    onProblem: @escaping @Sendable (String) -> Void
+    onProblem: @escaping @Sendable (String) -> Void, onWarning: @escaping @Sendable (String) -> Void
   ) {
     self.stop = stop
+    self.onWarning = onWarning
     self.store = store
     self.targetHandle = DirectoryHandle(descriptor: target)
     self.targetPath = targetPath
@@ -208,6 +217,11 @@ final class TreeRestorer {
   func report(_ message: String) {
     result.problems.append(message)
     onProblem(message)
+  }
+
+  func warn(_ message: String) {
+    result.warnings.append(message)
+    onWarning(message)
   }
 
   func close() {
@@ -292,6 +306,10 @@ final class TreeRestorer {
       stack.append(Frame(path: entry.path, handle: DirectoryHandle(descriptor: descriptor), entry: entry))
     case .file:
       result.files += 1
+      if entry.isInconsistent {
+        warn(
+          "'\(entry.path)' kept changing while it was backed up: the restored copy may not be a consistent version")
+      }
       try restoreFile(entry, name: name)
       try await drain(keeping: Self.writesInFlight)
     case .symlink:
