@@ -162,7 +162,11 @@ struct BackupJob {
     let log = logFile != nil ? OperationLog(path: logFile) : OperationLog.inRepository(repositoryPath)
     try await log.operation("backup", metadata) {
       let repository = try Repository.open(at: repositoryPath)
-      if ifDue, let interval = backupIntervalHours, let newest = try newestSnapshot(in: repository) {
+      // A newest snapshot dated ahead of the clock says nothing about when
+      // the last backup ran: the run is due.
+      if ifDue, let interval = backupIntervalHours, let newest = try newestSnapshot(in: repository),
+        !newest.isDatedAhead(of: Terminal.now)
+      {
         let age = Terminal.now.timeIntervalSince(newest.date)
         if age < interval * 3600 {
           log.info(
@@ -229,6 +233,17 @@ struct BackupJob {
       lock = nil
       lock = try self.lock(repository, .exclusive, log: log)
       let plan = RetentionPlan(snapshots: try repository.snapshots(), keep: keep)
+      // Snapshots are ordered by write order, so the new one is the newest;
+      // this guards that rule: a run never removes what it has just made.
+      guard !plan.removed.contains(where: { $0.id == record.id }) else {
+        throw CairnError(
+          .invalidArgument, "retention would remove snapshot '\(record.id)', just made; nothing was removed")
+      }
+      for ahead in plan.keptByCount + plan.keptAsBase + plan.removed where ahead.isDatedAhead(of: Terminal.now) {
+        let warning = ahead.aheadOfClockWarning(now: Terminal.now)
+        Terminal.error("warning: \(warning)")
+        log.warning("snapshot dated ahead of the clock", ["warning": "\(warning)"])
+      }
       try Forget(repository: repository).apply(plan)
       log.info(
         "retention applied",

@@ -31,7 +31,7 @@ struct CheckCommand: AsyncParsableCommand {
     let repo = try Repository.open(at: path)
     let lock = try repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let report = try Checker(repository: repo).run(readData: readData)
+    let report = try Checker(repository: repo).run(readData: readData, now: Terminal.now)
     for problem in report.problems { log.error("check problem", ["problem": "\(problem)"]) }
     for warning in report.warnings { log.warning("check warning", ["warning": "\(warning)"]) }
     if output.json {

@@ -100,6 +100,10 @@ public struct Backup: Sendable {
       return (.differential, base, nil)
     case .automatic(let fullEvery):
       guard let base else { return (.full, nil, nil) }
+      if base.isDatedAhead(of: request.now) {
+        // Its age is unknown: a full now starts a chain dated by this clock.
+        return (.full, nil, "the newest full '\(base.id)' is dated ahead of this clock, so this one is full")
+      }
       let age = request.now.timeIntervalSince(base.date)
       if age >= fullEvery * 86400 { return (.full, nil, nil) }
       return (.differential, base, nil)
@@ -186,13 +190,17 @@ public struct Backup: Sendable {
       try stop.check()
       var statistics = session.statistics
       statistics.durationSeconds = (ContinuousClock.now - started).seconds
-      // Two snapshots never share a time, so "newest" is never a coin toss.
+      // Written after every record present now, whatever their dates say
+      // (the records are read again: another backup may have finished).
+      let present = try repository.snapshots()
+      let sequence = (present.map(\.sequence).max() ?? 0) + 1
+      // Two snapshots never share a time either.
       var time = request.now
-      while snapshots.contains(where: { $0.time == Timestamps.format(time) }) { time += 0.001 }
+      while present.contains(where: { $0.time == Timestamps.format(time) }) { time += 0.001 }
       let record = SnapshotRecord(
         id: Timestamps.snapshotID(at: time), kind: kind, base: base?.id, time: Timestamps.format(time),
         host: request.host, sources: sourceNames,
-        blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics)
+        blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics, sequence: sequence)
       try repository.writeSnapshot(record)
       logger.debug("snapshot written", metadata: ["id": "\(record.id)"])
       return BackupResult(record: record, problems: session.problems, notes: notes)

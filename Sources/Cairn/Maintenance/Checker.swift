@@ -1,3 +1,5 @@
+public import Foundation
+
 /// One thing `check` found wrong.
 public struct CheckProblem: Codable, Sendable, Equatable, CustomStringConvertible {
   public enum Kind: String, Codable, Sendable {
@@ -74,11 +76,16 @@ public struct Checker: Sendable {
     case corrupted(String)
   }
 
-  public func run(readData: Bool) throws -> CheckReport {
+  /// Checks every snapshot; `now` is the clock records are compared with
+  /// (a record dated ahead of it is a warning).
+  public func run(readData: Bool, now: Date = Date()) throws -> CheckReport {
     var report = CheckReport()
     report.readData = readData
     let (records, damaged) = try repository.loadSnapshots()
     report.snapshots = records.count
+    for record in records where record.isDatedAhead(of: now) {
+      report.warnings.append(record.aheadOfClockWarning(now: now))
+    }
     for record in damaged {
       report.problems.append(
         CheckProblem(kind: .damagedRecord, object: nil, snapshots: [record.name], paths: [], message: "\(record)"))

@@ -138,11 +138,11 @@ public final class Repository: Sendable {
         damaged.append(DamagedRecord(name: name, reason: "it is not a valid snapshot record"))
       }
     }
-    records.sort { ($0.date, $0.id) < ($1.date, $1.id) }
+    records.sort(by: SnapshotRecord.isOrderedBefore)
     return (records, damaged)
   }
 
-  /// Every readable snapshot record, oldest first.
+  /// Every readable snapshot record, oldest first (`SnapshotRecord.isOrderedBefore`).
   public func snapshots() throws(CairnError) -> [SnapshotRecord] { try loadSnapshots().records }
 
   /// Finds a snapshot by id, unique id prefix, or `latest`.
