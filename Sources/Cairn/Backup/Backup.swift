@@ -159,7 +159,12 @@ public struct Backup: Sendable {
     }
     logger.debug("backup planned", metadata: ["kind": "\(kind)", "base": "\(base?.id ?? "none")"])
 
-    let repositoryStatus = try? SystemCalls.linkStatus(Array(repository.path.utf8))
+    // The repository is known by its resolved directory (device and inode),
+    // not by the path as given: a --repo through a symlink into a source is
+    // still left out of the backup.
+    let repositoryStatus = (try? SystemCalls.canonicalPath(Array(repository.path.utf8))).flatMap {
+      try? SystemCalls.linkStatus($0)
+    }
     var excluded: Set<TreeWalker.FileIdentity> = []
     if let repositoryStatus {
       excluded.insert(TreeWalker.FileIdentity(device: repositoryStatus.device, inode: repositoryStatus.inode))
