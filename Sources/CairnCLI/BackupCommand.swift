@@ -220,6 +220,10 @@ struct BackupJob {
         "newObjects": "\(stats.newObjects)", "newBytes": "\(stats.newBytes)",
         "duration": "\(String(format: "%.3f", stats.durationSeconds))", "skipped": "\(result.problems.count)",
       ])
+    for warning in result.warnings {
+      Terminal.error("warning: \(warning)")
+      log.warning("base manifest damaged", ["warning": "\(warning)"])
+    }
     for note in result.notes {
       if output.showsSummary { Terminal.error("note: \(note)") }
       log.info("note", ["note": "\(note)"])

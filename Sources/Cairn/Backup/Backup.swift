@@ -51,6 +51,9 @@ public struct BackupResult: Sendable {
   /// Things worth saying that are not problems: why the kind differs from
   /// the one asked for, what was left out on purpose.
   public let notes: [String]
+  /// Things wrong in the repository that the run worked around (a damaged
+  /// base manifest made it take a full).
+  public let warnings: [String]
 }
 
 /// Backs up source trees into a repository as one snapshot.
@@ -146,7 +149,16 @@ public struct Backup: Sendable {
     let roots = try Self.resolveSources(request.sources)
     let sourceNames = roots.map(\.description)
     let snapshots = try repository.snapshots()
-    let (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
+    var (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
+    var warnings: [String] = []
+    if let planned = base, let damage = Self.manifestDamage(of: planned, in: repository) {
+      // Without a readable base no differential can be made: a full can.
+      warnings.append(
+        "the manifest of full snapshot '\(planned.id)' cannot be read (\(damage)); this backup is full instead "
+          + "of differential; run 'cairn check'")
+      kind = .full
+      base = nil
+    }
     if let progress {
       if let previous = snapshots.last(where: { $0.sources == sourceNames }) {
         progress.filesTotal.store(previous.statistics.files, ordering: .relaxed)
@@ -208,7 +220,7 @@ public struct Backup: Sendable {
         blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics, sequence: sequence)
       try repository.writeSnapshot(record)
       logger.debug("snapshot written", metadata: ["id": "\(record.id)"])
-      return BackupResult(record: record, problems: session.problems, notes: notes)
+      return BackupResult(record: record, problems: session.problems, notes: notes, warnings: warnings)
     } catch {
       // Stop the readers, then remove what this run left pending: the
       // objects it published are unreferenced, for gc.
@@ -217,6 +229,19 @@ public struct Backup: Sendable {
       await session.waitForReads()
       repository.store.backend.discardPending()
       throw error
+    }
+  }
+}
+
+extension Backup {
+  /// Why the manifest of `record` cannot serve as a base (a part missing,
+  /// unreadable or not matching its address), or nil when every part reads.
+  static func manifestDamage(of record: SnapshotRecord, in repository: Repository) -> String? {
+    do {
+      for part in try record.manifestObjects() { _ = try repository.store.get(part) }
+      return nil
+    } catch {
+      return "\(error)"
     }
   }
 }
