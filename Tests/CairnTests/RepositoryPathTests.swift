@@ -29,4 +29,33 @@ import Testing
       #expect(try snapshotEntries(real, id).contains { $0.path == "\(source)/file" })
     }
   }
+
+  /// A `--repo` that is a regular file is said to be one, not "missing".
+  @Test func repositoryThatIsAFileIsNamedAsNotADirectory() throws {
+    let dir = TemporaryDirectory("cairn-repo-path")
+    let file = dir.sub("file")
+    try shell("echo x > '\(file)'")
+    for command in [["snapshots"], ["check"], ["backup", dir.path]] {
+      let result = try Cairn.run([command[0], "--repo", file] + command.dropFirst())
+      #expect(result.status == 1, "\(result.output)")
+      #expect(result.stderr.contains("'\(file)' is not a directory"), "\(command[0]): \(result.stderr)")
+      #expect(!result.stderr.contains("does not exist"), "\(result.stderr)")
+      #expect(trimmedLines(result.stderr).count == 1, "\(result.stderr)")
+    }
+  }
+
+  /// `init --repo FILE/x` says that a parent is not a directory, not a Cocoa error number.
+  @Test func initBelowAFileSaysTheParentIsNotADirectory() throws {
+    let dir = TemporaryDirectory("cairn-repo-path")
+    let file = dir.sub("file")
+    try shell("echo x > '\(file)'")
+    for path in ["\(file)/x", "\(file)/x/y"] {
+      let result = try Cairn.run(["init", "--repo", path])
+      #expect(result.status == 1, "\(result.output)")
+      #expect(result.stderr.contains("'\(file)' is not a directory"), "\(result.stderr)")
+      #expect(!result.stderr.contains("NSCocoaErrorDomain"), "\(result.stderr)")
+      #expect(trimmedLines(result.stderr).count == 1, "\(result.stderr)")
+    }
+    #expect(try String(contentsOfFile: file, encoding: .utf8) == "x\n")
+  }
 }

@@ -41,11 +41,7 @@ public final class Repository: Sendable {
         throw CairnError(.invalidArgument, "'\(path)' is not empty; give an empty or new directory for the repository")
       }
     } else {
-      do {
-        try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
-      } catch {
-        throw CairnError(.io, "could not create repository directory '\(path)' (\(error.localizedDescription))")
-      }
+      try RepositoryPathCheck.makeDirectories(path)
     }
     let config = RepositoryConfig(
       format: RepositoryConfig.currentFormat, id: UUID().uuidString.lowercased(), blockSize: blockSize,
@@ -76,10 +72,7 @@ public final class Repository: Sendable {
   /// Opens the repository at `path`, explaining what is wrong if it is not one.
   public static func open(at path: String) throws(CairnError) -> Repository {
     let configPath = "\(path)/\(configName)"
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw CairnError(.notARepository, "repository '\(path)' does not exist; create it with 'cairn init'")
-    }
+    if let problem = RepositoryPathCheck.openingProblem(path) { throw problem }
     guard let data = FileManager.default.contents(atPath: configPath) else {
       throw CairnError(
         .notARepository, "'\(path)' is not a Cairn repository (no readable config.json); create one with 'cairn init'")
