@@ -57,7 +57,9 @@ class Part:
 
     def entries(self):
         while self.pos < len(self.data):
-            e = {"kind": self.take(1)[0]}
+            raw = self.take(1)[0]
+            # Bit 0x80 marks a file stored while it kept changing (FORMAT.md, "Entry").
+            e = {"kind": raw & 0x7F, "inconsistent": bool(raw & 0x80)}
             e["path"] = self.take(self.varint())
             if e["kind"] != REMOVED:
                 if e["kind"] > 7:

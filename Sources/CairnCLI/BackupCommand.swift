@@ -99,7 +99,10 @@ struct BackupCommand: AsyncParsableCommand {
     }
     job.compression = compression.flatMap(RepositoryConfig.compression(named:))
     let kind: BackupRequest.Kind? = full ? .full : differential ? .differential : nil
-    try await job.run(kind: kind, ifDue: ifDue, output: output)
+    let ifDue = ifDue
+    let output = output
+    let configured = job
+    try await Interruption.run { try await configured.run(kind: kind, ifDue: ifDue, output: output) }
   }
 }
 
@@ -182,7 +185,11 @@ struct BackupJob {
       var repository = try await Repository.open(at: repositoryPath) { try source.password() }
       if let compression { repository = repository.compressing(compression) }
       log.attach(repository)
-      if ifDue, let interval = backupIntervalHours, let newest = try await newestSnapshot(in: repository) {
+      // A newest snapshot dated ahead of the clock says nothing about when
+      // the last backup ran: the run is due.
+      if ifDue, let interval = backupIntervalHours, let newest = try await newestSnapshot(in: repository),
+        !newest.isDatedAhead(of: Terminal.now)
+      {
         let age = Terminal.now.timeIntervalSince(newest.date)
         if age < interval * 3600 {
           log.info(
@@ -236,18 +243,35 @@ struct BackupJob {
         "newObjects": "\(stats.newObjects)", "newBytes": "\(stats.newBytes)",
         "duration": "\(String(format: "%.3f", stats.durationSeconds))", "skipped": "\(result.problems.count)",
       ])
+    for warning in result.warnings {
+      Terminal.error("warning: \(warning)")
+      log.warning("base manifest damaged", ["warning": "\(warning)"])
+    }
     for note in result.notes {
       if output.showsSummary { Terminal.error("note: \(note)") }
       log.info("note", ["note": "\(note)"])
     }
     var json = BackupOutput(snapshot: record, problems: result.problems.map(\.description))
     if output.showsSummary { print(Summary.backup(record)) }
+    // Interrupted once the snapshot is saved: it stays, retention waits for the next run.
+    try Task.checkCancellation()
     if let keep {
       // Retention needs the exclusive lock: let go of the shared one first.
       await lock?.release()
       lock = nil
       lock = try await self.lock(repository, .exclusive, log: log)
       let plan = RetentionPlan(snapshots: try await repository.snapshots(), keep: keep)
+      // Snapshots are ordered by write order, so the new one is the newest;
+      // this guards that rule: a run never removes what it has just made.
+      guard !plan.removed.contains(where: { $0.id == record.id }) else {
+        throw CairnError(
+          .invalidArgument, "retention would remove snapshot '\(record.id)', just made; nothing was removed")
+      }
+      for ahead in plan.keptByCount + plan.keptAsBase + plan.removed where ahead.isDatedAhead(of: Terminal.now) {
+        let warning = ahead.aheadOfClockWarning(now: Terminal.now)
+        Terminal.error("warning: \(warning)")
+        log.warning("snapshot dated ahead of the clock", ["warning": "\(warning)"])
+      }
       try await Forget(repository: repository).apply(plan)
       log.info(
         "retention applied",

@@ -15,7 +15,8 @@ struct CairnCommand: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       InitCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, ForgetCommand.self,
-      GCCommand.self, CheckCommand.self, LsCommand.self, DiffCommand.self, StatsCommand.self, KeyCommand.self, LogCommand.self,
+      GCCommand.self, CheckCommand.self, LsCommand.self, DiffCommand.self, StatsCommand.self, KeyCommand.self,
+      LogCommand.self,
     ]
   )
 }

@@ -32,12 +32,14 @@ struct CheckCommand: AsyncParsableCommand {
     log.attach(repo)
     let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let report = try await Checker(repository: repo).run(readData: readData)
+    let report = try await Checker(repository: repo).run(readData: readData, now: Terminal.now)
     for problem in report.problems { log.error("check problem", ["problem": "\(problem)"]) }
+    for warning in report.warnings { log.warning("check warning", ["warning": "\(warning)"]) }
     if output.json {
       print(try Terminal.json(report))
     } else {
       for problem in report.problems { Terminal.error("error: \(problem)") }
+      for warning in report.warnings { Terminal.error("warning: \(warning)") }
       if output.showsSummary {
         print(
           "checked \(report.snapshots) snapshot(s), \(report.objectsChecked) objects"

@@ -34,6 +34,11 @@ struct ForgetCommand: AsyncParsableCommand {
       let lock = try await repository.lock(repo, .exclusive)
       defer { withExtendedLifetime(lock) {} }
       let plan = RetentionPlan(snapshots: try await repo.snapshots(), keep: keep)
+      for ahead in plan.keptByCount + plan.keptAsBase + plan.removed where ahead.isDatedAhead(of: Terminal.now) {
+        let warning = ahead.aheadOfClockWarning(now: Terminal.now)
+        Terminal.error("warning: \(warning)")
+        log.warning("snapshot dated ahead of the clock", ["warning": "\(warning)"])
+      }
       if !dryRun {
         try await Forget(repository: repo).apply(plan)
         log.info(

@@ -44,6 +44,7 @@ struct LsCommand: AsyncParsableCommand {
       "\(ListedEntry.modeString(entry))  \(entry.uid)/\(entry.gid)  "
       + String(repeating: " ", count: max(0, 12 - size.count)) + size + "  \(time)  \(entry.path)"
     if entry.kind == .symlink { text += " -> \(EntryPath(bytes: entry.symlinkTarget))" }
+    if entry.isInconsistent { text += "  (inconsistent copy: changed while it was read)" }
     return text
   }
 }
@@ -58,6 +59,8 @@ struct ListedEntry: Encodable {
   let size: UInt64
   let mtime: String
   let target: String?
+  /// True for a file stored while it kept changing; absent otherwise.
+  let inconsistent: Bool?
 
   init(_ entry: ManifestEntry) {
     path = entry.path.description
@@ -69,6 +72,7 @@ struct ListedEntry: Encodable {
     let seconds = TimeInterval(entry.mtime.seconds) + TimeInterval(entry.mtime.nanoseconds) / 1e9
     mtime = Timestamps.format(Date(timeIntervalSince1970: seconds))
     target = entry.kind == .symlink ? EntryPath(bytes: entry.symlinkTarget).description : nil
+    inconsistent = entry.isInconsistent ? true : nil
   }
 
   /// `ls -l` style: type letter and rwx bits with setuid, setgid and sticky.

@@ -80,6 +80,13 @@ struct OperationLog {
       info("\(name) finished", ["status": "\(exit.rawValue)"])
       await flush()
       throw exit
+    } catch  where Interruption.signal != nil {
+      let signal = Interruption.signal ?? 0
+      Terminal.error("cairn: \(name) interrupted by \(Interruption.name(of: signal))")
+      self.error("\(name) interrupted", ["signal": "\(Interruption.name(of: signal))"])
+      let exit = Interruption.exitCode(for: signal)
+      info("\(name) finished", ["status": "\(exit.rawValue)"])
+      throw exit
     } catch {
       self.error("\(name) failed", ["error": "\(error)"])
       info("\(name) finished", ["status": "1"])

@@ -30,8 +30,10 @@ struct RestoreCommand: AsyncParsableCommand {
   func run() async throws {
     let path = try repository.repositoryPath()
     let log = OperationLog.inRepository(path)
-    try await log.operation("restore", ["snapshot": "\(snapshot)", "target": "\(target)"]) {
-      try await restore(path, log: log)
+    try await Interruption.run { [self] in
+      try await log.operation("restore", ["snapshot": "\(snapshot)", "target": "\(target)"]) {
+        try await restore(path, log: log)
+      }
     }
   }
 
@@ -44,6 +46,9 @@ struct RestoreCommand: AsyncParsableCommand {
     let restore = Restore(repository: repo, logger: Logger(label: "cairn.restore")) { problem in
       Terminal.error("error: \(problem)")
       log.error("restore problem", ["problem": "\(problem)"])
+    } onWarning: { warning in
+      Terminal.error("warning: \(warning)")
+      log.warning("restore warning", ["warning": "\(warning)"])
     }
     let result = try await restore.run(
       RestoreRequest(
@@ -63,6 +68,10 @@ struct RestoreCommand: AsyncParsableCommand {
       Terminal.error("error: \(result.problems.count) problem(s) during restore; see above")
       throw ExitCode.failure
     }
+    if !result.warnings.isEmpty {
+      Terminal.error("warning: \(result.warnings.count) file(s) restored from inconsistent copies; see above")
+      throw ExitCode(3)
+    }
   }
 }
 
@@ -75,6 +84,7 @@ struct RestoreOutput: Encodable {
   let others: Int
   let bytes: UInt64
   let problems: [String]
+  let warnings: [String]
 
   init(snapshot: String, target: String, result: RestoreResult) {
     self.snapshot = snapshot
@@ -84,5 +94,6 @@ struct RestoreOutput: Encodable {
     others = result.others
     bytes = result.bytes
     problems = result.problems
+    warnings = result.warnings
   }
 }

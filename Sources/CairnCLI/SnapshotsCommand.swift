@@ -15,6 +15,10 @@ struct SnapshotsCommand: AsyncParsableCommand {
     let repo = try await repository.open()
     let (records, damaged) = try await repo.loadSnapshots()
     for problem in damaged { Terminal.error("warning: \(problem)") }
+    let now = Terminal.now
+    for record in records where record.isDatedAhead(of: now) {
+      Terminal.error("warning: \(record.aheadOfClockWarning(now: now))")
+    }
     if json {
       print(try Terminal.json(records))
       return
@@ -29,6 +33,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
       print(
         "\(record.id)  \(kind)  \(time)  \(String(repeating: " ", count: max(0, 5 - files.count)))\(files)  "
           + "\(String(repeating: " ", count: max(0, 10 - size.count)))\(size)  \(record.sources.joined(separator: " "))"
+          + (record.isDatedAhead(of: now) ? "  (dated ahead of this clock)" : "")
       )
     }
   }

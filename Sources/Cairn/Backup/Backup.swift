@@ -51,6 +51,9 @@ public struct BackupResult: Sendable {
   /// Things worth saying that are not problems: why the kind differs from
   /// the one asked for, what was left out on purpose.
   public let notes: [String]
+  /// Things wrong in the repository that the run worked around (a damaged
+  /// base manifest made it take a full).
+  public let warnings: [String]
 }
 
 /// Backs up source trees into a repository as one snapshot.
@@ -67,6 +70,9 @@ public struct Backup: Sendable {
   static let segmentBytes = 16 << 20
   /// Entries in flight between the walk and the manifest writer.
   static let windowSize = 128
+  /// How many times a file that changed while it was read is read again
+  /// before its last copy is stored marked inconsistent.
+  static let rereadLimit = 3
 
   let repository: Repository
   let logger: Logger
@@ -97,6 +103,10 @@ public struct Backup: Sendable {
       return (.differential, base, nil)
     case .automatic(let fullEvery):
       guard let base else { return (.full, nil, nil) }
+      if base.isDatedAhead(of: request.now) {
+        // Its age is unknown: a full now starts a chain dated by this clock.
+        return (.full, nil, "the newest full '\(base.id)' is dated ahead of this clock, so this one is full")
+      }
       let age = request.now.timeIntervalSince(base.date)
       if age >= fullEvery * 86400 { return (.full, nil, nil) }
       return (.differential, base, nil)
@@ -125,13 +135,30 @@ public struct Backup: Sendable {
     return resolved
   }
 
+  /// Backs up `request` as one new snapshot. When the task is cancelled
+  /// (the CLI does so on SIGINT, SIGTERM, SIGHUP), the readers stop, the
+  /// pending objects this run wrote are removed, no record is written, and
+  /// it throws `CancellationError`; so does any other failure clean up.
   public func run(_ request: BackupRequest) async throws -> BackupResult {
+    try await StopFlag.whileRunning { stop in try await run(request, stop: stop) }
+  }
+
+  private func run(_ request: BackupRequest, stop: StopFlag) async throws -> BackupResult {
     let started = ContinuousClock.now
     SystemCalls.raiseOpenFileLimit()
     let roots = try Self.resolveSources(request.sources)
     let sourceNames = roots.map(\.description)
     let snapshots = try await repository.snapshots()
-    let (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
+    var (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
+    var warnings: [String] = []
+    if let planned = base, let damage = await Self.manifestDamage(of: planned, in: repository) {
+      // Without a readable base no differential can be made: a full can.
+      warnings.append(
+        "the manifest of full snapshot '\(planned.id)' cannot be read (\(damage)); this backup is full instead "
+          + "of differential; run 'cairn check'")
+      kind = .full
+      base = nil
+    }
     if let progress {
       if let previous = snapshots.last(where: { $0.sources == sourceNames }) {
         progress.filesTotal.store(previous.statistics.files, ordering: .relaxed)
@@ -144,7 +171,12 @@ public struct Backup: Sendable {
     }
     logger.debug("backup planned", metadata: ["kind": "\(kind)", "base": "\(base?.id ?? "none")"])
 
-    let repositoryStatus = try? SystemCalls.linkStatus(Array(repository.path.utf8))
+    // The repository is known by its resolved directory (device and inode),
+    // not by the path as given: a --repo through a symlink into a source is
+    // still left out of the backup.
+    let repositoryStatus = (try? SystemCalls.canonicalPath(Array(repository.path.utf8))).flatMap {
+      try? SystemCalls.linkStatus($0)
+    }
     var excluded: Set<TreeWalker.FileIdentity> = []
     if let repositoryStatus {
       excluded.insert(TreeWalker.FileIdentity(device: repositoryStatus.device, inode: repositoryStatus.inode))
@@ -152,12 +184,13 @@ public struct Backup: Sendable {
     let session = BackupSession(
       store: repository.store, blockSize: repository.config.blockSize,
       base: try base.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) },
-      progress: progress, onProblem: onProblem)
+      progress: progress, stop: stop, onProblem: onProblem)
     var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))
     var notes = note.map { [$0] } ?? []
     defer { walker.closeAll() }
     do {
       while let event = walker.next() {
+        try stop.check()
         switch event {
         case .problem(let path, let message):
           session.report(path, message)
@@ -168,26 +201,47 @@ public struct Backup: Sendable {
         }
       }
       let manifest = try await session.finish()
+      try stop.check()
       try await repository.store.commit()
       CrashPoint.reach("backup.record")
+      try stop.check()
       var statistics = session.statistics
       statistics.durationSeconds = (ContinuousClock.now - started).seconds
-      // Two snapshots never share a time, so "newest" is never a coin toss.
+      // Written after every record present now, whatever their dates say
+      // (the records are read again: another backup may have finished).
+      let present = try await repository.snapshots()
+      let sequence = (present.map(\.sequence).max() ?? 0) + 1
+      // Two snapshots never share a time either.
       var time = request.now
-      while snapshots.contains(where: { $0.time == Timestamps.format(time) }) { time += 0.001 }
+      while present.contains(where: { $0.time == Timestamps.format(time) }) { time += 0.001 }
       let record = SnapshotRecord(
         id: Timestamps.snapshotID(at: time), kind: kind, base: base?.id, time: Timestamps.format(time),
         host: request.host, sources: sourceNames,
-        blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics)
+        blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics, sequence: sequence)
       try await repository.writeSnapshot(record)
       logger.debug("snapshot written", metadata: ["id": "\(record.id)"])
-      return BackupResult(record: record, problems: session.problems, notes: notes)
+      return BackupResult(record: record, problems: session.problems, notes: notes, warnings: warnings)
     } catch {
-      // Stop the reads in flight, wait for them, and take back what this run
-      // wrote but never published: a failed run leaves no debris.
-      await session.cancel()
+      // Stop the readers, then remove what this run left pending: the
+      // objects it published are unreferenced, for gc.
+      stop.set()
+      session.cancel()
+      await session.waitForReads()
       _ = try? await repository.storage.removeLeftovers(onlyOwn: true)
       throw error
+    }
+  }
+}
+
+extension Backup {
+  /// Why the manifest of `record` cannot serve as a base (a part missing,
+  /// unreadable or not matching its address), or nil when every part reads.
+  static func manifestDamage(of record: SnapshotRecord, in repository: Repository) async -> String? {
+    do {
+      for part in try record.manifestObjects() { _ = try await repository.store.get(part) }
+      return nil
+    } catch {
+      return "\(error)"
     }
   }
 }
@@ -235,13 +289,17 @@ final class BackupSession {
   private var windowStart = 0
   private let onProblem: @Sendable (BackupProblem) -> Void
   private let progress: BackupProgress?
+  private let stop: StopFlag
+  /// The tasks of files read again (the window holds only the first read's).
+  private var rereadTasks: [Task<SegmentResult, any Error>] = []
   private(set) var statistics = SnapshotStatistics()
   private(set) var problems: [BackupProblem] = []
 
   init(
-    store: ObjectStore, blockSize: Int, base: ManifestReader?, progress: BackupProgress?,
+    store: ObjectStore, blockSize: Int, base: ManifestReader?, progress: BackupProgress?, stop: StopFlag,
     onProblem: @escaping @Sendable (BackupProblem) -> Void
   ) {
+    self.stop = stop
     self.store = store
     self.chunker = Chunker(blockSize: blockSize)
     self.writer = ManifestWriter(store: store)
@@ -331,19 +389,27 @@ final class BackupSession {
       return
     }
     let entry = ManifestEntry(path: path, status: opened)
+    window.append(.reading(entry, file, readTasks(file, size: opened.size), baseHadPath: baseHadPath))
+  }
+
+  /// Starts the tasks that read, hash and store the blocks of `file`'s
+  /// first `size` bytes, one task per segment.
+  private func readTasks(_ file: OpenSourceFile, size: UInt64) -> [Task<SegmentResult, any Error>] {
     let segmentLength = UInt64(max(chunker.blockSize, Backup.segmentBytes / chunker.blockSize * chunker.blockSize))
     var tasks: [Task<SegmentResult, any Error>] = []
     var offset: UInt64 = 0
     let store = self.store
     let chunker = self.chunker
     let progress = self.progress
-    while offset < opened.size {
+    let stop = self.stop
+    while offset < size {
       let start = offset
-      let length = min(segmentLength, opened.size - offset)
+      let length = min(segmentLength, size - offset)
       tasks.append(
         Task {
           var result = SegmentResult()
           result.bytes = try await chunker.forEachBlock(of: file.descriptor, from: start, length: length) { block in
+            try stop.check()
             let stored = try await store.put(block)
             if let size = stored.storedSize {
               CrashPoint.reach("backup.object")
@@ -358,7 +424,7 @@ final class BackupSession {
         })
       offset += length
     }
-    window.append(.reading(entry, file, tasks, baseHadPath: baseHadPath))
+    return tasks
   }
 
   private func drain(keeping limit: Int) async throws {
@@ -377,33 +443,52 @@ final class BackupSession {
     switch slot {
     case .ready(let entry):
       try await writer.append(entry)
-    case .reading(var entry, let file, let tasks, let baseHadPath):
+    case .reading(var entry, let file, var tasks, let baseHadPath):
       progress?.filesDone.add(1, ordering: .relaxed)
-      var failure: Chunker.ReadFailure?
-      entry.size = 0
-      for task in tasks {
-        do {
-          let result = try await task.value
-          entry.blocks += result.blocks
-          entry.size += result.bytes
-          statistics.newObjects += result.newObjects
-          statistics.newBytes += result.newBytes
-        } catch let error as Chunker.ReadFailure {
-          failure = error
+      var rereads = 0
+      while true {
+        var failure: Chunker.ReadFailure?
+        entry.size = 0
+        entry.blocks = []
+        for task in tasks {
+          do {
+            let result = try await task.value
+            entry.blocks += result.blocks
+            entry.size += result.bytes
+            statistics.newObjects += result.newObjects
+            statistics.newBytes += result.newBytes
+          } catch let error as Chunker.ReadFailure {
+            failure = error
+          }
         }
+        if let failure {
+          rereadTasks.removeAll()
+          report(entry.path, "cannot be read (\(failure.errno)); not backed up")
+          if baseHadPath { try await writer.append(.removal(of: entry.path)) }
+          return
+        }
+        // The same descriptor, so the same file: changed while it was read
+        // when its size, mtime or ctime moved. Read it again, a few times.
+        guard let after = try? SystemCalls.status(of: file.descriptor),
+          after.size != entry.size || after.mtime != entry.mtime || after.ctime != entry.ctime
+        else { break }
+        if rereads == Backup.rereadLimit {
+          entry.isInconsistent = true
+          report(
+            entry.path,
+            "kept changing while it was being read (\(rereads + 1) reads); stored marked inconsistent, "
+              + "it may mix old and new bytes")
+          break
+        }
+        rereads += 1
+        try stop.check()
+        entry = ManifestEntry(path: entry.path, status: after)
+        tasks = readTasks(file, size: after.size)
+        rereadTasks += tasks
       }
-      if let failure {
-        report(entry.path, "cannot be read (\(failure.errno)); not backed up")
-        if baseHadPath { try await writer.append(.removal(of: entry.path)) }
-        return
-      }
+      rereadTasks.removeAll()
       statistics.filesRead += 1
       statistics.bytesRead += entry.size
-      if let after = try? SystemCalls.status(of: file.descriptor),
-        after.size != entry.size || after.mtime != entry.mtime || after.ctime != entry.ctime
-      {
-        report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
-      }
       try await writer.append(entry)
     }
   }
@@ -428,13 +513,20 @@ final class BackupSession {
     return parts
   }
 
-  /// Stops the reading tasks of a failed run and waits until they have.
-  func cancel() async {
+  /// Stops the reading tasks of a failed run.
+  func cancel() {
     for case .reading(_, _, let tasks, _) in window[windowStart...] {
       for task in tasks { task.cancel() }
     }
-    for case .reading(_, _, let tasks, _) in window[windowStart...] {
+    for task in rereadTasks { task.cancel() }
+  }
+
+  /// Waits until every reading task of this run has ended (after `cancel`),
+  /// so that none writes an object after the run has cleaned up.
+  func waitForReads() async {
+    for case .reading(_, _, let tasks, _) in window {
       for task in tasks { _ = try? await task.value }
     }
+    for task in rereadTasks { _ = try? await task.value }
   }
 }

@@ -48,10 +48,19 @@ public struct JobConfig: Sendable, Equatable {
     else { return nil }
     var repository: String?
     for (key, value) in mapping {
-      if key.string == "log_file", let file = value.string { return file }
+      if key.string == "log_file", let file = value.string { return resolve(file, relativeTo: path) }
       if key.string == "repository" { repository = value.string }
     }
-    return repository.map { "\($0)/backup.log" }
+    return repository.map { "\(resolve($0, relativeTo: path))/backup.log" }
+  }
+
+  /// A path from the config file: absolute as it is, relative to the
+  /// directory the config file is in (not the current directory, which a
+  /// scheduler chooses).
+  static func resolve(_ value: String, relativeTo configPath: String) -> String {
+    guard !value.hasPrefix("/") else { return value }
+    let config = URL(fileURLWithPath: configPath)
+    return URL(fileURLWithPath: value, relativeTo: config.deletingLastPathComponent()).standardizedFileURL.path
   }
 
   public static func parse(_ text: String, path: String) throws(CairnError) -> JobConfig {
@@ -124,17 +133,14 @@ public struct JobConfig: Sendable, Equatable {
       return flag
     }
 
-    guard let repository = try string("repository") else {
+    guard let repository = try string("repository").map({ resolve($0, relativeTo: path) }) else {
       throw failure(root, "missing key 'repository' (the directory backups go to)")
     }
-    guard let sources = try strings("sources"), !sources.isEmpty else {
+    guard let sources = try strings("sources")?.map({ resolve($0, relativeTo: path) }), !sources.isEmpty else {
       throw failure(values["sources"]?.key ?? root, "key 'sources' must list at least one directory")
     }
     var config = JobConfig(repository: repository, sources: sources)
     for (index, source) in sources.enumerated() {
-      guard source.hasPrefix("/") else {
-        throw failure(values["sources"]?.value.sequence?[index], "source '\(source)' must be an absolute path")
-      }
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
         throw failure(values["sources"]?.value.sequence?[index], "source '\(source)' does not exist")
@@ -148,7 +154,15 @@ public struct JobConfig: Sendable, Equatable {
     config.keep = try integer("keep", range: 1...1_000_000) ?? 7
     config.fullEveryDays = try number("full_every_days") ?? 14
     config.backupIntervalHours = try number("backup_interval_hours") ?? 24
-    config.logFile = try string("log_file")
+    config.logFile = try string("log_file").map { resolve($0, relativeTo: path) }
+    if let logFile = config.logFile {
+      let directory = URL(fileURLWithPath: logFile).deletingLastPathComponent().path
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw failure(
+          values["log_file"]?.key, "the directory of log_file '\(logFile)', '\(directory)', does not exist")
+      }
+    }
     config.blockSize = try integer("block_size", range: RepositoryConfig.blockSizeRange) ?? config.blockSize
     config.lockWaitSeconds = try integer("lock_wait_seconds", range: 0...86400) ?? 300
     config.passwordFile = try string("password_file")

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// One thing `check` found wrong.
 public struct CheckProblem: Codable, Sendable, Equatable, CustomStringConvertible {
   public enum Kind: String, Codable, Sendable {
@@ -35,10 +37,13 @@ public struct CheckReport: Encodable, Sendable {
   public var bytesRead: UInt64 = 0
   public var readData = false
   public var problems: [CheckProblem] = []
+  /// Not damage, but worth knowing: files stored marked inconsistent,
+  /// snapshots dated ahead of the clock.
+  public var warnings: [String] = []
   public var ok: Bool { problems.isEmpty }
 
   enum CodingKeys: String, CodingKey {
-    case snapshots, objectsChecked, bytesRead, readData, problems, ok
+    case snapshots, objectsChecked, bytesRead, readData, problems, warnings, ok
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -48,6 +53,7 @@ public struct CheckReport: Encodable, Sendable {
     try container.encode(bytesRead, forKey: .bytesRead)
     try container.encode(readData, forKey: .readData)
     try container.encode(problems, forKey: .problems)
+    try container.encode(warnings, forKey: .warnings)
     try container.encode(ok, forKey: .ok)
   }
 }
@@ -71,11 +77,16 @@ public struct Checker: Sendable {
     case corrupted(String)
   }
 
-  public func run(readData: Bool) async throws -> CheckReport {
+  /// Checks every snapshot; `now` is the clock records are compared with
+  /// (a record dated ahead of it is a warning).
+  public func run(readData: Bool, now: Date = Date()) async throws -> CheckReport {
     var report = CheckReport()
     report.readData = readData
     let (records, damaged) = try await repository.loadSnapshots()
     report.snapshots = records.count
+    for record in records where record.isDatedAhead(of: now) {
+      report.warnings.append(record.aheadOfClockWarning(now: now))
+    }
     for record in damaged {
       report.problems.append(
         CheckProblem(kind: .damagedRecord, object: nil, snapshots: [record.name], paths: [], message: "\(record)"))
@@ -154,6 +165,11 @@ public struct Checker: Sendable {
       do {
         while let entry = try await reader.next() {
           guard entry.kind == .file else { continue }
+          if entry.isInconsistent {
+            report.warnings.append(
+              "snapshot '\(record.id)': '\(entry.path)' is stored marked inconsistent "
+                + "(it kept changing while it was read)")
+          }
           var total: UInt64 = 0
           var complete = true
           var sizesKnown = true

@@ -137,7 +137,9 @@ public enum ManifestCodec {
     public mutating func next() throws(CairnError) -> ManifestEntry? {
       guard offset < bytes.count else { return nil }
       let rawKind = try byte()
-      guard let kind = EntryKind(rawValue: rawKind) else { throw damaged("unknown entry type \(rawKind)") }
+      guard let kind = EntryKind(rawValue: rawKind) else {
+        throw damaged("unknown entry type \(rawKind)")
+      }
       let path = EntryPath(bytes: try byteString())
       if kind == .removed { return .removal(of: path) }
       let mode = try uint32()

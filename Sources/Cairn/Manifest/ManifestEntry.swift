@@ -53,6 +53,15 @@ public struct ManifestEntry: Sendable, Equatable {
     fields.insert(ManifestField(tag: tag.rawValue, value: value), at: index)
   }
 
+  /// For files: the file kept changing while the backup read it (it was
+  /// read again up to `Backup.rereadLimit` times), so `blocks` may mix
+  /// bytes of different versions. Restore, `ls` and `check` say so.
+  /// Stored as the `inconsistent` field, with an empty value.
+  public var isInconsistent: Bool {
+    get { field(.inconsistent) != nil }
+    set { setField(.inconsistent, newValue ? [] : nil) }
+  }
+
   /// A differential manifest's mark that `path` of the base no longer exists.
   public static func removal(of path: EntryPath) -> ManifestEntry {
     var entry = ManifestEntry(
@@ -66,9 +75,10 @@ public struct ManifestEntry: Sendable, Equatable {
 
   /// True when a differential backup may reuse this (base) entry for a file
   /// whose current status is `status`, without reading it: size, mtime,
-  /// ctime, inode, mode, owner and type all agree.
+  /// ctime, inode, mode, owner and type all agree, and the stored copy is
+  /// not marked inconsistent (such a file is read again at every backup).
   func isUnchanged(comparedTo status: FileStatus) -> Bool {
-    kind == status.kind && mode == status.mode && uid == status.uid && gid == status.gid
+    !isInconsistent && kind == status.kind && mode == status.mode && uid == status.uid && gid == status.gid
       && mtime == status.mtime && ctime == status.ctime && inode == status.inode
       && (kind != .file || size == status.size)
       && (kind != .characterDevice && kind != .blockDevice || rdev == status.rdev)

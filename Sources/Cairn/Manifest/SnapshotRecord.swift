@@ -45,15 +45,21 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
   /// The manifest's parts, in order.
   public var manifest: [String]
   public var statistics: SnapshotStatistics
+  /// Write order: one more than the largest sequence among the records
+  /// present when this one was written (0 when the key is absent). Snapshots
+  /// are ordered by it, not by `time`, so a clock that was wrong can never
+  /// make a new snapshot look older than an existing one.
+  public var sequence: Int
 
   enum CodingKeys: String, CodingKey {
-    case version, id, kind, base, time, host, sources, blockSize, manifest, statistics
+    case version, id, kind, base, time, host, sources, blockSize, manifest, statistics, sequence
   }
 
   public init(
     id: String, kind: SnapshotKind, base: String?, time: String, host: String, sources: [String], blockSize: Int,
-    manifest: [ObjectID], statistics: SnapshotStatistics
+    manifest: [ObjectID], statistics: SnapshotStatistics, sequence: Int = 0
   ) {
+    self.sequence = sequence
     self.version = Self.currentVersion
     self.id = id
     self.kind = kind
@@ -64,6 +70,21 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
     self.blockSize = blockSize
     self.manifest = manifest.map(\.hex)
     self.statistics = statistics
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    version = try container.decode(Int.self, forKey: .version)
+    id = try container.decode(String.self, forKey: .id)
+    kind = try container.decode(SnapshotKind.self, forKey: .kind)
+    base = try container.decodeIfPresent(String.self, forKey: .base)
+    time = try container.decode(String.self, forKey: .time)
+    host = try container.decode(String.self, forKey: .host)
+    sources = try container.decode([String].self, forKey: .sources)
+    blockSize = try container.decode(Int.self, forKey: .blockSize)
+    manifest = try container.decode([String].self, forKey: .manifest)
+    statistics = try container.decode(SnapshotStatistics.self, forKey: .statistics)
+    sequence = try container.decodeIfPresent(Int.self, forKey: .sequence) ?? 0
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -78,6 +99,28 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
     try container.encode(blockSize, forKey: .blockSize)
     try container.encode(manifest, forKey: .manifest)
     try container.encode(statistics, forKey: .statistics)
+    try container.encode(sequence, forKey: .sequence)
+  }
+
+  /// The one order of snapshots, oldest first: by `sequence` (write order),
+  /// then `time`, then `id`. "Newest" and `latest` mean the last in it.
+  public static func isOrderedBefore(_ a: SnapshotRecord, _ b: SnapshotRecord) -> Bool {
+    (a.sequence, a.date, a.id) < (b.sequence, b.date, b.id)
+  }
+
+  /// How far ahead of `now` a record's time may be before it is reported as
+  /// dated in the future (clocks of machines sharing a repository differ a little).
+  public static let clockTolerance: TimeInterval = 300
+
+  /// Whether the record is dated ahead of `now` (beyond `clockTolerance`).
+  public func isDatedAhead(of now: Date) -> Bool {
+    date.timeIntervalSince(now) > Self.clockTolerance
+  }
+
+  /// The warning for a record dated ahead of `now`.
+  public func aheadOfClockWarning(now: Date) -> String {
+    "snapshot '\(id)' is dated \(time), ahead of this machine's clock (\(Timestamps.format(now))); "
+      + "snapshots are ordered by when they were written, not by date"
   }
 
   /// The manifest's parts as addresses; throws `.corrupted` for a malformed one.

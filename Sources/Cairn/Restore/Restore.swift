@@ -29,6 +29,8 @@ public struct RestoreResult: Sendable {
   public var others = 0
   public var bytes: UInt64 = 0
   public var problems: [String] = []
+  /// Files restored from a copy stored marked inconsistent.
+  public var warnings: [String] = []
 }
 
 /// Recreates a snapshot's tree under a target directory: TARGET/<absolute
@@ -42,35 +44,50 @@ public struct Restore: Sendable {
   let repository: Repository
   let logger: Logger
   let onProblem: @Sendable (String) -> Void
+  let onWarning: @Sendable (String) -> Void
 
-  public init(repository: Repository, logger: Logger, onProblem: @escaping @Sendable (String) -> Void = { _ in }) {
+  public init(
+    repository: Repository, logger: Logger, onProblem: @escaping @Sendable (String) -> Void = { _ in },
+    onWarning: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
     self.repository = repository
     self.logger = logger
     self.onProblem = onProblem
+    self.onWarning = onWarning
   }
 
+  /// Restores `request`. When the task is cancelled (the CLI does so on
+  /// SIGINT, SIGTERM, SIGHUP), the writes stop, their temporary files are
+  /// removed, and it throws `CancellationError`: every file under its real
+  /// name is complete.
   public func run(_ request: RestoreRequest) async throws -> RestoreResult {
+    try await StopFlag.whileRunning { stop in try await run(request, stop: stop) }
+  }
+
+  private func run(_ request: RestoreRequest, stop: StopFlag) async throws -> RestoreResult {
     try await Self.validate(request.snapshot, in: repository)
     SystemCalls.raiseOpenFileLimit()
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
       store: repository.store, target: targetDescriptor, targetPath: request.target.description,
-      overwrite: request.overwrite,
-      onProblem: onProblem)
+      overwrite: request.overwrite, stop: stop,
+      onProblem: onProblem, onWarning: onWarning)
     defer { writer.close() }
     do {
-      try await restoreTree(request, into: writer)
+      try await restoreTree(request, into: writer, stop: stop)
     } catch {
+      stop.set()
       await writer.waitForWrites()
       throw error
     }
     return writer.result
   }
 
-  private func restoreTree(_ request: RestoreRequest, into writer: TreeRestorer) async throws {
+  private func restoreTree(_ request: RestoreRequest, into writer: TreeRestorer, stop: StopFlag) async throws {
     var tree = try await SnapshotTreeReader.open(request.snapshot, in: repository)
     var matchedIncludes = Set<EntryPath>()
     while let entry = try await tree.next() {
+      try stop.check()
       guard entry.path.isSafeToRestore else {
         throw CairnError(
           .unsafePath,
@@ -161,7 +178,13 @@ final class TreeRestorer {
   private var target: Int32 { targetHandle.descriptor }
   private let targetPath: String
   private let overwrite: Bool
+  private let stop: StopFlag
   private let onProblem: @Sendable (String) -> Void
+  private let onWarning: @Sendable (String) -> Void
+  /// Files are written under `.cairn-<random>-<n>.part` in their directory
+  /// and renamed to their names when complete.
+  private let temporaryPrefix = ".cairn-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))-"
+  private var temporaryCount = 0
   private let isRoot = SystemCalls.effectiveUserID == 0
   private var stack: [Frame] = []
   private var firstLinks: [Identity: EntryPath] = [:]
@@ -169,12 +192,21 @@ final class TreeRestorer {
   /// File contents being written by other threads, oldest first.
   private var writes: [Task<FileWriteJob.Outcome, Never>] = []
   private var writesStart = 0
+  /// Writes started and collected since the restore began.
+  private var writesStarted = 0
+  private var writesCollected = 0
+  /// Directories left, whose metadata waits until the writes started before
+  /// they were left are collected: renaming a file into a directory changes
+  /// its mtime. Deepest first, as they were left.
+  private var leftDirectories: [(writesBefore: Int, frame: Frame)] = []
   static let writesInFlight = 32
 
   init(
-    store: ObjectStore, target: Int32, targetPath: String, overwrite: Bool,
-    onProblem: @escaping @Sendable (String) -> Void
+    store: ObjectStore, target: Int32, targetPath: String, overwrite: Bool, stop: StopFlag,
+    onProblem: @escaping @Sendable (String) -> Void, onWarning: @escaping @Sendable (String) -> Void
   ) {
+    self.stop = stop
+    self.onWarning = onWarning
     self.store = store
     self.targetHandle = DirectoryHandle(descriptor: target)
     self.targetPath = targetPath
@@ -185,6 +217,11 @@ final class TreeRestorer {
   func report(_ message: String) {
     result.problems.append(message)
     onProblem(message)
+  }
+
+  func warn(_ message: String) {
+    result.warnings.append(message)
+    onWarning(message)
   }
 
   func close() {
@@ -199,8 +236,20 @@ final class TreeRestorer {
   private func leave(until path: EntryPath) {
     while let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
       stack.removeLast()
-      if let entry = top.entry { applyMetadata(entry, descriptor: top.descriptor) }
+      if top.entry != nil { leftDirectories.append((writesStarted, top)) }
     }
+    applyLeftDirectories()
+  }
+
+  /// Sets the metadata of the left directories whose files are all written.
+  private func applyLeftDirectories() {
+    var applied = 0
+    for (writesBefore, frame) in leftDirectories {
+      guard writesBefore <= writesCollected else { break }
+      if let entry = frame.entry { applyMetadata(entry, descriptor: frame.descriptor) }
+      applied += 1
+    }
+    leftDirectories.removeFirst(applied)
   }
 
   /// Opens (creating when missing) the directories between the stack and `parent`.
@@ -257,6 +306,10 @@ final class TreeRestorer {
       stack.append(Frame(path: entry.path, handle: DirectoryHandle(descriptor: descriptor), entry: entry))
     case .file:
       result.files += 1
+      if entry.isInconsistent {
+        warn(
+          "'\(entry.path)' kept changing while it was backed up: the restored copy may not be a consistent version")
+      }
       try await restoreFile(entry, name: name)
       try await drain(keeping: Self.writesInFlight)
     case .symlink:
@@ -307,17 +360,19 @@ final class TreeRestorer {
         // Fall through and write a copy: the content is the same.
       }
     }
+    temporaryCount += 1
+    let temporaryName = Array("\(temporaryPrefix)\(temporaryCount).part".utf8)
     let descriptor: Int32
     do {
       descriptor = try SystemCalls.open(
-        name, relativeTo: currentDirectory, flags: [.writeOnly, .create, .exclusive, .noFollow], mode: 0o600)
+        temporaryName, relativeTo: currentDirectory, flags: [.writeOnly, .create, .exclusive, .noFollow], mode: 0o600)
     } catch {
-      throw CairnError.system("open", error, "could not create '\(targetPath)\(entry.path)'")
+      throw CairnError.system("open", error, "could not create a temporary file for '\(targetPath)\(entry.path)'")
     }
     let job = FileWriteJob(
-      entry: entry, descriptor: descriptor, parent: currentHandle, name: name,
+      entry: entry, descriptor: descriptor, parent: currentHandle, name: name, temporaryName: temporaryName,
       displayPath: "\(targetPath)\(entry.path)",
-      setOwner: isRoot, store: store)
+      setOwner: isRoot, store: store, stop: stop)
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
       // reachable through another name.
@@ -332,6 +387,7 @@ final class TreeRestorer {
       return
     }
     writes.append(Task { await job.run() })
+    writesStarted += 1
   }
 
   /// Ownership (as root), then mode (chown clears setuid), then times.
@@ -361,6 +417,7 @@ final class TreeRestorer {
   func finish() async throws {
     leave(until: EntryPath(bytes: []))
     try await drain(keeping: 0)
+    applyLeftDirectories()
   }
 
   /// After a failure: lets every write in flight end before descriptors close.
@@ -375,7 +432,10 @@ final class TreeRestorer {
     while writes.count - writesStart > limit {
       let task = writes[writesStart]
       writesStart += 1
-      switch await task.value {
+      let outcome = await task.value
+      writesCollected += 1
+      applyLeftDirectories()
+      switch outcome {
       case .written(let bytes):
         result.bytes += bytes
       case .damaged(let message):
@@ -392,12 +452,15 @@ final class TreeRestorer {
 }
 
 /// Writes one file's content from the store and sets its metadata, on any
-/// thread. The file was created (empty, 0600) in manifest order by the
-/// restorer; this job owns its descriptor and closes it.
+/// thread. The file was created (empty, 0600) under a temporary name in
+/// manifest order by the restorer; this job owns its descriptor and closes
+/// it, and renames the file to its real name only once it is complete, so a
+/// file under its real name is never partial, whatever stops the restore.
 struct FileWriteJob: Sendable {
   enum Outcome: Sendable {
     case written(UInt64)
-    /// A missing or corrupted block: the file was emptied and removed.
+    /// A block that could not be read or verified (missing, corrupted,
+    /// unreadable): the file was emptied and removed.
     case damaged(String)
     case failed(any Error)
   }
@@ -408,23 +471,36 @@ struct FileWriteJob: Sendable {
   /// damaged file can be removed even where its full path exceeds PATH_MAX.
   let parent: DirectoryHandle
   let name: [UInt8]
+  let temporaryName: [UInt8]
   let displayPath: String
   let setOwner: Bool
   let store: ObjectStore
+  let stop: StopFlag
 
   func run() async -> Outcome {
     defer { SystemCalls.close(descriptor) }
     var written: UInt64 = 0
     do {
       for block in entry.blocks {
-        let bytes = try await store.get(block)
+        try stop.check()
+        let bytes: [UInt8]
+        do {
+          bytes = try await store.get(block)
+        } catch {
+          // Whatever keeps an object from being read or verified (missing,
+          // corrupted, EIO, EACCES, EISDIR, ELOOP…) damages this file only.
+          discard()
+          return .damaged("'\(entry.path)' not restored: \(error)")
+        }
         do {
           try SystemCalls.write(descriptor, bytes)
         } catch {
           throw CairnError.system("write", error, "could not write '\(displayPath)'")
         }
         written += UInt64(bytes.count)
+        CrashPoint.reach("restore.block")
       }
+      try stop.check()
       if written != entry.size {
         throw CairnError(
           .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(entry.size)")
@@ -436,20 +512,32 @@ struct FileWriteJob: Sendable {
       discard()
       return .failed(error)
     }
+    var metadataProblem: String?
     do {
       if setOwner { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
       try SystemCalls.changeMode(descriptor, to: entry.mode)
       try SystemCalls.setTimes(descriptor, modification: entry.mtime)
     } catch {
-      return .damaged("could not set the metadata of '\(entry.path)' (\(error))")
+      metadataProblem = "could not set the metadata of '\(entry.path)' (\(error))"
     }
+    do {
+      try SystemCalls.renameNoReplace(
+        temporaryName, relativeTo: parent.descriptor, to: name, relativeTo: parent.descriptor)
+    } catch {
+      discard()
+      if error == .fileExists {
+        return .damaged("'\(entry.path)' not restored: something appeared at '\(displayPath)' meanwhile")
+      }
+      return .failed(CairnError.system("renameat2", error, "could not move '\(displayPath)' into place"))
+    }
+    if let metadataProblem { return .damaged(metadataProblem) }
     return .written(written)
   }
 
-  /// Never leaves wrong or partial bytes behind: empties the file, then removes it.
+  /// Never leaves wrong or partial bytes behind: empties the temporary file, then removes it.
   private func discard() {
     try? SystemCalls.truncate(descriptor, to: 0)
-    try? SystemCalls.remove(name, relativeTo: parent.descriptor)
+    try? SystemCalls.remove(temporaryName, relativeTo: parent.descriptor)
   }
 }
 

@@ -260,7 +260,7 @@ public final class Repository: Sendable {
         }
       }
     }
-    records.sort { ($0.date, $0.id) < ($1.date, $1.id) }
+    records.sort(by: SnapshotRecord.isOrderedBefore)
     damaged.sort { $0.name < $1.name }
     return (records, damaged)
   }
@@ -289,7 +289,7 @@ public final class Repository: Sendable {
     }
   }
 
-  /// Every readable snapshot record, oldest first.
+  /// Every readable snapshot record, oldest first (`SnapshotRecord.isOrderedBefore`).
   public func snapshots() async throws -> [SnapshotRecord] { try await loadSnapshots().records }
 
   /// Finds a snapshot by id, unique id prefix, or `latest`.

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Promise "Signals" (Docs/PROMISES.md): SIGINT, SIGTERM and SIGHUP stop a
+/// backup or a restore cleanly. The backup removes its own pending objects,
+/// saves no snapshot, logs `interrupted` and exits 128 + the signal; the
+/// repository passes `check` and the next backup works. A restore leaves no
+/// temporary file, and every file under its real name is complete.
+@Suite struct SignalTests {
+  enum Stop: String, CaseIterable, Sendable {
+    case interrupt
+    case terminate
+    case hangUp
+
+    var signal: Int32 {
+      switch self {
+      case .interrupt: SIGINT
+      case .terminate: SIGTERM
+      case .hangUp: SIGHUP
+      }
+    }
+
+    var expectedStatus: Int32 { 128 + signal }
+  }
+
+  /// Starts `cairn ARGS…` holding at `hold` (CAIRN_HOLD_AT), sends `signal`
+  /// once it holds, and returns its exit status (nil if a signal killed it)
+  /// and its stderr.
+  private func interrupt(
+    _ arguments: [String], holdingAt hold: String, with signal: Int32, in work: BackupWorkspace
+  ) throws -> (status: Int32?, stderr: String) {
+    let stderrPath = work.sub("stderr-\(UUID().uuidString)")
+    let process = try startCairn(arguments, environment: ["CAIRN_HOLD_AT": "\(hold):2"], stderrPath: stderrPath)
+    #expect(waitForText("holding at", in: stderrPath), "the command never reached \(hold)")
+    kill(process.processIdentifier, signal)
+    #expect(waitForExit(process, timeout: 60), "the command did not stop after the signal")
+    let stderr = String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self)
+    return (process.terminationReason == .exit ? process.terminationStatus : nil, stderr)
+  }
+
+  @Test(arguments: Stop.allCases)
+  func signalDuringBackupStopsCleanly(stop: Stop) throws {
+    let work = try BackupWorkspace(blockSize: 65536)
+    let source = work.sub("src")
+    try makeManySmallFilesTree(at: source, directories: 10, filesPerDirectory: 100, bigFileSizes: [2_000_000])
+    let before = try snapshotIDs(work.repo)
+
+    let result = try interrupt(
+      ["backup", "--repo", work.repo, source], holdingAt: "backup.object", with: stop.signal, in: work)
+    #expect(result.status == stop.expectedStatus, "\(result.stderr)")
+    #expect(result.stderr.contains("interrupted"), "\(result.stderr)")
+    let log = String(decoding: FileManager.default.contents(atPath: "\(work.repo)/backup.log") ?? Data(), as: UTF8.self)
+    #expect(log.contains("backup interrupted"), "\(log)")
+    #expect(log.contains("status=\(stop.expectedStatus)"), "\(log)")
+    #expect(try RepositoryInspection(path: work.repo).leftovers().isEmpty, "pending files remain")
+    #expect(try snapshotIDs(work.repo) == before, "an interrupted backup saved a snapshot")
+    let check = try Cairn.run(["check", "--repo", work.repo])
+    #expect(check.status == 0, "\(check.output)")
+
+    let next = try work.backup([source])
+    let target = work.sub("out")
+    #expect(try work.restore(next.id, to: target).status == 0)
+    let restored = try TreeListing(target + source)
+    let expected = try TreeListing(source)
+    #expect(restored == expected, "\(expected.differences(from: restored))")
+  }
+
+  @Test(arguments: Stop.allCases)
+  func signalDuringRestoreLeavesOnlyCompleteFiles(stop: Stop) throws {
+    let work = try BackupWorkspace(blockSize: 65536)
+    let source = work.sub("src")
+    try makeManySmallFilesTree(
+      at: source, directories: 4, filesPerDirectory: 50, bigFileSizes: [3_000_000, 2_000_000, 1_000_000])
+    let snapshot = try work.backup([source])
+    let original = try TreeListing(source)
+
+    let target = work.sub("out")
+    let result = try interrupt(
+      ["restore", "--repo", work.repo, snapshot.id, target], holdingAt: "restore.block", with: stop.signal, in: work)
+    #expect(result.status == stop.expectedStatus, "\(result.stderr)")
+    let log = String(decoding: FileManager.default.contents(atPath: "\(work.repo)/backup.log") ?? Data(), as: UTF8.self)
+    #expect(log.contains("restore interrupted"), "\(log)")
+    try expectNoWrongBytes(in: target + source, comparedTo: original)
+    let temporary = try shell("find '\(target)' -name '.cairn-*'")
+    #expect(temporary.isEmpty, "temporary files remain: \(temporary)")
+  }
+}
