@@ -188,12 +188,12 @@ _cairn_init() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait --block-size)
+    non_repeating_options=(-r --repo --lock-wait --block-size)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -207,14 +207,14 @@ _cairn_init() {
 
 _cairn_backup() {
     repeating_flags=()
-    non_repeating_flags=(--if-due --full --differential --json --quiet -q --verbose -v --version -h --help)
-    repeating_options=(--exclude)
-    non_repeating_options=(--repo --lock-wait --config --full-every --keep)
+    non_repeating_flags=(--if-due --full --differential --allow-empty --json --quiet -q --verbose -v --version -h --help)
+    repeating_options=(--keep-tag --tag --exclude)
+    non_repeating_options=(-r --repo --lock-wait --config --full-every --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by)
     __cairn_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -229,6 +229,36 @@ _cairn_backup() {
     '--keep')
         return
         ;;
+    '--keep-last')
+        return
+        ;;
+    '--keep-hourly')
+        return
+        ;;
+    '--keep-daily')
+        return
+        ;;
+    '--keep-weekly')
+        return
+        ;;
+    '--keep-monthly')
+        return
+        ;;
+    '--keep-yearly')
+        return
+        ;;
+    '--keep-within')
+        return
+        ;;
+    '--keep-tag')
+        return
+        ;;
+    '--group-by')
+        return
+        ;;
+    '--tag')
+        return
+        ;;
     '--exclude')
         return
         ;;
@@ -239,12 +269,12 @@ _cairn_snapshots() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -257,12 +287,12 @@ _cairn_restore() {
     repeating_flags=()
     non_repeating_flags=(--overwrite --json --quiet -q --verbose -v --version -h --help)
     repeating_options=(--include)
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -276,20 +306,47 @@ _cairn_restore() {
 
 _cairn_forget() {
     repeating_flags=()
-    non_repeating_flags=(--dry-run --json --quiet -q --verbose -v --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--repo --lock-wait --keep)
+    non_repeating_flags=(--allow-empty --dry-run --json --quiet -q --verbose -v --version -h --help)
+    repeating_options=(--keep-tag)
+    non_repeating_options=(-r --repo --lock-wait --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
         return
         ;;
     '--keep')
+        return
+        ;;
+    '--keep-last')
+        return
+        ;;
+    '--keep-hourly')
+        return
+        ;;
+    '--keep-daily')
+        return
+        ;;
+    '--keep-weekly')
+        return
+        ;;
+    '--keep-monthly')
+        return
+        ;;
+    '--keep-yearly')
+        return
+        ;;
+    '--keep-within')
+        return
+        ;;
+    '--keep-tag')
+        return
+        ;;
+    '--group-by')
         return
         ;;
     esac
@@ -299,12 +356,12 @@ _cairn_gc() {
     repeating_flags=()
     non_repeating_flags=(--dry-run --json --quiet -q --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -317,12 +374,12 @@ _cairn_check() {
     repeating_flags=()
     non_repeating_flags=(--read-data --json --quiet -q --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -335,12 +392,12 @@ _cairn_ls() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -353,12 +410,12 @@ _cairn_diff() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -371,12 +428,12 @@ _cairn_stats() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')

@@ -37,8 +37,11 @@ struct BackupCommand: AsyncParsableCommand {
   @Option(help: "Days after which the next backup is full.")
   var fullEvery: Double = 14
 
-  @Option(help: "After the backup, keep only this many of the newest snapshots and collect garbage.")
-  var keep: Int?
+  @OptionGroup(title: "Retention after the backup (within this backup's group; then gc)")
+  var retention: RetentionOptions
+
+  @Option(help: ArgumentHelp("Label the snapshot with this tag (repeatable).", valueName: "tag"))
+  var tag: [String] = []
 
   @Option(help: "Do not back up paths matching this glob (repeatable): '*.tmp', '/home/*/.cache', '/srv/**/cache'.")
   var exclude: [String] = []
@@ -53,22 +56,25 @@ struct BackupCommand: AsyncParsableCommand {
     if config != nil {
       if !sources.isEmpty { throw ValidationError("--config takes the sources from the file; give no SOURCE") }
       if repository.repo != nil { throw ValidationError("--config takes the repository from the file; drop --repo") }
-      if keep != nil || !exclude.isEmpty {
-        throw ValidationError("--config takes 'keep' and 'exclude' from the file; drop --keep and --exclude")
+      if retention.hasRules || !exclude.isEmpty || !tag.isEmpty {
+        throw ValidationError(
+          "--config takes the keep rules, 'exclude' and 'tags' from the file; drop --keep…, --exclude and --tag")
       }
     } else {
       if sources.isEmpty { throw ValidationError("name at least one source directory, or give --config FILE") }
       if ifDue { throw ValidationError("--if-due needs --config FILE (it reads backup_interval_hours)") }
     }
     if !(fullEvery > 0) { throw ValidationError("--full-every must be a positive number of days") }
-    if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+    _ = try retention.policy()
+    _ = try retention.grouping()
+    for name in tag where name.isEmpty { throw ValidationError("--tag needs a name") }
     for pattern in exclude where !ExcludeMatcher.isValid(pattern) {
       throw ValidationError("exclude pattern '\(pattern)' is malformed")
     }
   }
 
   func run() async throws {
-    let job: BackupJob
+    var job: BackupJob
     if let config {
       let configuration: JobConfig
       do {
@@ -83,8 +89,10 @@ struct BackupCommand: AsyncParsableCommand {
     } else {
       let path = try repository.repositoryPath()
       job = BackupJob(
-        repositoryPath: path, sources: sources, exclude: exclude, keep: keep, fullEveryDays: fullEvery,
-        lockWaitSeconds: repository.lockWait)
+        repositoryPath: path, sources: sources, exclude: exclude, retention: try retention.policy(),
+        fullEveryDays: fullEvery, lockWaitSeconds: repository.lockWait)
+      job.grouping = try retention.grouping()
+      job.tags = tag
     }
     let kind: BackupRequest.Kind? = full ? .full : differential ? .differential : nil
     try await job.run(kind: kind, ifDue: ifDue, output: output)
@@ -99,7 +107,10 @@ struct BackupJob {
   /// The sources as bytes, as they were given.
   var sourcePaths: [EntryPath]
   var exclude: [String]
-  var keep: Int?
+  /// The keep rules applied after the backup (then gc); nil for none.
+  var retention: RetentionPolicy?
+  var grouping = SnapshotGrouping.hostAndPaths
+  var tags: [String] = []
   var fullEveryDays: Double
   var lockWaitSeconds: Int
   var createRepository = false
@@ -109,14 +120,14 @@ struct BackupJob {
   var configPath: String?
 
   init(
-    repositoryPath: String, sources: [String], exclude: [String], keep: Int?, fullEveryDays: Double,
-    lockWaitSeconds: Int
+    repositoryPath: String, sources: [String], exclude: [String], retention: RetentionPolicy?,
+    fullEveryDays: Double, lockWaitSeconds: Int
   ) {
     self.repositoryPath = repositoryPath
     self.sources = sources
     self.sourcePaths = sources.map(RawArguments.path)
     self.exclude = exclude
-    self.keep = keep
+    self.retention = retention
     self.fullEveryDays = fullEveryDays
     self.lockWaitSeconds = lockWaitSeconds
   }
@@ -124,8 +135,10 @@ struct BackupJob {
   init(configuration: JobConfig, configPath: String) {
     self.init(
       repositoryPath: configuration.repository, sources: configuration.sources, exclude: configuration.exclude,
-      keep: configuration.keep, fullEveryDays: configuration.fullEveryDays,
+      retention: configuration.retention, fullEveryDays: configuration.fullEveryDays,
       lockWaitSeconds: configuration.lockWaitSeconds)
+    grouping = configuration.groupBy
+    tags = configuration.tags
     createRepository = configuration.createRepository
     blockSize = configuration.blockSize
     backupIntervalHours = configuration.backupIntervalHours
@@ -198,7 +211,7 @@ struct BackupJob {
     let result: BackupResult
     do {
       result = try await backup.run(
-        BackupRequest(sourcePaths: sourcePaths, kind: kind, now: Terminal.now, exclude: exclude))
+        BackupRequest(sourcePaths: sourcePaths, kind: kind, now: Terminal.now, exclude: exclude, tags: tags))
       display?.stop()
     } catch {
       display?.stop()
@@ -220,16 +233,20 @@ struct BackupJob {
     }
     var json = BackupOutput(snapshot: record, problems: result.problems.map(\.description))
     if output.showsSummary { print(Summary.backup(record)) }
-    if let keep {
+    if let retention {
       // Retention needs the exclusive lock: let go of the shared one first.
       lock = nil
       lock = try self.lock(repository, .exclusive, log: log)
-      let plan = RetentionPlan(snapshots: try repository.snapshots(), keep: keep)
+      // Only this backup's group, and never the snapshot just made.
+      let plan = RetentionPlan(
+        snapshots: try repository.snapshots(), policy: retention, grouping: grouping,
+        only: grouping.key(of: record), protecting: [record.id])
       try Forget(repository: repository).apply(plan)
       log.info(
         "retention applied",
         [
-          "keep": "\(keep)", "kept": "\(plan.keptByCount.count)", "keptAsBase": "\(plan.keptAsBase.count)",
+          "rules": "\(retention.description)", "kept": "\(plan.keptByCount.count)",
+          "keptAsBase": "\(plan.keptAsBase.count)",
           "removed": "\(plan.removed.map(\.id).joined(separator: ","))",
         ])
       let collected = try GarbageCollector(repository: repository, logger: Logger(label: "cairn.gc")).run(

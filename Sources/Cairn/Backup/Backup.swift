@@ -19,16 +19,22 @@ public struct BackupRequest: Sendable {
   public var host: String
   /// Glob patterns of paths not to back up (see `ExcludeMatcher`).
   public var exclude: [String]
+  /// Labels stored in the snapshot record.
+  public var tags: [String]
 
   public init(
-    sources: [String], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = []
+    sources: [String], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = [],
+    tags: [String] = []
   ) {
-    self.init(sourcePaths: sources.map(EntryPath.init), kind: kind, now: now, host: host, exclude: exclude)
+    self.init(
+      sourcePaths: sources.map(EntryPath.init), kind: kind, now: now, host: host, exclude: exclude, tags: tags)
   }
 
   public init(
-    sourcePaths: [EntryPath], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = []
+    sourcePaths: [EntryPath], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = [],
+    tags: [String] = []
   ) {
+    self.tags = tags
     self.sources = sourcePaths
     self.kind = kind
     self.now = now
@@ -178,7 +184,8 @@ public struct Backup: Sendable {
       let record = SnapshotRecord(
         id: Timestamps.snapshotID(at: time), kind: kind, base: base?.id, time: Timestamps.format(time),
         host: request.host, sources: sourceNames,
-        blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics)
+        blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics,
+        tags: request.tags)
       try repository.writeSnapshot(record)
       logger.debug("snapshot written", metadata: ["id": "\(record.id)"])
       return BackupResult(record: record, problems: session.problems, notes: notes)

@@ -45,14 +45,32 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
   /// The manifest's parts, in order.
   public var manifest: [String]
   public var statistics: SnapshotStatistics
+  /// Labels given with `backup --tag`, for grouping and `forget --keep-tag`.
+  /// Records made before tags existed have none.
+  public var tags: [String] = []
 
   enum CodingKeys: String, CodingKey {
-    case version, id, kind, base, time, host, sources, blockSize, manifest, statistics
+    case version, id, kind, base, time, host, sources, blockSize, manifest, statistics, tags
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    version = try container.decode(Int.self, forKey: .version)
+    id = try container.decode(String.self, forKey: .id)
+    kind = try container.decode(SnapshotKind.self, forKey: .kind)
+    base = try container.decodeIfPresent(String.self, forKey: .base)
+    time = try container.decode(String.self, forKey: .time)
+    host = try container.decode(String.self, forKey: .host)
+    sources = try container.decode([String].self, forKey: .sources)
+    blockSize = try container.decode(Int.self, forKey: .blockSize)
+    manifest = try container.decode([String].self, forKey: .manifest)
+    statistics = try container.decode(SnapshotStatistics.self, forKey: .statistics)
+    tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
   }
 
   public init(
     id: String, kind: SnapshotKind, base: String?, time: String, host: String, sources: [String], blockSize: Int,
-    manifest: [ObjectID], statistics: SnapshotStatistics
+    manifest: [ObjectID], statistics: SnapshotStatistics, tags: [String] = []
   ) {
     self.version = Self.currentVersion
     self.id = id
@@ -64,6 +82,7 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
     self.blockSize = blockSize
     self.manifest = manifest.map(\.hex)
     self.statistics = statistics
+    self.tags = tags
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -78,6 +97,7 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
     try container.encode(blockSize, forKey: .blockSize)
     try container.encode(manifest, forKey: .manifest)
     try container.encode(statistics, forKey: .statistics)
+    try container.encode(tags, forKey: .tags)
   }
 
   /// The manifest's parts as addresses; throws `.corrupted` for a malformed one.
