@@ -37,7 +37,8 @@ struct CheckCommand: AsyncParsableCommand {
       print(try Terminal.json(report))
     } else {
       for problem in report.problems { Terminal.error("error: \(problem)") }
-      if output.showsSummary {
+      // The verdict is what check is run for: printed whether or not stdout is a terminal.
+      if !output.quiet {
         print(
           "checked \(report.snapshots) snapshot(s), \(report.objectsChecked) objects"
             + (readData ? " (\(Terminal.bytes(report.bytesRead)) read and verified)" : "") + ": "

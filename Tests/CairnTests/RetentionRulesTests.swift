@@ -158,4 +158,15 @@ import Testing
     #expect(mine.filter { $0.time.hasPrefix("2026-03-0") && $0.tags == ["nightly"] }.count >= 3)
     #expect(try trees.records().filter { $0.sources == [trees.second] }.count == 2, "the other tree is not touched")
   }
+
+  @Test func gcDryRunAndCheckPrintTheirResultsWithoutATerminal() throws {
+    let trees = try TwoTrees(days: 1...2)
+    #expect(try Cairn.run(["forget", "--repo", trees.repo, "--keep", "1"]).status == 0)
+    let dry = try Cairn.run(["gc", "--repo", trees.repo, "--dry-run"])
+    #expect(dry.status == 0 && dry.stdout.contains("would delete"), "\(dry.output)")
+    let check = try Cairn.run(["check", "--repo", trees.repo])
+    #expect(check.status == 0 && check.stdout.contains("no problems"), "\(check.output)")
+    let gc = try Cairn.run(["gc", "--repo", trees.repo])
+    #expect(gc.status == 0 && gc.output.isEmpty, "a real gc stays silent under cron: \(gc.output)")
+  }
 }

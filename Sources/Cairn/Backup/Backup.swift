@@ -159,6 +159,8 @@ public struct Backup: Sendable {
       store: repository.store, blockSize: repository.config.blockSize,
       base: try base.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) },
       progress: progress, onProblem: onProblem)
+    session.parentTree = try ParentTree.open(
+      for: base, host: request.host, sources: sourceNames, snapshots: snapshots, in: repository)
     var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))
     var notes = note.map { [$0] } ?? []
     defer { walker.closeAll() }
@@ -235,6 +237,9 @@ final class BackupSession {
   private var base: ManifestReader?
   private var baseHead: ManifestEntry?
   private var baseStarted = false
+  /// The newest snapshot of these sources, when it is not the base: files
+  /// unchanged since it are not read again.
+  var parentTree: ParentTree?
   private var window: [Slot] = []
   private var windowStart = 0
   private let onProblem: @Sendable (BackupProblem) -> Void
@@ -287,6 +292,12 @@ final class BackupSession {
       if let previous, previous.kind == .file, previous.isUnchanged(comparedTo: status) {
         progress?.filesDone.add(1, ordering: .relaxed)
         progress?.bytesDone.add(status.size, ordering: .relaxed)
+        break
+      }
+      if let reused = try parentTree?.unchangedFile(at: path, status: status) {
+        progress?.filesDone.add(1, ordering: .relaxed)
+        progress?.bytesDone.add(status.size, ordering: .relaxed)
+        window.append(.ready(reused))
         break
       }
       startReading(path: path, status: status, parent: parent, name: name, baseHadPath: previous != nil)
