@@ -192,7 +192,9 @@ struct BackupJob {
   }
 
   private func newestSnapshot(in repository: Repository) throws -> SnapshotRecord? {
-    let resolved = (try? Backup.resolveSources(sourcePaths))?.map(\.description) ?? sources
+    let resolved =
+      (try? Backup.resolveSources(sourcePaths, allowingMissing: true)).map { ($0.present + $0.missing).sorted() }?
+      .map(\.description) ?? sources
     return try repository.snapshots().last { $0.sources == resolved }
   }
 

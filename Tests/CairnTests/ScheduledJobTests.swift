@@ -137,16 +137,28 @@ import Testing
     #expect(try setup.logLines().suffix(2).first?.contains("ERROR backup failed") == true)
   }
 
-  @Test func aMissingSourceInTheConfigIsNamed() throws {
+  @Test func aMissingSourceIsAWarningAndTheOthersAreSaved() throws {
     let setup = try Setup(extra: "")
     let text = try String(contentsOfFile: setup.config, encoding: .utf8)
       .replacingOccurrences(of: "  - \(setup.source)\n", with: "  - \(setup.source)\n  - /nonexistent/cairn-src\n")
     try text.write(toFile: setup.config, atomically: true, encoding: .utf8)
     let result = try setup.run(day: 1)
-    #expect(result.status == 1)
-    #expect(result.stderr.contains("/nonexistent/cairn-src"), "\(result.stderr)")
-    #expect(result.stderr.contains("line 6"), "\(result.stderr)")
-    #expect(!FileManager.default.fileExists(atPath: setup.repo), "no repository is created for a broken config")
+    #expect(result.status == 3, "\(result.output)")
+    #expect(result.stderr.contains("warning: '/nonexistent/cairn-src' does not exist"), "\(result.stderr)")
+    let records = try RepositoryInspection(path: setup.repo).records()
+    #expect(records.count == 1)
+    #expect(records.first?.sources == ["/nonexistent/cairn-src", setup.source])
+    #expect(try setup.logLines().contains { $0.contains("/nonexistent/cairn-src") })
+  }
+
+  @Test func everySourceMissingIsExitOneAndNoSnapshot() throws {
+    let setup = try Setup(extra: "")
+    #expect(try setup.run(day: 1).status == 0)
+    try shell("mv \(setup.source) \(setup.source)-away")
+    let result = try setup.run(day: 2)
+    #expect(result.status == 1, "\(result.output)")
+    #expect(result.stderr.contains("source '\(setup.source)' does not exist"), "\(result.stderr)")
+    #expect(try RepositoryInspection(path: setup.repo).records().count == 1)
   }
 
   @Test func quietSuccessPrintsNothingAndJsonParses() throws {

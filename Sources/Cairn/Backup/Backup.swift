@@ -134,8 +134,9 @@ public struct Backup: Sendable {
   public func run(_ request: BackupRequest) async throws -> BackupResult {
     let started = ContinuousClock.now
     SystemCalls.raiseOpenFileLimit()
-    let roots = try Self.resolveSources(request.sources)
-    let sourceNames = roots.map(\.description)
+    let (roots, missing) = try Self.resolveSources(request.sources, allowingMissing: true)
+    // A missing source stays in the record, so the snapshot stays in its group.
+    let sourceNames = (roots + missing).sorted().map(\.description)
     let snapshots = try repository.snapshots()
     let (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
     if let progress {
@@ -159,6 +160,9 @@ public struct Backup: Sendable {
       store: repository.store, blockSize: repository.config.blockSize,
       base: try base.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) },
       progress: progress, onProblem: onProblem)
+    for source in missing {
+      session.report(source, "does not exist (is its drive mounted?); the snapshot holds the other sources")
+    }
     session.parentTree = try ParentTree.open(
       for: base, host: request.host, sources: sourceNames, snapshots: snapshots, in: repository)
     var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))

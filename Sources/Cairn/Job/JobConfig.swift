@@ -151,10 +151,7 @@ public struct JobConfig: Sendable, Equatable {
       guard source.hasPrefix("/") else {
         throw failure(values["sources"]?.value.sequence?[index], "source '\(source)' must be an absolute path")
       }
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-        throw failure(values["sources"]?.value.sequence?[index], "source '\(source)' does not exist")
-      }
+      // A missing source is not a config error: the run warns, backs up the others and exits 3.
     }
     config.createRepository = try bool("create_repository") ?? false
     config.exclude = try strings("exclude") ?? []
