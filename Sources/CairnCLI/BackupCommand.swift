@@ -146,9 +146,15 @@ struct BackupJob {
     self.configPath = configPath
   }
 
-  /// Creates the repository when the config allows it and it does not exist yet.
+  /// Creates the repository when the config allows it and it does not exist
+  /// yet; otherwise a missing repository is an error that suggests the
+  /// usual cause: a drive that is not mounted. A job never creates a
+  /// repository on the mount point's empty directory unless told to.
   private func createRepositoryIfAllowed() throws {
-    guard createRepository, !FileManager.default.fileExists(atPath: "\(repositoryPath)/config.json") else { return }
+    guard !FileManager.default.fileExists(atPath: "\(repositoryPath)/config.json") else { return }
+    guard createRepository else {
+      throw CairnError(.notARepository, "repository not found at '\(repositoryPath)' (is the drive mounted?)")
+    }
     _ = try Repository.initialize(at: repositoryPath, blockSize: blockSize)
     OperationLog(path: logFile).info(
       "repository created", ["repository": "\(repositoryPath)", "blockSize": "\(blockSize)"])
@@ -167,7 +173,9 @@ struct BackupJob {
     do {
       try createRepositoryIfAllowed()
     } catch {
-      OperationLog(path: logFile).failedBeforeStart("backup", metadata, error: error)
+      // Only a log file outside the repository: never create one on a mount point that is not mounted.
+      let outside = logFile.flatMap { $0 == "\(repositoryPath)/backup.log" ? nil : $0 }
+      OperationLog(path: outside).failedBeforeStart("backup", metadata, error: error)
       throw error
     }
     let log = logFile != nil ? OperationLog(path: logFile) : OperationLog.inRepository(repositoryPath)

@@ -161,6 +161,30 @@ import Testing
     #expect(try RepositoryInspection(path: setup.repo).records().count == 1)
   }
 
+  @Test func anUnmountedDriveIsExitOneAndLoggedOutsideTheRepository() throws {
+    let setup = try Setup()
+    let mountPoint = setup.dir.sub("mnt")
+    let logFile = setup.dir.sub("cairn.log")
+    try shell("mkdir -p \(mountPoint)")
+    let text = try String(contentsOfFile: setup.config, encoding: .utf8)
+      .replacingOccurrences(of: "repository: \(setup.repo)", with: "repository: \(mountPoint)/cairn")
+      .replacingOccurrences(of: "create_repository: true", with: "log_file: \(logFile)")
+    try text.write(toFile: setup.config, atomically: true, encoding: .utf8)
+    let result = try setup.run(day: 1)
+    #expect(result.status == 1)
+    let message = "repository not found at '\(mountPoint)/cairn' (is the drive mounted?)"
+    #expect(result.stderr.contains(message), "\(result.stderr)")
+    #expect(try directoryEntries(mountPoint).isEmpty, "nothing is created on the mount point")
+    let log = try String(contentsOfFile: logFile, encoding: .utf8)
+    #expect(log.contains("is the drive mounted?") && log.contains("status=1"), "\(log)")
+    // The mount point itself empty: still not a repository, and no backup.log is left in it.
+    let direct = text.replacingOccurrences(of: "repository: \(mountPoint)/cairn", with: "repository: \(mountPoint)")
+      .replacingOccurrences(of: "log_file: \(logFile)\n", with: "")
+    try direct.write(toFile: setup.config, atomically: true, encoding: .utf8)
+    #expect(try setup.run(day: 1).status == 1)
+    #expect(try directoryEntries(mountPoint).isEmpty)
+  }
+
   @Test func quietSuccessPrintsNothingAndJsonParses() throws {
     let setup = try Setup()
     let quiet = try setup.run(day: 1, ["--quiet"])
@@ -188,4 +212,8 @@ import Testing
     let stats = try jsonObject(try Cairn.run(["stats", "--repo", setup.repo, "--json"]).stdout)
     #expect(stats["snapshots"] as? Int == 3)
   }
+}
+
+private func directoryEntries(_ path: String) throws -> [String] {
+  try FileManager.default.contentsOfDirectory(atPath: path)
 }
