@@ -21,7 +21,7 @@ struct DiffCommand: ParsableCommand {
     let lock = try repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
     let difference = try SnapshotDifference(
-      repository: repo, from: try repo.findSnapshot(from), to: try repo.findSnapshot(to))
+      repository: repo, from: try repo.resolveSnapshot(from), to: try repo.resolveSnapshot(to))
     if json {
       print(try Terminal.json(difference))
       return

@@ -21,7 +21,7 @@ struct LsCommand: ParsableCommand {
     let repo = try repository.open()
     let lock = try repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let record = try repo.findSnapshot(snapshot)
+    let record = try repo.resolveSnapshot(snapshot)
     let under = path.map { EntryPath($0.hasPrefix("/") ? $0 : "/" + $0) }
     var entries: [ListedEntry] = []
     var count = 0
@@ -39,7 +39,7 @@ struct LsCommand: ParsableCommand {
 
   static func line(_ entry: ManifestEntry) -> String {
     let size = String(entry.size)
-    let time = Timestamps.format(Date(timeIntervalSince1970: TimeInterval(entry.mtime.seconds))).prefix(19)
+    let time = Terminal.localTime(Date(timeIntervalSince1970: TimeInterval(entry.mtime.seconds)))
     var text =
       "\(ListedEntry.modeString(entry))  \(entry.uid)/\(entry.gid)  "
       + String(repeating: " ", count: max(0, 12 - size.count)) + size + "  \(time)  \(entry.path)"

@@ -16,8 +16,16 @@ struct OperationLog {
     }
     var logger = Logger(label: "cairn") { _ in RunLogHandler(file: file, clock: { Terminal.now }) }
     logger[metadataKey: "pid"] = "\(ProcessInfo.processInfo.processIdentifier)"
+    logger[metadataKey: "run"] = "\(Self.runID)"
     self.logger = logger
   }
+
+  /// This process's run id: every line one run writes carries it, so
+  /// `grep run=ID` gives one run's lines.
+  static let runID: String = {
+    let random = String(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF, radix: 16)
+    return String(repeating: "0", count: 12 - random.count) + random
+  }()
 
   /// The log in a repository directory, if it is one.
   static func inRepository(_ path: String) -> OperationLog {

@@ -39,7 +39,7 @@ struct RestoreCommand: AsyncParsableCommand {
     let repo = try Repository.open(at: path)
     let lock = try repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let record = try repo.findSnapshot(snapshot)
+    let record = try repo.resolveSnapshot(snapshot)
     let restore = Restore(repository: repo, logger: Logger(label: "cairn.restore")) { problem in
       Terminal.error("error: \(problem)")
       log.error("restore problem", ["problem": "\(problem)"])

@@ -82,9 +82,16 @@ import Testing
     try shell("echo more >> \(setup.source)/docs/a")
     #expect(try setup.run(day: 9).status == 0)
     let lines = try setup.logLines()
-    let pattern = #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|WARNING|ERROR) /#
-    #expect(lines.allSatisfy { $0.contains(pattern) }, "every line starts with a timestamp and level: \(lines)")
-    let messages = lines.map { line in line.split(separator: " ").dropFirst(2).prefix(2).joined(separator: " ") }
+    // Strict logfmt: time, level, quoted message, run id, then key=value pairs.
+    let pattern =
+      #/^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(info|warning|error) msg="(?<msg>[^"\\]*)" run=(?<run>[0-9a-f]{12})( [A-Za-z]+=("([^"\\]|\\.)*"|[^ "=]+))*$/#
+    let matches = lines.compactMap { $0.wholeMatch(of: pattern) }
+    #expect(matches.count == lines.count, "every line is strict logfmt: \(lines)")
+    let messages = matches.map { String($0.output.msg) }
+    // One run id per run, the same on all of its lines.
+    let runs = matches.map { String($0.output.run) }
+    #expect(Set(runs).count == 2, "\(runs)")
+    #expect(runs.firstIndex(of: runs.last!)! == messages.lastIndex(of: "backup started")!)
     #expect(messages.filter { $0 == "backup started" }.count == 2)
     #expect(messages.filter { $0 == "snapshot saved" }.count == 2)
     #expect(messages.contains("retention applied"))
@@ -134,7 +141,7 @@ import Testing
     var after = try TreeListing(setup.repo).withoutDirectoryTimes()
     after.items[Data("backup.log".utf8)] = before.items[Data("backup.log".utf8)]
     #expect(after == before)
-    #expect(try setup.logLines().suffix(2).first?.contains("ERROR backup failed") == true)
+    #expect(try setup.logLines().suffix(2).first?.contains("level=error msg=\"backup failed\"") == true)
   }
 
   @Test func aMissingSourceIsAWarningAndTheOthersAreSaved() throws {
