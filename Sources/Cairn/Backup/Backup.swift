@@ -441,6 +441,7 @@ final class BackupSession {
       }
     }
     try await drain(keeping: 0)
+    progress?.enter(.publishing)
     let parts = try writer.finish()
     statistics.newObjects += writer.newObjects
     statistics.newBytes += writer.newBytes

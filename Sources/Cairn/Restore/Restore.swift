@@ -42,10 +42,16 @@ public struct Restore: Sendable {
   let repository: Repository
   let logger: Logger
   let onProblem: @Sendable (String) -> Void
+  /// Files and bytes restored so far, for a progress line.
+  let progress: BackupProgress?
 
-  public init(repository: Repository, logger: Logger, onProblem: @escaping @Sendable (String) -> Void = { _ in }) {
+  public init(
+    repository: Repository, logger: Logger, progress: BackupProgress? = nil,
+    onProblem: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
     self.repository = repository
     self.logger = logger
+    self.progress = progress
     self.onProblem = onProblem
   }
 
@@ -68,6 +74,9 @@ public struct Restore: Sendable {
   }
 
   private func restoreTree(_ request: RestoreRequest, into writer: TreeRestorer) async throws {
+    if request.includes.isEmpty {
+      progress?.expect(files: request.snapshot.statistics.files, bytes: request.snapshot.statistics.bytes)
+    }
     var tree = try SnapshotTreeReader.open(request.snapshot, in: repository)
     var matchedIncludes = Set<EntryPath>()
     while let entry = try tree.next() {
@@ -81,6 +90,7 @@ public struct Restore: Sendable {
         matchedIncludes.insert(include)
       }
       try await writer.restore(entry)
+      if entry.kind == .file { progress?.fileDone(bytes: entry.size) }
     }
     try await writer.finish()
     for include in request.includes where !matchedIncludes.contains(include) {
