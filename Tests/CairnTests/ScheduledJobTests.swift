@@ -192,6 +192,32 @@ import Testing
     #expect(try directoryEntries(mountPoint).isEmpty)
   }
 
+  @Test func theSeedScriptsNamesAreAccepted() throws {
+    let setup = try Setup()
+    try """
+    destination: \(setup.repo)
+    create_repository: true
+    source_directories:
+      - \(setup.source)
+    retention_count: 2
+    full_backup_interval_days: 3
+    """.write(toFile: setup.config, atomically: true, encoding: .utf8)
+    var kinds: [String] = []
+    for day in 1...5 {
+      let result = try setup.run(day: day, ["--json"])
+      #expect(result.status == 0, "day \(day): \(result.output)")
+      kinds.append((try jsonObject(result.stdout)["snapshot"] as? [String: Any])?["kind"] as? String ?? "?")
+    }
+    #expect(kinds == ["full", "differential", "differential", "full", "differential"])
+    #expect(try RepositoryInspection(path: setup.repo).records().count == 2)
+    // An alias beside its own name is refused, naming both.
+    try "\(try String(contentsOfFile: setup.config, encoding: .utf8))\nkeep: 3\n"
+      .write(toFile: setup.config, atomically: true, encoding: .utf8)
+    let both = try setup.run(day: 6)
+    #expect(both.status == 1)
+    #expect(both.stderr.contains("'retention_count' and 'keep' are the same setting"), "\(both.stderr)")
+  }
+
   @Test func quietSuccessPrintsNothingAndJsonParses() throws {
     let setup = try Setup()
     let quiet = try setup.run(day: 1, ["--quiet"])
