@@ -118,6 +118,7 @@ struct BackupJob {
   var backupIntervalHours: Double?
   var logFile: String?
   var configPath: String?
+  var hooks = JobHooks()
 
   init(
     repositoryPath: String, sources: [String], exclude: [String], retention: RetentionPolicy?,
@@ -139,6 +140,7 @@ struct BackupJob {
       lockWaitSeconds: configuration.lockWaitSeconds)
     grouping = configuration.groupBy
     tags = configuration.tags
+    hooks = configuration.hooks
     createRepository = configuration.createRepository
     blockSize = configuration.blockSize
     backupIntervalHours = configuration.backupIntervalHours
@@ -167,7 +169,62 @@ struct BackupJob {
     }
   }
 
+  /// Runs the job between its hooks: `before` (its failure is the run's,
+  /// exit 1), then `after` on success or `on_failure` on any other status.
   func run(kind requested: BackupRequest.Kind?, ifDue: Bool, output: OutputOptions) async throws {
+    guard !hooks.isEmpty else {
+      try await runBackup(kind: requested, ifDue: ifDue, output: output, outcome: RunOutcome())
+      return
+    }
+    let outcome = RunOutcome()
+    var environment = [
+      "CAIRN_REPOSITORY": repositoryPath, "CAIRN_RUN_ID": OperationLog.runID, "CAIRN_LOG_FILE": logFile ?? "",
+      "CAIRN_CONFIG": configPath ?? "", "CAIRN_SNAPSHOT_ID": "", "CAIRN_EXIT_STATUS": "",
+    ]
+    func runFailureHook(status: Int32) {
+      environment["CAIRN_EXIT_STATUS"] = "\(status)"
+      environment["CAIRN_SNAPSHOT_ID"] = outcome.snapshotID ?? ""
+      if let failure = hooks.run(.onFailure, environment: environment) { report(failure, onStderr: true) }
+    }
+    if let failure = hooks.run(.before, environment: environment) {
+      report(failure)
+      safeLog().failedBeforeStart("backup", ["config": "\(configPath ?? "")"], error: failure)
+      runFailureHook(status: 1)
+      throw failure
+    }
+    do {
+      try await runBackup(kind: requested, ifDue: ifDue, output: output, outcome: outcome)
+    } catch {
+      runFailureHook(status: (error as? ExitCode)?.rawValue ?? 1)
+      throw error
+    }
+    environment["CAIRN_EXIT_STATUS"] = "0"
+    environment["CAIRN_SNAPSHOT_ID"] = outcome.snapshotID ?? ""
+    if let failure = hooks.run(.after, environment: environment) {
+      report(failure)
+      runFailureHook(status: 1)
+      throw failure
+    }
+  }
+
+  /// A hook that failed: in the log, and on stderr unless it is thrown (and so printed anyway).
+  private func report(_ failure: JobHooks.Failure, onStderr: Bool = false) {
+    if onStderr { Terminal.error("error: \(failure)") }
+    safeLog().error(
+      "hook failed",
+      ["hook": "\(failure.stage.rawValue)", "command": "\(failure.command)", "status": "\(failure.status)"])
+  }
+
+  /// The job's log, but never a new backup.log in a directory that is not a
+  /// repository (an unmounted drive's mount point).
+  private func safeLog() -> OperationLog {
+    let isDefault = logFile == nil || logFile == "\(repositoryPath)/backup.log"
+    return isDefault ? OperationLog.inRepository(repositoryPath) : OperationLog(path: logFile)
+  }
+
+  private func runBackup(kind requested: BackupRequest.Kind?, ifDue: Bool, output: OutputOptions, outcome: RunOutcome)
+    async throws
+  {
     var metadata: Logger.Metadata = ["repository": "\(repositoryPath)", "sources": "\(sources.joined(separator: ","))"]
     if let configPath { metadata["config"] = "\(configPath)" }
     do {
@@ -195,7 +252,8 @@ struct BackupJob {
           return
         }
       }
-      try await backUp(repository, kind: requested ?? .automatic(fullEvery: fullEveryDays), log: log, output: output)
+      try await backUp(
+        repository, kind: requested ?? .automatic(fullEvery: fullEveryDays), log: log, output: output, outcome: outcome)
     }
   }
 
@@ -206,9 +264,9 @@ struct BackupJob {
     return try repository.snapshots().last { $0.sources == resolved }
   }
 
-  private func backUp(_ repository: Repository, kind: BackupRequest.Kind, log: OperationLog, output: OutputOptions)
-    async throws
-  {
+  private func backUp(
+    _ repository: Repository, kind: BackupRequest.Kind, log: OperationLog, output: OutputOptions, outcome: RunOutcome
+  ) async throws {
     var lock: RepositoryLock? = try self.lock(repository, .shared, log: log)
     let progress = !output.quiet && !output.json && Terminal.isInteractive ? BackupProgress() : nil
     let display = progress.map { ProgressDisplay(progress: $0) }
@@ -228,6 +286,7 @@ struct BackupJob {
       throw error
     }
     let record = result.record
+    outcome.snapshotID = record.id
     let stats = record.statistics
     log.info(
       "snapshot saved",
@@ -281,6 +340,11 @@ struct BackupJob {
       throw ExitCode(3)
     }
   }
+}
+
+/// What a run made, for the hooks that follow it.
+final class RunOutcome {
+  var snapshotID: String?
 }
 
 /// The JSON shape of a backup result.

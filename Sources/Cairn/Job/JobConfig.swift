@@ -19,6 +19,8 @@ public struct JobConfig: Sendable, Equatable {
   public var groupBy = SnapshotGrouping.hostAndPaths
   /// Tags given to every snapshot the job makes.
   public var tags: [String] = []
+  /// Shell commands run before and after each run, and when it fails.
+  public var hooks = JobHooks()
   public var fullEveryDays: Double = 14
   public var backupIntervalHours: Double = 24
   /// Default: `backup.log` in the repository.
@@ -31,7 +33,8 @@ public struct JobConfig: Sendable, Equatable {
 
   static let keys = [
     "repository", "create_repository", "sources", "exclude", "keep", "keep_last", "keep_hourly", "keep_daily",
-    "keep_weekly", "keep_monthly", "keep_yearly", "keep_within", "keep_tags", "group_by", "tags", "full_every_days",
+    "keep_weekly", "keep_monthly", "keep_yearly", "keep_within", "keep_tags", "group_by", "tags", "before", "after",
+    "on_failure", "full_every_days",
     "backup_interval_hours", "log_file", "block_size", "lock_wait_seconds",
   ]
 
@@ -161,6 +164,22 @@ public struct JobConfig: Sendable, Equatable {
     try config.readRetention(values: values, integer: integer, string: string, strings: strings, failure: failure)
     config.fullEveryDays = try number("full_every_days") ?? 14
     config.backupIntervalHours = try number("backup_interval_hours") ?? 24
+    for stage in [JobHooks.Stage.before, .after, .onFailure] {
+      guard let (key, value) = values[stage.rawValue] else { continue }
+      let commands: [String]
+      if case .scalar = value, let text = value.string, !text.isEmpty {
+        commands = [text]
+      } else if let list = try strings(stage.rawValue) {
+        commands = list
+      } else {
+        throw failure(key, "key '\(stage.rawValue)' must be a shell command or a list of them")
+      }
+      switch stage {
+      case .before: config.hooks.before = commands
+      case .after: config.hooks.after = commands
+      case .onFailure: config.hooks.onFailure = commands
+      }
+    }
     config.logFile = try string("log_file")
     config.blockSize = try integer("block_size", range: RepositoryConfig.blockSizeRange) ?? config.blockSize
     config.lockWaitSeconds = try integer("lock_wait_seconds", range: 0...86400) ?? 300
