@@ -207,9 +207,9 @@ _cairn_init() {
 
 _cairn_backup() {
     repeating_flags=()
-    non_repeating_flags=(--if-due --full --differential --allow-empty --json --quiet -q --verbose -v --version -h --help)
-    repeating_options=(--keep-tag --tag --exclude)
-    non_repeating_options=(-r --repo --lock-wait --config --full-every --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by)
+    non_repeating_flags=(--if-due --full --differential --allow-empty --exclude-caches --one-file-system --json --quiet -q --verbose -v --version -h --help)
+    repeating_options=(--keep-tag --tag --exclude --exclude-if-present --exclude-file)
+    non_repeating_options=(-r --repo --lock-wait --config --full-every --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by --exclude-larger-than)
     __cairn_offer_flags_options -1
 
     # Offer option value completions
@@ -260,6 +260,15 @@ _cairn_backup() {
         return
         ;;
     '--exclude')
+        return
+        ;;
+    '--exclude-if-present')
+        return
+        ;;
+    '--exclude-larger-than')
+        return
+        ;;
+    '--exclude-file')
         return
         ;;
     esac

@@ -46,6 +46,23 @@ struct BackupCommand: AsyncParsableCommand {
   @Option(help: "Do not back up paths matching this glob (repeatable): '*.tmp', '/home/*/.cache', '/srv/**/cache'.")
   var exclude: [String] = []
 
+  @Flag(help: "Leave out directories holding a CACHEDIR.TAG file with the standard signature.")
+  var excludeCaches = false
+
+  @Option(help: ArgumentHelp("Leave out directories holding a file of this name (repeatable).", valueName: "name"))
+  var excludeIfPresent: [String] = []
+
+  @Option(help: ArgumentHelp("Leave out files larger than this: bytes, or 500k, 20M, 2G.", valueName: "size"))
+  var excludeLargerThan: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Read exclude patterns from this file, one a line; '#' starts a comment (repeatable).", valueName: "file"))
+  var excludeFile: [String] = []
+
+  @Flag(help: "Do not descend into other file systems mounted below a source.")
+  var oneFileSystem = false
+
   @OptionGroup var output: OutputOptions
 
   @Argument(help: "Directories (or files) to back up.")
@@ -56,9 +73,11 @@ struct BackupCommand: AsyncParsableCommand {
     if config != nil {
       if !sources.isEmpty { throw ValidationError("--config takes the sources from the file; give no SOURCE") }
       if repository.repo != nil { throw ValidationError("--config takes the repository from the file; drop --repo") }
-      if retention.hasRules || !exclude.isEmpty || !tag.isEmpty {
+      if retention.hasRules || !exclude.isEmpty || !tag.isEmpty || excludeCaches || !excludeIfPresent.isEmpty
+        || excludeLargerThan != nil || !excludeFile.isEmpty || oneFileSystem
+      {
         throw ValidationError(
-          "--config takes the keep rules, 'exclude' and 'tags' from the file; drop --keep…, --exclude and --tag")
+          "--config takes the keep rules, excludes and tags from the file; drop --keep…, --exclude… and --tag")
       }
     } else {
       if sources.isEmpty { throw ValidationError("name at least one source directory, or give --config FILE") }
@@ -67,10 +86,30 @@ struct BackupCommand: AsyncParsableCommand {
     if !(fullEvery > 0) { throw ValidationError("--full-every must be a positive number of days") }
     _ = try retention.policy()
     _ = try retention.grouping()
+    _ = try excludeRules()
+    for name in excludeIfPresent where name.isEmpty || name.contains("/") {
+      throw ValidationError("--exclude-if-present takes a file name, not '\(name)'")
+    }
     for name in tag where name.isEmpty { throw ValidationError("--tag needs a name") }
     for pattern in exclude where !ExcludeMatcher.isValid(pattern) {
       throw ValidationError("exclude pattern '\(pattern)' is malformed")
     }
+  }
+
+  /// The standard excludes given on the command line.
+  func excludeRules() throws(CairnError) -> SourceExcludes {
+    var rules = SourceExcludes()
+    rules.excludeCaches = excludeCaches
+    rules.ifPresent = excludeIfPresent
+    rules.oneFileSystem = oneFileSystem
+    if let excludeLargerThan {
+      do {
+        rules.largerThan = try SourceExcludes.size(excludeLargerThan)
+      } catch {
+        throw CairnError(.invalidArgument, "--exclude-larger-than: \(error.message)")
+      }
+    }
+    return rules
   }
 
   func run() async throws {
@@ -93,6 +132,8 @@ struct BackupCommand: AsyncParsableCommand {
         fullEveryDays: fullEvery, lockWaitSeconds: repository.lockWait)
       job.grouping = try retention.grouping()
       job.tags = tag
+      job.excludeRules = try excludeRules()
+      for file in excludeFile { job.exclude += try SourceExcludes.patterns(fromFile: file) }
     }
     let kind: BackupRequest.Kind? = full ? .full : differential ? .differential : nil
     try await job.run(kind: kind, ifDue: ifDue, output: output)
@@ -119,6 +160,7 @@ struct BackupJob {
   var logFile: String?
   var configPath: String?
   var hooks = JobHooks()
+  var excludeRules = SourceExcludes()
 
   init(
     repositoryPath: String, sources: [String], exclude: [String], retention: RetentionPolicy?,
@@ -141,6 +183,7 @@ struct BackupJob {
     grouping = configuration.groupBy
     tags = configuration.tags
     hooks = configuration.hooks
+    excludeRules = configuration.excludeRules
     createRepository = configuration.createRepository
     blockSize = configuration.blockSize
     backupIntervalHours = configuration.backupIntervalHours
@@ -279,7 +322,12 @@ struct BackupJob {
     let result: BackupResult
     do {
       result = try await backup.run(
-        BackupRequest(sourcePaths: sourcePaths, kind: kind, now: Terminal.now, exclude: exclude, tags: tags))
+        {
+          var request = BackupRequest(
+            sourcePaths: sourcePaths, kind: kind, now: Terminal.now, exclude: exclude, tags: tags)
+          request.excludeRules = excludeRules
+          return request
+        }())
       display?.stop()
     } catch {
       display?.stop()

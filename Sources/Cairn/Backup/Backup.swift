@@ -21,6 +21,8 @@ public struct BackupRequest: Sendable {
   public var exclude: [String]
   /// Labels stored in the snapshot record.
   public var tags: [String]
+  /// Caches, marker files, large files, other file systems.
+  public var excludeRules = SourceExcludes()
 
   public init(
     sources: [String], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = [],
@@ -166,6 +168,7 @@ public struct Backup: Sendable {
     session.parentTree = try ParentTree.open(
       for: base, host: request.host, sources: sourceNames, snapshots: snapshots, in: repository)
     var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))
+    walker.rules = request.excludeRules
     var notes = note.map { [$0] } ?? []
     defer { walker.closeAll() }
     do {

@@ -21,6 +21,8 @@ public struct JobConfig: Sendable, Equatable {
   public var tags: [String] = []
   /// Shell commands run before and after each run, and when it fails.
   public var hooks = JobHooks()
+  /// exclude_caches, exclude_if_present, exclude_larger_than, one_file_system.
+  public var excludeRules = SourceExcludes()
   public var fullEveryDays: Double = 14
   public var backupIntervalHours: Double = 24
   /// Default: `backup.log` in the repository.
@@ -34,7 +36,8 @@ public struct JobConfig: Sendable, Equatable {
   static let keys = [
     "repository", "create_repository", "sources", "exclude", "keep", "keep_last", "keep_hourly", "keep_daily",
     "keep_weekly", "keep_monthly", "keep_yearly", "keep_within", "keep_tags", "group_by", "tags", "before", "after",
-    "on_failure", "full_every_days",
+    "on_failure", "exclude_caches", "exclude_if_present", "exclude_larger_than", "exclude_file", "one_file_system",
+    "full_every_days",
     "backup_interval_hours", "log_file", "block_size", "lock_wait_seconds",
   ]
 
@@ -178,6 +181,24 @@ public struct JobConfig: Sendable, Equatable {
       case .before: config.hooks.before = commands
       case .after: config.hooks.after = commands
       case .onFailure: config.hooks.onFailure = commands
+      }
+    }
+    config.excludeRules.excludeCaches = try bool("exclude_caches") ?? false
+    config.excludeRules.ifPresent = try strings("exclude_if_present") ?? []
+    config.excludeRules.oneFileSystem = try bool("one_file_system") ?? false
+    if let (key, value) = values["exclude_larger_than"] {
+      guard case .scalar(let scalar) = value else { throw failure(key, "key 'exclude_larger_than' must be a size") }
+      do {
+        config.excludeRules.largerThan = try SourceExcludes.size(scalar.string)
+      } catch {
+        throw failure(key, "key 'exclude_larger_than': \(error.message)")
+      }
+    }
+    if let file = try string("exclude_file") {
+      do {
+        config.exclude += try SourceExcludes.patterns(fromFile: file)
+      } catch {
+        throw failure(values["exclude_file"]?.key, error.message)
       }
     }
     config.logFile = try string("log_file")
