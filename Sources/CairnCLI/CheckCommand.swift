@@ -31,7 +31,16 @@ struct CheckCommand: AsyncParsableCommand {
     let repo = try Repository.open(at: path)
     let lock = try repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let report = try Checker(repository: repo).run(readData: readData)
+    let progress = readData && !output.quiet && !output.json && Terminal.isInteractive ? BackupProgress() : nil
+    let display = progress.map { ProgressDisplay(progress: $0, verb: "verifying", unit: "objects") }
+    let report: CheckReport
+    do {
+      report = try Checker(repository: repo, progress: progress).run(readData: readData)
+      display?.stop()
+    } catch {
+      display?.stop()
+      throw error
+    }
     for problem in report.problems { log.error("check problem", ["problem": "\(problem)"]) }
     if output.json {
       print(try Terminal.json(report))

@@ -10,7 +10,7 @@ final class ProgressDisplay: Sendable {
   private let progress: BackupProgress
   private let running = Mutex(true)
 
-  init(progress: BackupProgress, verb: String = "reading") {
+  init(progress: BackupProgress, verb: String = "reading", unit: String = "files") {
     self.progress = progress
     let interval =
       ProcessInfo.processInfo.environment["CAIRN_PROGRESS_INTERVAL"].flatMap(Double.init).map { max($0, 0.001) } ?? 0.5
@@ -29,18 +29,20 @@ final class ProgressDisplay: Sendable {
         }
         last = (now, reading.bytesDone)
         guard self.running.withLock({ $0 }) else { break }
-        Terminal.status(Self.line(reading, rate: rate, verb: verb))
+        Terminal.status(Self.line(reading, rate: rate, verb: verb, unit: unit))
       }
     }
     thread.start()
   }
 
-  static func line(_ reading: BackupProgress.Reading, rate: Double, verb: String = "reading") -> String {
+  static func line(_ reading: BackupProgress.Reading, rate: Double, verb: String = "reading", unit: String = "files")
+    -> String
+  {
     if reading.phase == .publishing {
       return "publishing: \(reading.filesDone) files, \(Terminal.bytes(reading.bytesDone)) read; "
         + "writing the manifest, making objects durable, saving the snapshot"
     }
-    var text = "\(verb) files \(reading.filesDone)"
+    var text = "\(verb) \(unit) \(reading.filesDone)"
     if reading.filesTotal > 0 { text += "/\(reading.filesTotal)" }
     text += "  \(Terminal.bytes(reading.bytesDone))"
     if reading.bytesTotal > 0 { text += "/\(Terminal.bytes(reading.bytesTotal))" }

@@ -15,7 +15,7 @@ import Testing
   }
 
   @Test(.enabled(if: hasScript, "util-linux 'script' is not installed"))
-  func backupNamesThePublishingPhaseAndRestoreShowsProgress() throws {
+  func backupNamesThePublishingPhaseAndRestoreAndCheckShowProgress() throws {
     let dir = TemporaryDirectory("cairn-progress")
     let repo = dir.sub("repo")
     let source = dir.sub("src")
@@ -39,5 +39,10 @@ import Testing
     #expect(restore.stdout.contains("restoring files "), "\(restore.stdout)")
     #expect(restore.stdout.contains("/801"), "\(restore.stdout)")
     #expect(restore.stdout.contains("restored snapshot"), "\(restore.stdout)")
+
+    let check = try Self.onTerminal(["check", "--repo", repo, "--read-data"])
+    #expect(check.status == 0, "\(check.output)")
+    #expect(check.stdout.contains("verifying objects "), "\(check.stdout)")
+    #expect(check.stdout.contains("no problems"), "\(check.stdout)")
   }
 }

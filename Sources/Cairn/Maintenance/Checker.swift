@@ -61,8 +61,13 @@ public struct CheckReport: Encodable, Sendable {
 /// how many snapshots share them.
 public struct Checker: Sendable {
   let repository: Repository
+  /// Objects and bytes read so far (with readData), for a progress line.
+  let progress: BackupProgress?
 
-  public init(repository: Repository) { self.repository = repository }
+  public init(repository: Repository, progress: BackupProgress? = nil) {
+    self.repository = repository
+    self.progress = progress
+  }
 
   private enum ObjectState {
     case present(UInt64)
@@ -106,6 +111,7 @@ public struct Checker: Sendable {
         if readData {
           let bytes = try repository.store.get(id)
           report.bytesRead += UInt64(bytes.count)
+          progress?.fileDone(bytes: UInt64(bytes.count))
           result = .present(UInt64(bytes.count))
         } else if let size = try repository.store.backend.size(of: id) {
           result = .present(size)
