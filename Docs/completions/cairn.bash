@@ -188,12 +188,12 @@ _cairn_init() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait --block-size)
+    non_repeating_options=(-r --repo --lock-wait --block-size)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -207,14 +207,14 @@ _cairn_init() {
 
 _cairn_backup() {
     repeating_flags=()
-    non_repeating_flags=(--if-due --full --differential --json --quiet -q --verbose -v --version -h --help)
-    repeating_options=(--exclude)
-    non_repeating_options=(--repo --lock-wait --config --full-every --keep)
+    non_repeating_flags=(--if-due --full --differential --allow-empty --exclude-caches --one-file-system --json --quiet -q --verbose -v --version -h --help)
+    repeating_options=(--keep-tag --tag --exclude --exclude-if-present --exclude-file)
+    non_repeating_options=(-r --repo --lock-wait --config --full-every --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by --exclude-larger-than)
     __cairn_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -229,7 +229,46 @@ _cairn_backup() {
     '--keep')
         return
         ;;
+    '--keep-last')
+        return
+        ;;
+    '--keep-hourly')
+        return
+        ;;
+    '--keep-daily')
+        return
+        ;;
+    '--keep-weekly')
+        return
+        ;;
+    '--keep-monthly')
+        return
+        ;;
+    '--keep-yearly')
+        return
+        ;;
+    '--keep-within')
+        return
+        ;;
+    '--keep-tag')
+        return
+        ;;
+    '--group-by')
+        return
+        ;;
+    '--tag')
+        return
+        ;;
     '--exclude')
+        return
+        ;;
+    '--exclude-if-present')
+        return
+        ;;
+    '--exclude-larger-than')
+        return
+        ;;
+    '--exclude-file')
         return
         ;;
     esac
@@ -239,12 +278,12 @@ _cairn_snapshots() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -257,12 +296,12 @@ _cairn_restore() {
     repeating_flags=()
     non_repeating_flags=(--overwrite --json --quiet -q --verbose -v --version -h --help)
     repeating_options=(--include)
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -276,20 +315,47 @@ _cairn_restore() {
 
 _cairn_forget() {
     repeating_flags=()
-    non_repeating_flags=(--dry-run --json --quiet -q --verbose -v --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--repo --lock-wait --keep)
+    non_repeating_flags=(--allow-empty --dry-run --json --quiet -q --verbose -v --version -h --help)
+    repeating_options=(--keep-tag)
+    non_repeating_options=(-r --repo --lock-wait --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
         return
         ;;
     '--keep')
+        return
+        ;;
+    '--keep-last')
+        return
+        ;;
+    '--keep-hourly')
+        return
+        ;;
+    '--keep-daily')
+        return
+        ;;
+    '--keep-weekly')
+        return
+        ;;
+    '--keep-monthly')
+        return
+        ;;
+    '--keep-yearly')
+        return
+        ;;
+    '--keep-within')
+        return
+        ;;
+    '--keep-tag')
+        return
+        ;;
+    '--group-by')
         return
         ;;
     esac
@@ -299,12 +365,12 @@ _cairn_gc() {
     repeating_flags=()
     non_repeating_flags=(--dry-run --json --quiet -q --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -317,12 +383,12 @@ _cairn_check() {
     repeating_flags=()
     non_repeating_flags=(--read-data --json --quiet -q --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -335,12 +401,12 @@ _cairn_ls() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -353,12 +419,12 @@ _cairn_diff() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')
@@ -371,12 +437,12 @@ _cairn_stats() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--repo --lock-wait)
+    non_repeating_options=(-r --repo --lock-wait)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
-    '--repo')
+    '-r'|'--repo')
         return
         ;;
     '--lock-wait')

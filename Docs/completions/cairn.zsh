@@ -54,7 +54,7 @@ _cairn() {
             'backup:Back up directories as a new snapshot, or run the scheduled job from a config file.'
             'snapshots:List the snapshots in the repository, oldest first.'
             'restore:Restore a snapshot into a target directory.'
-            'forget:Remove all but the newest snapshots (space comes back with '\''cairn gc'\'').'
+            'forget:Remove the snapshots that no keep rule keeps (space comes back with '\''cairn gc'\'').'
             'gc:Delete the objects no snapshot references any more, and leftovers of interrupted runs.'
             'check:Verify that every snapshot can be restored.'
             'ls:List the entries of a snapshot, or of one path in it.'
@@ -79,7 +79,7 @@ _cairn() {
 _cairn_init() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         '--block-size[Block size in bytes, 65536 to 16777216; files are split into blocks of this size.]:block-size:'
         '--version[Show the version.]'
@@ -93,15 +93,31 @@ _cairn_init() {
 _cairn_backup() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         '--config[Run the scheduled job described by this YAML file.]:config:'
         '--if-due[With --config\: do nothing (but log it) when the newest snapshot is younger than backup_interval_hours.]'
         '--full[Take a full snapshot\: read and hash every file.]'
         '--differential[Take a differential snapshot against the newest full.]'
         '--full-every[Days after which the next backup is full.]:full-every:'
-        '--keep[After the backup, keep only this many of the newest snapshots and collect garbage.]:keep:'
+        '--keep[Same as --keep-last.]:n:'
+        '--keep-last[Keep the newest N snapshots of each group.]:n:'
+        '--keep-hourly[Keep the newest snapshot of each of the last N hours that have one.]:n:'
+        '--keep-daily[Keep the newest snapshot of each of the last N days that have one.]:n:'
+        '--keep-weekly[Keep the newest snapshot of each of the last N ISO weeks that have one.]:n:'
+        '--keep-monthly[Keep the newest snapshot of each of the last N months that have one.]:n:'
+        '--keep-yearly[Keep the newest snapshot of each of the last N years that have one.]:n:'
+        '--keep-within[Keep every snapshot this close to the group'\''s newest\: 30d, 2w, 1y2m, 12h (y m w d h).]:duration:'
+        '*--keep-tag[Keep every snapshot with this tag (repeatable).]:tag:'
+        '--group-by[Apply the rules within groups of snapshots that share these\: any of host, paths, tags, comma-separated; '\'''\'' for the whole repository.]:fields:'
+        '--allow-empty[Allow rules that would remove every snapshot of a group.]'
+        '*--tag[Label the snapshot with this tag (repeatable).]:tag:'
         '*--exclude[Do not back up paths matching this glob (repeatable)\: '\''*.tmp'\'', '\''/home/*/.cache'\'', '\''/srv/**/cache'\''.]:exclude:'
+        '--exclude-caches[Leave out directories holding a CACHEDIR.TAG file with the standard signature.]'
+        '*--exclude-if-present[Leave out directories holding a file of this name (repeatable).]:name:'
+        '--exclude-larger-than[Leave out files larger than this\: bytes, or 500k, 20M, 2G.]:size:'
+        '*--exclude-file[Read exclude patterns from this file, one a line; '\''#'\'' starts a comment (repeatable).]:file:'
+        '--one-file-system[Do not descend into other file systems mounted below a source.]'
         '--json[Print the result as one JSON document.]'
         '(--quiet -q)'{--quiet,-q}'[Print nothing but errors.]'
         '(--verbose -v)'{--verbose,-v}'[Print the summary even when stdout is not a terminal.]'
@@ -117,7 +133,7 @@ _cairn_backup() {
 _cairn_snapshots() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         '--json[Print a JSON array of snapshot records.]'
         '--version[Show the version.]'
@@ -131,7 +147,7 @@ _cairn_snapshots() {
 _cairn_restore() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         ':snapshot:'
         ':target:'
@@ -151,10 +167,20 @@ _cairn_restore() {
 _cairn_forget() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
-        '--keep[How many of the newest snapshots to keep (at least 1).]:keep:'
-        '--dry-run[Show what would be removed without removing anything.]'
+        '--keep[Same as --keep-last.]:n:'
+        '--keep-last[Keep the newest N snapshots of each group.]:n:'
+        '--keep-hourly[Keep the newest snapshot of each of the last N hours that have one.]:n:'
+        '--keep-daily[Keep the newest snapshot of each of the last N days that have one.]:n:'
+        '--keep-weekly[Keep the newest snapshot of each of the last N ISO weeks that have one.]:n:'
+        '--keep-monthly[Keep the newest snapshot of each of the last N months that have one.]:n:'
+        '--keep-yearly[Keep the newest snapshot of each of the last N years that have one.]:n:'
+        '--keep-within[Keep every snapshot this close to the group'\''s newest\: 30d, 2w, 1y2m, 12h (y m w d h).]:duration:'
+        '*--keep-tag[Keep every snapshot with this tag (repeatable).]:tag:'
+        '--group-by[Apply the rules within groups of snapshots that share these\: any of host, paths, tags, comma-separated; '\'''\'' for the whole repository.]:fields:'
+        '--allow-empty[Allow rules that would remove every snapshot of a group.]'
+        '--dry-run[Show what would be kept and removed, and why, without removing anything.]'
         '--json[Print the result as one JSON document.]'
         '(--quiet -q)'{--quiet,-q}'[Print nothing but errors.]'
         '(--verbose -v)'{--verbose,-v}'[Print the summary even when stdout is not a terminal.]'
@@ -169,7 +195,7 @@ _cairn_forget() {
 _cairn_gc() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         '--dry-run[Count what would be deleted without deleting anything.]'
         '--json[Print the result as one JSON document.]'
@@ -186,7 +212,7 @@ _cairn_gc() {
 _cairn_check() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         '--read-data[Read every referenced object and verify its SHA-256.]'
         '--json[Print the result as one JSON document.]'
@@ -203,7 +229,7 @@ _cairn_check() {
 _cairn_ls() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         ':snapshot:'
         ':path:'
@@ -219,7 +245,7 @@ _cairn_ls() {
 _cairn_diff() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         ':from:'
         ':to:'
@@ -235,7 +261,7 @@ _cairn_diff() {
 _cairn_stats() {
     local -i ret=1
     local -ar arg_specs=(
-        '--repo[The repository directory (default\: $CAIRN_REPO).]:repo:'
+        '(-r --repo)'{-r,--repo}'[The repository directory (default\: $CAIRN_REPO).]:repo:'
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         '--json[Print the figures as JSON.]'
         '--version[Show the version.]'

@@ -37,14 +37,34 @@ struct BackupCommand: AsyncParsableCommand {
   @Option(help: "Days after which the next backup is full.")
   var fullEvery: Double = 14
 
-  @Option(help: "After the backup, keep only this many of the newest snapshots and collect garbage.")
-  var keep: Int?
+  @OptionGroup(title: "Retention after the backup (within this backup's group; then gc)")
+  var retention: RetentionOptions
+
+  @Option(help: ArgumentHelp("Label the snapshot with this tag (repeatable).", valueName: "tag"))
+  var tag: [String] = []
 
   @Option(help: "Do not back up paths matching this glob (repeatable): '*.tmp', '/home/*/.cache', '/srv/**/cache'.")
   var exclude: [String] = []
 
   @Option(help: "Compress new objects of this run with 'none', 'zstd' or 'zstd:LEVEL' (default: the repository's).")
   var compression: String?
+
+  @Flag(help: "Leave out directories holding a CACHEDIR.TAG file with the standard signature.")
+  var excludeCaches = false
+
+  @Option(help: ArgumentHelp("Leave out directories holding a file of this name (repeatable).", valueName: "name"))
+  var excludeIfPresent: [String] = []
+
+  @Option(help: ArgumentHelp("Leave out files larger than this: bytes, or 500k, 20M, 2G.", valueName: "size"))
+  var excludeLargerThan: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Read exclude patterns from this file, one a line; '#' starts a comment (repeatable).", valueName: "file"))
+  var excludeFile: [String] = []
+
+  @Flag(help: "Do not descend into other file systems mounted below a source.")
+  var oneFileSystem = false
 
   @OptionGroup var output: OutputOptions
 
@@ -56,22 +76,47 @@ struct BackupCommand: AsyncParsableCommand {
     if config != nil {
       if !sources.isEmpty { throw ValidationError("--config takes the sources from the file; give no SOURCE") }
       if repository.repo != nil { throw ValidationError("--config takes the repository from the file; drop --repo") }
-      if keep != nil || !exclude.isEmpty {
-        throw ValidationError("--config takes 'keep' and 'exclude' from the file; drop --keep and --exclude")
+      if retention.hasRules || !exclude.isEmpty || !tag.isEmpty || excludeCaches || !excludeIfPresent.isEmpty
+        || excludeLargerThan != nil || !excludeFile.isEmpty || oneFileSystem
+      {
+        throw ValidationError(
+          "--config takes the keep rules, excludes and tags from the file; drop --keep…, --exclude… and --tag")
       }
     } else {
       if sources.isEmpty { throw ValidationError("name at least one source directory, or give --config FILE") }
       if ifDue { throw ValidationError("--if-due needs --config FILE (it reads backup_interval_hours)") }
     }
     if !(fullEvery > 0) { throw ValidationError("--full-every must be a positive number of days") }
-    if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
     if let compression, RepositoryConfig.compression(named: compression) == nil {
       throw ValidationError(
         "--compression must be 'none', 'zstd' or 'zstd:LEVEL' with LEVEL 1 to 19, not '\(compression)'")
     }
+    _ = try retention.policy()
+    _ = try retention.grouping()
+    _ = try excludeRules()
+    for name in excludeIfPresent where name.isEmpty || name.contains("/") {
+      throw ValidationError("--exclude-if-present takes a file name, not '\(name)'")
+    }
+    for name in tag where name.isEmpty { throw ValidationError("--tag needs a name") }
     for pattern in exclude where !ExcludeMatcher.isValid(pattern) {
       throw ValidationError("exclude pattern '\(pattern)' is malformed")
     }
+  }
+
+  /// The standard excludes given on the command line.
+  func excludeRules() throws(CairnError) -> SourceExcludes {
+    var rules = SourceExcludes()
+    rules.excludeCaches = excludeCaches
+    rules.ifPresent = excludeIfPresent
+    rules.oneFileSystem = oneFileSystem
+    if let excludeLargerThan {
+      do {
+        rules.largerThan = try SourceExcludes.size(excludeLargerThan)
+      } catch {
+        throw CairnError(.invalidArgument, "--exclude-larger-than: \(error.message)")
+      }
+    }
+    return rules
   }
 
   func run() async throws {
@@ -93,8 +138,12 @@ struct BackupCommand: AsyncParsableCommand {
     } else {
       let path = try repository.repositoryPath()
       job = BackupJob(
-        repositoryPath: path, sources: sources, exclude: exclude, keep: keep, fullEveryDays: fullEvery,
-        lockWaitSeconds: repository.lockWait)
+        repositoryPath: path, sources: sources, exclude: exclude, retention: try retention.policy(),
+        fullEveryDays: fullEvery, lockWaitSeconds: repository.lockWait)
+      job.grouping = try retention.grouping()
+      job.tags = tag
+      job.excludeRules = try excludeRules()
+      for file in excludeFile { job.exclude += try SourceExcludes.patterns(fromFile: file) }
       job.passwordSource = repository.passwordSource
     }
     job.compression = compression.flatMap(RepositoryConfig.compression(named:))
@@ -114,7 +163,10 @@ struct BackupJob {
   /// The sources as bytes, as they were given.
   var sourcePaths: [EntryPath]
   var exclude: [String]
-  var keep: Int?
+  /// The keep rules applied after the backup (then gc); nil for none.
+  var retention: RetentionPolicy?
+  var grouping = SnapshotGrouping.hostAndPaths
+  var tags: [String] = []
   var fullEveryDays: Double
   var lockWaitSeconds: Int
   var createRepository = false
@@ -125,16 +177,18 @@ struct BackupJob {
   var passwordSource = PasswordSource()
   /// Overrides the repository's compression for this run.
   var compression: ObjectCodec.Compression?
+  var hooks = JobHooks()
+  var excludeRules = SourceExcludes()
 
   init(
-    repositoryPath: String, sources: [String], exclude: [String], keep: Int?, fullEveryDays: Double,
-    lockWaitSeconds: Int
+    repositoryPath: String, sources: [String], exclude: [String], retention: RetentionPolicy?,
+    fullEveryDays: Double, lockWaitSeconds: Int
   ) {
     self.repositoryPath = repositoryPath
     self.sources = sources
     self.sourcePaths = sources.map(RawArguments.path)
     self.exclude = exclude
-    self.keep = keep
+    self.retention = retention
     self.fullEveryDays = fullEveryDays
     self.lockWaitSeconds = lockWaitSeconds
   }
@@ -142,8 +196,12 @@ struct BackupJob {
   init(configuration: JobConfig, configPath: String) {
     self.init(
       repositoryPath: configuration.repository, sources: configuration.sources, exclude: configuration.exclude,
-      keep: configuration.keep, fullEveryDays: configuration.fullEveryDays,
+      retention: configuration.retention, fullEveryDays: configuration.fullEveryDays,
       lockWaitSeconds: configuration.lockWaitSeconds)
+    grouping = configuration.groupBy
+    tags = configuration.tags
+    hooks = configuration.hooks
+    excludeRules = configuration.excludeRules
     createRepository = configuration.createRepository
     blockSize = configuration.blockSize
     backupIntervalHours = configuration.backupIntervalHours
@@ -153,9 +211,15 @@ struct BackupJob {
       passwordFile: configuration.passwordFile, passwordCommand: configuration.passwordCommand)
   }
 
-  /// Creates the repository when the config allows it and it does not exist yet.
+  /// Creates the repository when the config allows it and it does not exist
+  /// yet; otherwise a missing repository is an error that suggests the
+  /// usual cause: a drive that is not mounted. A job never creates a
+  /// repository on the mount point's empty directory unless told to.
   private func createRepositoryIfAllowed() async throws {
-    guard createRepository, !FileManager.default.fileExists(atPath: "\(repositoryPath)/config") else { return }
+    guard !FileManager.default.fileExists(atPath: "\(repositoryPath)/config") else { return }
+    guard createRepository else {
+      throw CairnError(.notARepository, "repository not found at '\(repositoryPath)' (is the drive mounted?)")
+    }
     _ = try await Repository.initialize(at: repositoryPath, options: Repository.Options(blockSize: blockSize))
     OperationLog(path: logFile).info(
       "repository created", ["repository": "\(repositoryPath)", "blockSize": "\(blockSize)"])
@@ -170,13 +234,70 @@ struct BackupJob {
     }
   }
 
+  /// Runs the job between its hooks: `before` (its failure is the run's,
+  /// exit 1), then `after` on success or `on_failure` on any other status.
   func run(kind requested: BackupRequest.Kind?, ifDue: Bool, output: OutputOptions) async throws {
+    guard !hooks.isEmpty else {
+      try await runBackup(kind: requested, ifDue: ifDue, output: output, outcome: RunOutcome())
+      return
+    }
+    let outcome = RunOutcome()
+    var environment = [
+      "CAIRN_REPOSITORY": repositoryPath, "CAIRN_RUN_ID": OperationLog.runID, "CAIRN_LOG_FILE": logFile ?? "",
+      "CAIRN_CONFIG": configPath ?? "", "CAIRN_SNAPSHOT_ID": "", "CAIRN_EXIT_STATUS": "",
+    ]
+    func runFailureHook(status: Int32) {
+      environment["CAIRN_EXIT_STATUS"] = "\(status)"
+      environment["CAIRN_SNAPSHOT_ID"] = outcome.snapshotID ?? ""
+      if let failure = hooks.run(.onFailure, environment: environment) { report(failure, onStderr: true) }
+    }
+    if let failure = hooks.run(.before, environment: environment) {
+      report(failure)
+      safeLog().failedBeforeStart("backup", ["config": "\(configPath ?? "")"], error: failure)
+      runFailureHook(status: 1)
+      throw failure
+    }
+    do {
+      try await runBackup(kind: requested, ifDue: ifDue, output: output, outcome: outcome)
+    } catch {
+      runFailureHook(status: (error as? ExitCode)?.rawValue ?? 1)
+      throw error
+    }
+    environment["CAIRN_EXIT_STATUS"] = "0"
+    environment["CAIRN_SNAPSHOT_ID"] = outcome.snapshotID ?? ""
+    if let failure = hooks.run(.after, environment: environment) {
+      report(failure)
+      runFailureHook(status: 1)
+      throw failure
+    }
+  }
+
+  /// A hook that failed: in the log, and on stderr unless it is thrown (and so printed anyway).
+  private func report(_ failure: JobHooks.Failure, onStderr: Bool = false) {
+    if onStderr { Terminal.error("error: \(failure)") }
+    safeLog().error(
+      "hook failed",
+      ["hook": "\(failure.stage.rawValue)", "command": "\(failure.command)", "status": "\(failure.status)"])
+  }
+
+  /// The job's log, but never a new backup.log in a directory that is not a
+  /// repository (an unmounted drive's mount point).
+  private func safeLog() -> OperationLog {
+    let isDefault = logFile == nil || logFile == "\(repositoryPath)/backup.log"
+    return isDefault ? OperationLog.inRepository(repositoryPath) : OperationLog(path: logFile)
+  }
+
+  private func runBackup(kind requested: BackupRequest.Kind?, ifDue: Bool, output: OutputOptions, outcome: RunOutcome)
+    async throws
+  {
     var metadata: Logger.Metadata = ["repository": "\(repositoryPath)", "sources": "\(sources.joined(separator: ","))"]
     if let configPath { metadata["config"] = "\(configPath)" }
     do {
       try await createRepositoryIfAllowed()
     } catch {
-      OperationLog(path: logFile).failedBeforeStart("backup", metadata, error: error)
+      // Only a log file outside the repository: never create one on a mount point that is not mounted.
+      let outside = logFile.flatMap { $0 == "\(repositoryPath)/backup.log" ? nil : $0 }
+      OperationLog(path: outside).failedBeforeStart("backup", metadata, error: error)
       throw error
     }
     let log = logFile != nil ? OperationLog(path: logFile) : OperationLog.inRepository(repositoryPath)
@@ -203,18 +324,21 @@ struct BackupJob {
           return
         }
       }
-      try await backUp(repository, kind: requested ?? .automatic(fullEvery: fullEveryDays), log: log, output: output)
+      try await backUp(
+        repository, kind: requested ?? .automatic(fullEvery: fullEveryDays), log: log, output: output, outcome: outcome)
     }
   }
 
   private func newestSnapshot(in repository: Repository) async throws -> SnapshotRecord? {
-    let resolved = (try? Backup.resolveSources(sourcePaths))?.map(\.description) ?? sources
+    let resolved =
+      (try? Backup.resolveSources(sourcePaths, allowingMissing: true)).map { ($0.present + $0.missing).sorted() }?
+      .map(\.description) ?? sources
     return try await repository.snapshots().last { $0.sources == resolved }
   }
 
-  private func backUp(_ repository: Repository, kind: BackupRequest.Kind, log: OperationLog, output: OutputOptions)
-    async throws
-  {
+  private func backUp(
+    _ repository: Repository, kind: BackupRequest.Kind, log: OperationLog, output: OutputOptions, outcome: RunOutcome
+  ) async throws {
     var lock: (any StorageLock)? = try await self.lock(repository, .shared, log: log)
     let progress = !output.quiet && !output.json && Terminal.isInteractive ? BackupProgress() : nil
     let display = progress.map { ProgressDisplay(progress: $0) }
@@ -227,13 +351,19 @@ struct BackupJob {
     let result: BackupResult
     do {
       result = try await backup.run(
-        BackupRequest(sourcePaths: sourcePaths, kind: kind, now: Terminal.now, exclude: exclude))
+        {
+          var request = BackupRequest(
+            sourcePaths: sourcePaths, kind: kind, now: Terminal.now, exclude: exclude, tags: tags)
+          request.excludeRules = excludeRules
+          return request
+        }())
       display?.stop()
     } catch {
       display?.stop()
       throw error
     }
     let record = result.record
+    outcome.snapshotID = record.id
     let stats = record.statistics
     log.info(
       "snapshot saved",
@@ -255,18 +385,15 @@ struct BackupJob {
     if output.showsSummary { print(Summary.backup(record)) }
     // Interrupted once the snapshot is saved: it stays, retention waits for the next run.
     try Task.checkCancellation()
-    if let keep {
+    if let retention {
       // Retention needs the exclusive lock: let go of the shared one first.
       await lock?.release()
       lock = nil
       lock = try await self.lock(repository, .exclusive, log: log)
-      let plan = RetentionPlan(snapshots: try await repository.snapshots(), keep: keep)
-      // Snapshots are ordered by write order, so the new one is the newest;
-      // this guards that rule: a run never removes what it has just made.
-      guard !plan.removed.contains(where: { $0.id == record.id }) else {
-        throw CairnError(
-          .invalidArgument, "retention would remove snapshot '\(record.id)', just made; nothing was removed")
-      }
+      // Only this backup's group, and never the snapshot just made.
+      let plan = RetentionPlan(
+        snapshots: try await repository.snapshots(), policy: retention, grouping: grouping,
+        only: grouping.key(of: record), protecting: [record.id])
       for ahead in plan.keptByCount + plan.keptAsBase + plan.removed where ahead.isDatedAhead(of: Terminal.now) {
         let warning = ahead.aheadOfClockWarning(now: Terminal.now)
         Terminal.error("warning: \(warning)")
@@ -276,7 +403,8 @@ struct BackupJob {
       log.info(
         "retention applied",
         [
-          "keep": "\(keep)", "kept": "\(plan.keptByCount.count)", "keptAsBase": "\(plan.keptAsBase.count)",
+          "rules": "\(retention.description)", "kept": "\(plan.keptByCount.count)",
+          "keptAsBase": "\(plan.keptAsBase.count)",
           "removed": "\(plan.removed.map(\.id).joined(separator: ","))",
         ])
       let collected = try await GarbageCollector(repository: repository, logger: Logger(label: "cairn.gc")).run(
@@ -301,6 +429,11 @@ struct BackupJob {
       throw ExitCode(3)
     }
   }
+}
+
+/// What a run made, for the hooks that follow it.
+final class RunOutcome {
+  var snapshotID: String?
 }
 
 /// The JSON shape of a backup result.

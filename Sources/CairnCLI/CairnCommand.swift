@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct CairnCommand: AsyncParsableCommand {
@@ -10,7 +11,8 @@ struct CairnCommand: AsyncParsableCommand {
       scheduler), and 'cairn restore' to get files back. The repository comes from --repo or \
       the CAIRN_REPO environment variable.
 
-      Exit status: 0 success, 1 failure, 3 backup completed but some files could not be read.
+      Exit status: 0 success, 1 failure, 3 backup completed but some files could not be read, \
+      64 usage error (unknown command or option, missing argument).
       """,
     version: "0.1.0",
     subcommands: [
@@ -19,4 +21,21 @@ struct CairnCommand: AsyncParsableCommand {
       LogCommand.self,
     ]
   )
+
+  /// Runs the command line, first catching a mistyped subcommand, which the
+  /// parser would otherwise report as a complaint about its options.
+  static func main() async {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if let first = arguments.first, let message = SubcommandSuggestion.unknown(first, among: subcommandNames) {
+      FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+      FileHandle.standardError.write(
+        Data("Usage: cairn <subcommand>\n  See 'cairn --help' for more information.\n".utf8))
+      Foundation.exit(ExitCode.validationFailure.rawValue)
+    }
+    await main(nil)
+  }
+
+  static var subcommandNames: [String] {
+    configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+  }
 }

@@ -32,7 +32,16 @@ struct CheckCommand: AsyncParsableCommand {
     log.attach(repo)
     let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let report = try await Checker(repository: repo).run(readData: readData, now: Terminal.now)
+    let progress = readData && !output.quiet && !output.json && Terminal.isInteractive ? BackupProgress() : nil
+    let display = progress.map { ProgressDisplay(progress: $0, verb: "verifying", unit: "objects") }
+    let report: CheckReport
+    do {
+      report = try await Checker(repository: repo, progress: progress).run(readData: readData, now: Terminal.now)
+      display?.stop()
+    } catch {
+      display?.stop()
+      throw error
+    }
     for problem in report.problems { log.error("check problem", ["problem": "\(problem)"]) }
     for warning in report.warnings { log.warning("check warning", ["warning": "\(warning)"]) }
     if output.json {
@@ -40,7 +49,8 @@ struct CheckCommand: AsyncParsableCommand {
     } else {
       for problem in report.problems { Terminal.error("error: \(problem)") }
       for warning in report.warnings { Terminal.error("warning: \(warning)") }
-      if output.showsSummary {
+      // The verdict is what check is run for: printed whether or not stdout is a terminal.
+      if !output.quiet {
         print(
           "checked \(report.snapshots) snapshot(s), \(report.objectsChecked) objects"
             + (readData ? " (\(Terminal.bytes(report.bytesRead)) read and verified)" : "") + ": "

@@ -21,7 +21,7 @@ struct DiffCommand: AsyncParsableCommand {
     let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
     let difference = try await SnapshotDifference(
-      repository: repo, from: try await repo.findSnapshot(from), to: try await repo.findSnapshot(to))
+      repository: repo, from: try await repo.resolveSnapshot(from), to: try await repo.resolveSnapshot(to))
     if json {
       print(try Terminal.json(difference))
       return

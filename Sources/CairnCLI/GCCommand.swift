@@ -30,7 +30,10 @@ struct GCCommand: AsyncParsableCommand {
           "bytesFreed": "\(report.bytesFreed)", "temporaryFilesRemoved": "\(report.temporaryFilesRemoved)",
         ])
       if output.json { print(try Terminal.json(report)) }
-      if output.showsSummary { print(Summary.garbageCollection(report)) }
+      // A dry run exists for its output: printed whether or not stdout is a terminal.
+      if !output.json && !output.quiet && (dryRun || output.showsSummary) {
+        print(Summary.garbageCollection(report))
+      }
     }
   }
 }

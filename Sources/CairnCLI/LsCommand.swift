@@ -21,7 +21,7 @@ struct LsCommand: AsyncParsableCommand {
     let repo = try await repository.open()
     let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let record = try await repo.findSnapshot(snapshot)
+    let record = try await repo.resolveSnapshot(snapshot)
     let under = path.map { EntryPath($0.hasPrefix("/") ? $0 : "/" + $0) }
     var entries: [ListedEntry] = []
     var count = 0
@@ -39,7 +39,7 @@ struct LsCommand: AsyncParsableCommand {
 
   static func line(_ entry: ManifestEntry) -> String {
     let size = String(entry.size)
-    let time = Timestamps.format(Date(timeIntervalSince1970: TimeInterval(entry.mtime.seconds))).prefix(19)
+    let time = Terminal.localTime(Date(timeIntervalSince1970: TimeInterval(entry.mtime.seconds)))
     var text =
       "\(ListedEntry.modeString(entry))  \(entry.uid)/\(entry.gid)  "
       + String(repeating: " ", count: max(0, 12 - size.count)) + size + "  \(time)  \(entry.path)"

@@ -30,6 +30,7 @@ struct OperationLog {
   private static func logger(writingTo sink: any RunLogSink) -> Logger {
     var logger = Logger(label: "cairn") { _ in RunLogHandler(file: sink, clock: { Terminal.now }) }
     logger[metadataKey: "pid"] = "\(ProcessInfo.processInfo.processIdentifier)"
+    logger[metadataKey: "run"] = "\(Self.runID)"
     return logger
   }
 
@@ -47,6 +48,13 @@ struct OperationLog {
   func flush() async {
     await repositoryLog?.flush()
   }
+
+  /// This process's run id: every line one run writes carries it, so
+  /// `grep run=ID` gives one run's lines.
+  static let runID: String = {
+    let random = String(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF, radix: 16)
+    return String(repeating: "0", count: 12 - random.count) + random
+  }()
 
   func info(_ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
     logger?.info(message, metadata: metadata)

@@ -4,7 +4,7 @@ import Foundation
 
 /// `--repo` (or CAIRN_REPO) and `--lock-wait`, shared by every command that opens a repository.
 struct RepositoryOptions: ParsableArguments {
-  @Option(name: .long, help: "The repository directory (default: $CAIRN_REPO).")
+  @Option(name: [.customShort("r"), .long], help: "The repository directory (default: $CAIRN_REPO).")
   var repo: String?
 
   @Option(name: .long, help: "Seconds to wait for another cairn process to release the repository.")

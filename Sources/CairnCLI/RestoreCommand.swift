@@ -42,8 +42,12 @@ struct RestoreCommand: AsyncParsableCommand {
     log.attach(repo)
     let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }
-    let record = try await repo.findSnapshot(snapshot)
-    let restore = Restore(repository: repo, logger: Logger(label: "cairn.restore")) { problem in
+    let record = try await repo.resolveSnapshot(snapshot)
+    let progress = !output.quiet && !output.json && Terminal.isInteractive ? BackupProgress() : nil
+    let display = progress.map { ProgressDisplay(progress: $0, verb: "restoring") }
+    defer { display?.stop() }
+    let restore = Restore(repository: repo, logger: Logger(label: "cairn.restore"), progress: progress) { problem in
+      display?.clear()
       Terminal.error("error: \(problem)")
       log.error("restore problem", ["problem": "\(problem)"])
     } onWarning: { warning in
@@ -58,6 +62,7 @@ struct RestoreCommand: AsyncParsableCommand {
           let slash = UInt8(ascii: "/")
           return EntryPath(bytes: bytes.first == slash ? bytes : [slash] + bytes)
         }))
+    display?.stop()
     if output.json { print(try Terminal.json(RestoreOutput(snapshot: record.id, target: target, result: result))) }
     if output.showsSummary {
       print(

@@ -23,16 +23,19 @@ struct SnapshotsCommand: AsyncParsableCommand {
       print(try Terminal.json(records))
       return
     }
-    let header = "ID                         KIND          TIME                      FILES        SIZE  SOURCES"
+    let header =
+      "ID                         KIND          TIME (LOCAL)                FILES        SIZE  TAGS  SOURCES"
     print(header)
     for record in records {
       let kind = record.kind.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
-      let time = String(record.time.prefix(19)).padding(toLength: 24, withPad: " ", startingAt: 0)
+      let time = Terminal.localTime(record.date).padding(toLength: 26, withPad: " ", startingAt: 0)
       let files = String(record.statistics.files)
       let size = Terminal.bytes(record.statistics.bytes)
+      let tags = record.tags.isEmpty ? "-" : record.tags.joined(separator: ",")
       print(
         "\(record.id)  \(kind)  \(time)  \(String(repeating: " ", count: max(0, 5 - files.count)))\(files)  "
-          + "\(String(repeating: " ", count: max(0, 10 - size.count)))\(size)  \(record.sources.joined(separator: " "))"
+          + "\(String(repeating: " ", count: max(0, 10 - size.count)))\(size)  \(tags.padding(toLength: max(4, tags.count), withPad: " ", startingAt: 0))  "
+          + record.sources.joined(separator: " ")
           + (record.isDatedAhead(of: now) ? "  (dated ahead of this clock)" : "")
       )
     }

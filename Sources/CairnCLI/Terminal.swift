@@ -33,6 +33,16 @@ enum Terminal {
     return Date()
   }
 
+  /// A time for tables: local time to the second, with the zone's offset
+  /// (`2026-03-01 03:00:00 +01:00`), so that no reader has to guess the zone.
+  static func localTime(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone.current
+    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+    return formatter.string(from: date)
+  }
+
   static func json<T: Encodable>(_ value: T) throws -> String {
     String(decoding: try JSONEncoder.cairn.encode(value), as: UTF8.self)
   }

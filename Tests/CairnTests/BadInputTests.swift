@@ -24,19 +24,35 @@ import Testing
     }
   }
 
-  @Test func missingSourceIsRefusedByName() throws {
-    let (work, source) = try repositoryWithSnapshot()
+  @Test func everySourceMissingIsRefusedByName() throws {
+    let (work, _) = try repositoryWithSnapshot()
     let before = try RepositoryState(work.repo)
     let missing = work.sub("no-such-directory")
+    let other = work.sub("neither")
 
     let alone = try Cairn.run(["backup", "--repo", work.repo, missing])
+    #expect(alone.status == 1)
     expectOneLineError(alone, naming: [missing])
-    // Beside a good source too: no partial snapshot of the good one.
-    let mixed = try Cairn.run(["backup", "--repo", work.repo, source, missing])
-    expectOneLineError(mixed, naming: [missing])
+    let both = try Cairn.run(["backup", "--repo", work.repo, missing, other])
+    #expect(both.status == 1)
+    expectOneLineError(both, naming: [missing, other])
 
     try RepositoryState(work.repo).expectUnchanged(since: before)
     #expect(try work.snapshots().count == 1)
+  }
+
+  @Test func aMissingSourceBesideAGoodOneIsAWarningAndExitThree() throws {
+    let (work, source) = try repositoryWithSnapshot()
+    let missing = work.sub("no-such-directory")
+    let mixed = try Cairn.run(["backup", "--repo", work.repo, "--json", source, missing])
+    #expect(mixed.status == 3, "\(mixed.output)")
+    #expect(mixed.stderr.contains("warning: '\(missing)' does not exist"), "\(mixed.stderr)")
+    let snapshot = try jsonObject(mixed.stdout)["snapshot"] as? [String: Any] ?? [:]
+    // The missing source stays in the record, so the snapshot stays in its group.
+    #expect((snapshot["sources"] as? [String])?.sorted() == [missing, source].sorted())
+    let listing = try jsonArray(try Cairn.run(["ls", "--repo", work.repo, "latest", "--json"]).stdout)
+    #expect(listing.contains { ($0["path"] as? String)?.hasPrefix(source + "/") == true })
+    #expect(try work.snapshots().count == 2)
   }
 
   @Test func directoryThatIsNotARepositoryIsRefusedByName() throws {

@@ -14,10 +14,16 @@ import Testing
     let service = try String(contentsOfFile: "\(Self.docs)/systemd/cairn-backup.service", encoding: .utf8)
       .replacingOccurrences(of: "/usr/local/bin/cairn", with: Cairn.binary)
     try service.write(toFile: dir.sub("cairn-backup.service"), atomically: true, encoding: .utf8)
-    try FileManager.default.copyItem(
-      atPath: "\(Self.docs)/systemd/cairn-backup.timer", toPath: dir.sub("cairn-backup.timer"))
+    for unit in ["cairn-backup.timer", "cairn-backup-failed@.service"] {
+      try FileManager.default.copyItem(atPath: "\(Self.docs)/systemd/\(unit)", toPath: dir.sub(unit))
+    }
+    #expect(service.contains("RequiresMountsFor=") && service.contains("OnFailure=cairn-backup-failed@%n.service"))
     let result = try runProcess(
-      "/usr/bin/systemd-analyze", ["verify", dir.sub("cairn-backup.service"), dir.sub("cairn-backup.timer")])
+      "/usr/bin/systemd-analyze",
+      [
+        "verify", dir.sub("cairn-backup.service"), dir.sub("cairn-backup.timer"),
+        dir.sub("cairn-backup-failed@.service"),
+      ])
     #expect(result.status == 0, "\(result.output)")
     #expect(result.output.isEmpty, "systemd-analyze had remarks: \(result.output)")
   }
@@ -30,6 +36,12 @@ import Testing
       .replacingOccurrences(of: "  - /home\n", with: "  - \(dir.sub("home"))\n")
       .replacingOccurrences(of: "  - /etc\n", with: "  - \(dir.sub("etc"))\n")
     try example.write(toFile: dir.sub("job.yaml"), atomically: true, encoding: .utf8)
+    // The example never creates a repository: without one (an unmounted drive), the run fails and says why.
+    let unmounted = try Cairn.run(["backup", "--config", dir.sub("job.yaml")])
+    #expect(unmounted.status == 1)
+    #expect(unmounted.stderr.contains("repository not found at '\(dir.sub("repo"))' (is the drive mounted?)"))
+    #expect(!FileManager.default.fileExists(atPath: dir.sub("repo")))
+    #expect(try Cairn.run(["init", "--repo", dir.sub("repo")]).status == 0)
     let result = try Cairn.run(["backup", "--config", dir.sub("job.yaml")])
     #expect(result.status == 0, "\(result.output)")
     #expect(try await RepositoryInspection(path: dir.sub("repo")).records().count == 1)

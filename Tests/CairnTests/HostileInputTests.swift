@@ -17,7 +17,7 @@ import Testing
     stderr.split(separator: "\n").filter { $0.hasPrefix("warning: '\(path)'") }
   }
 
-  @Test func missingSourceFailsWithOneLineAndChangesNothing() throws {
+  @Test func missingSourceIsWarnedTheRestSavedAndAloneChangesNothing() throws {
     let work = try BackupWorkspace()
     let source = work.sub("src")
     try shell("mkdir -p '\(source)' && echo kept > '\(source)/kept'")
@@ -25,12 +25,17 @@ import Testing
     let before = try RepositoryState(work.repo)
     let missing = work.sub("gone/away")
 
-    let result = try Cairn.run(["backup", "--repo", work.repo, source, missing])
-    #expect(result.status == 1, "\(result.output)")
-    #expect(trimmedLines(result.stderr).count == 1, "expected one line: \(result.stderr)")
-    #expect(result.stderr.contains(missing), "\(result.stderr)")
+    let alone = try Cairn.run(["backup", "--repo", work.repo, missing])
+    #expect(alone.status == 1, "\(alone.output)")
+    #expect(trimmedLines(alone.stderr).count == 1, "expected one line: \(alone.stderr)")
+    #expect(alone.stderr.contains(missing), "\(alone.stderr)")
     try RepositoryState(work.repo).expectUnchanged(since: before)
     #expect(try work.snapshots().count == 1)
+
+    let result = try Cairn.run(["backup", "--repo", work.repo, source, missing])
+    #expect(result.status == 3, "\(result.output)")
+    #expect(warnings(result.stderr, naming: missing).count == 1, "\(result.stderr)")
+    #expect(try work.snapshots().count == 2)
   }
 
   /// A file and a directory that the backup's user cannot read: exit 3,
@@ -64,7 +69,7 @@ import Testing
     }
     let log = String(decoding: FileManager.default.contents(atPath: "\(work.repo)/backup.log") ?? Data(), as: UTF8.self)
     for path in [secret, lockedDirectory] {
-      #expect(log.split(separator: "\n").contains { $0.contains("WARNING") && $0.contains(path) }, "\(log)")
+      #expect(log.split(separator: "\n").contains { $0.contains("level=warning") && $0.contains(path) }, "\(log)")
     }
     #expect(log.contains("status=3"), "\(log)")
 

@@ -82,9 +82,16 @@ import Testing
     try shell("echo more >> \(setup.source)/docs/a")
     #expect(try setup.run(day: 9).status == 0)
     let lines = try setup.logLines()
-    let pattern = #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|WARNING|ERROR) /#
-    #expect(lines.allSatisfy { $0.contains(pattern) }, "every line starts with a timestamp and level: \(lines)")
-    let messages = lines.map { line in line.split(separator: " ").dropFirst(2).prefix(2).joined(separator: " ") }
+    // Strict logfmt: time, level, quoted message, run id, then key=value pairs.
+    let pattern =
+      #/^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(info|warning|error) msg="(?<msg>[^"\\]*)" run=(?<run>[0-9a-f]{12})( [A-Za-z]+=("([^"\\]|\\.)*"|[^ "=]+))*$/#
+    let matches = lines.compactMap { $0.wholeMatch(of: pattern) }
+    #expect(matches.count == lines.count, "every line is strict logfmt: \(lines)")
+    let messages = matches.map { String($0.output.msg) }
+    // One run id per run, the same on all of its lines.
+    let runs = matches.map { String($0.output.run) }
+    #expect(Set(runs).count == 2, "\(runs)")
+    #expect(runs.firstIndex(of: runs.last!)! == messages.lastIndex(of: "backup started")!)
     #expect(messages.filter { $0 == "backup started" }.count == 2)
     #expect(messages.filter { $0 == "snapshot saved" }.count == 2)
     #expect(messages.contains("retention applied"))
@@ -134,19 +141,81 @@ import Testing
     var after = try TreeListing(setup.repo).withoutDirectoryTimes()
     after.items[Data("backup.log".utf8)] = before.items[Data("backup.log".utf8)]
     #expect(after == before)
-    #expect(try setup.logLines().suffix(2).first?.contains("ERROR backup failed") == true)
+    #expect(try setup.logLines().suffix(2).first?.contains("level=error msg=\"backup failed\"") == true)
   }
 
-  @Test func aMissingSourceInTheConfigIsNamed() throws {
+  @Test func aMissingSourceIsAWarningAndTheOthersAreSaved() async throws {
     let setup = try Setup(extra: "")
     let text = try String(contentsOfFile: setup.config, encoding: .utf8)
       .replacingOccurrences(of: "  - \(setup.source)\n", with: "  - \(setup.source)\n  - /nonexistent/cairn-src\n")
     try text.write(toFile: setup.config, atomically: true, encoding: .utf8)
     let result = try setup.run(day: 1)
+    #expect(result.status == 3, "\(result.output)")
+    #expect(result.stderr.contains("warning: '/nonexistent/cairn-src' does not exist"), "\(result.stderr)")
+    let records = try await RepositoryInspection(path: setup.repo).records()
+    #expect(records.count == 1)
+    #expect(records.first?.sources == ["/nonexistent/cairn-src", setup.source])
+    #expect(try setup.logLines().contains { $0.contains("/nonexistent/cairn-src") })
+  }
+
+  @Test func everySourceMissingIsExitOneAndNoSnapshot() async throws {
+    let setup = try Setup(extra: "")
+    #expect(try setup.run(day: 1).status == 0)
+    try shell("mv \(setup.source) \(setup.source)-away")
+    let result = try setup.run(day: 2)
+    #expect(result.status == 1, "\(result.output)")
+    #expect(result.stderr.contains("source '\(setup.source)' does not exist"), "\(result.stderr)")
+    #expect(try await RepositoryInspection(path: setup.repo).records().count == 1)
+  }
+
+  @Test func anUnmountedDriveIsExitOneAndLoggedOutsideTheRepository() throws {
+    let setup = try Setup()
+    let mountPoint = setup.dir.sub("mnt")
+    let logFile = setup.dir.sub("cairn.log")
+    try shell("mkdir -p \(mountPoint)")
+    let text = try String(contentsOfFile: setup.config, encoding: .utf8)
+      .replacingOccurrences(of: "repository: \(setup.repo)", with: "repository: \(mountPoint)/cairn")
+      .replacingOccurrences(of: "create_repository: true", with: "log_file: \(logFile)")
+    try text.write(toFile: setup.config, atomically: true, encoding: .utf8)
+    let result = try setup.run(day: 1)
     #expect(result.status == 1)
-    #expect(result.stderr.contains("/nonexistent/cairn-src"), "\(result.stderr)")
-    #expect(result.stderr.contains("line 6"), "\(result.stderr)")
-    #expect(!FileManager.default.fileExists(atPath: setup.repo), "no repository is created for a broken config")
+    let message = "repository not found at '\(mountPoint)/cairn' (is the drive mounted?)"
+    #expect(result.stderr.contains(message), "\(result.stderr)")
+    #expect(try directoryEntries(mountPoint).isEmpty, "nothing is created on the mount point")
+    let log = try String(contentsOfFile: logFile, encoding: .utf8)
+    #expect(log.contains("is the drive mounted?") && log.contains("status=1"), "\(log)")
+    // The mount point itself empty: still not a repository, and no backup.log is left in it.
+    let direct = text.replacingOccurrences(of: "repository: \(mountPoint)/cairn", with: "repository: \(mountPoint)")
+      .replacingOccurrences(of: "log_file: \(logFile)\n", with: "")
+    try direct.write(toFile: setup.config, atomically: true, encoding: .utf8)
+    #expect(try setup.run(day: 1).status == 1)
+    #expect(try directoryEntries(mountPoint).isEmpty)
+  }
+
+  @Test func theSeedScriptsNamesAreAccepted() async throws {
+    let setup = try Setup()
+    try """
+    destination: \(setup.repo)
+    create_repository: true
+    source_directories:
+      - \(setup.source)
+    retention_count: 2
+    full_backup_interval_days: 3
+    """.write(toFile: setup.config, atomically: true, encoding: .utf8)
+    var kinds: [String] = []
+    for day in 1...5 {
+      let result = try setup.run(day: day, ["--json"])
+      #expect(result.status == 0, "day \(day): \(result.output)")
+      kinds.append((try jsonObject(result.stdout)["snapshot"] as? [String: Any])?["kind"] as? String ?? "?")
+    }
+    #expect(kinds == ["full", "differential", "differential", "full", "differential"])
+    #expect(try await RepositoryInspection(path: setup.repo).records().count == 2)
+    // An alias beside its own name is refused, naming both.
+    try "\(try String(contentsOfFile: setup.config, encoding: .utf8))\nkeep: 3\n"
+      .write(toFile: setup.config, atomically: true, encoding: .utf8)
+    let both = try setup.run(day: 6)
+    #expect(both.status == 1)
+    #expect(both.stderr.contains("'retention_count' and 'keep' are the same setting"), "\(both.stderr)")
   }
 
   @Test func quietSuccessPrintsNothingAndJsonParses() throws {
@@ -176,4 +245,8 @@ import Testing
     let stats = try jsonObject(try Cairn.run(["stats", "--repo", setup.repo, "--json"]).stdout)
     #expect(stats["snapshots"] as? Int == 3)
   }
+}
+
+private func directoryEntries(_ path: String) throws -> [String] {
+  try FileManager.default.contentsOfDirectory(atPath: path)
 }

@@ -19,16 +19,24 @@ public struct BackupRequest: Sendable {
   public var host: String
   /// Glob patterns of paths not to back up (see `ExcludeMatcher`).
   public var exclude: [String]
+  /// Labels stored in the snapshot record.
+  public var tags: [String]
+  /// Caches, marker files, large files, other file systems.
+  public var excludeRules = SourceExcludes()
 
   public init(
-    sources: [String], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = []
+    sources: [String], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = [],
+    tags: [String] = []
   ) {
-    self.init(sourcePaths: sources.map(EntryPath.init), kind: kind, now: now, host: host, exclude: exclude)
+    self.init(
+      sourcePaths: sources.map(EntryPath.init), kind: kind, now: now, host: host, exclude: exclude, tags: tags)
   }
 
   public init(
-    sourcePaths: [EntryPath], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = []
+    sourcePaths: [EntryPath], kind: Kind, now: Date = Date(), host: String = Backup.hostName, exclude: [String] = [],
+    tags: [String] = []
   ) {
+    self.tags = tags
     self.sources = sourcePaths
     self.kind = kind
     self.now = now
@@ -146,8 +154,9 @@ public struct Backup: Sendable {
   private func run(_ request: BackupRequest, stop: StopFlag) async throws -> BackupResult {
     let started = ContinuousClock.now
     SystemCalls.raiseOpenFileLimit()
-    let roots = try Self.resolveSources(request.sources)
-    let sourceNames = roots.map(\.description)
+    let (roots, missing) = try Self.resolveSources(request.sources, allowingMissing: true)
+    // A missing source stays in the record, so the snapshot stays in its group.
+    let sourceNames = (roots + missing).sorted().map(\.description)
     let snapshots = try await repository.snapshots()
     var (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
     var warnings: [String] = []
@@ -185,7 +194,13 @@ public struct Backup: Sendable {
       store: repository.store, blockSize: repository.config.blockSize,
       base: try base.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) },
       progress: progress, stop: stop, onProblem: onProblem)
+    for source in missing {
+      session.report(source, "does not exist (is its drive mounted?); the snapshot holds the other sources")
+    }
+    session.parentTree = try await ParentTree.open(
+      for: base, host: request.host, sources: sourceNames, snapshots: snapshots, in: repository)
     var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))
+    walker.rules = request.excludeRules
     var notes = note.map { [$0] } ?? []
     defer { walker.closeAll() }
     do {
@@ -217,7 +232,8 @@ public struct Backup: Sendable {
       let record = SnapshotRecord(
         id: Timestamps.snapshotID(at: time), kind: kind, base: base?.id, time: Timestamps.format(time),
         host: request.host, sources: sourceNames,
-        blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics, sequence: sequence)
+        blockSize: repository.config.blockSize, manifest: manifest, statistics: statistics, sequence: sequence,
+        tags: request.tags)
       try await repository.writeSnapshot(record)
       logger.debug("snapshot written", metadata: ["id": "\(record.id)"])
       return BackupResult(record: record, problems: session.problems, notes: notes, warnings: warnings)
@@ -285,6 +301,9 @@ final class BackupSession {
   private var base: ManifestReader?
   private var baseHead: ManifestEntry?
   private var baseStarted = false
+  /// The newest snapshot of these sources, when it is not the base: files
+  /// unchanged since it are not read again.
+  var parentTree: ParentTree?
   private var window: [Slot] = []
   private var windowStart = 0
   private let onProblem: @Sendable (BackupProblem) -> Void
@@ -341,6 +360,12 @@ final class BackupSession {
       if let previous, previous.kind == .file, previous.isUnchanged(comparedTo: status) {
         progress?.filesDone.add(1, ordering: .relaxed)
         progress?.bytesDone.add(status.size, ordering: .relaxed)
+        break
+      }
+      if let reused = try await parentTree?.unchangedFile(at: path, status: status) {
+        progress?.filesDone.add(1, ordering: .relaxed)
+        progress?.bytesDone.add(status.size, ordering: .relaxed)
+        window.append(.ready(reused))
         break
       }
       startReading(path: path, status: status, parent: parent, name: name, baseHadPath: previous != nil)
@@ -507,6 +532,7 @@ final class BackupSession {
       }
     }
     try await drain(keeping: 0)
+    progress?.enter(.publishing)
     let parts = try await writer.finish()
     statistics.newObjects += writer.newObjects
     statistics.newBytes += writer.newBytes

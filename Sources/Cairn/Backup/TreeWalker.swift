@@ -36,6 +36,10 @@ struct TreeWalker {
   }
 
   private let excludes: ExcludeMatcher
+  /// Caches, marker files, sizes, other file systems.
+  var rules = SourceExcludes()
+  /// The device of the root being walked, for `rules.oneFileSystem`.
+  private var rootDevice: UInt64?
 
   /// `roots` are absolute paths in manifest order, none inside another.
   init(roots: [EntryPath], excluding excluded: Set<FileIdentity> = [], excludes: ExcludeMatcher = ExcludeMatcher([])) {
@@ -63,21 +67,32 @@ struct TreeWalker {
       stack[stack.count - 1].next += 1
       let path = top.path.appending(name)
       if excludes.excludes(path, name: name) { continue }
-      return describe(path: path, parent: top.descriptor, name: name)
+      guard let event = describe(path: path, parent: top.descriptor, name: name) else { continue }
+      return event
     }
     guard nextRoot < roots.count else { return nil }
     let root = roots[nextRoot]
     nextRoot += 1
-    return describe(path: root, parent: SystemCalls.currentDirectory, name: root.bytes)
+    rootDevice = nil
+    return describe(path: root, parent: SystemCalls.currentDirectory, name: root.bytes, isRoot: true)
   }
 
-  private mutating func describe(path: EntryPath, parent: Int32, name: [UInt8]) -> Event {
+  /// The event for one entry; nil when `rules` leave it out.
+  private mutating func describe(path: EntryPath, parent: Int32, name: [UInt8], isRoot: Bool = false) -> Event? {
     let status: FileStatus
     do {
       status = try SystemCalls.linkStatus(name, relativeTo: parent)
     } catch {
       let what = error == .noSuchFileOrDirectory ? "vanished during the backup" : "cannot be examined (\(error))"
       return .problem(path: path, message: what)
+    }
+    if isRoot {
+      rootDevice = status.device
+    } else if !rules.isEmpty && rules.excludes(status, parent: parent, name: name) {
+      return nil
+    }
+    if status.kind == .directory, rules.oneFileSystem, let rootDevice, status.device != rootDevice {
+      return .entry(path: path, status: status, parent: parent, name: name)  // kept, not entered
     }
     if status.kind == .directory {
       if excluded.contains(FileIdentity(device: status.device, inode: status.inode)) {

@@ -13,7 +13,16 @@ public struct JobConfig: Sendable, Equatable {
   public var createRepository = false
   public var sources: [String]
   public var exclude: [String] = []
-  public var keep: Int = 7
+  /// The keep rules applied after each backup, to the job's own group:
+  /// `keep` (or `keep_last`) and the `keep_*` calendar rules. Default: keep the newest 7.
+  public var retention = RetentionPolicy(last: 7)
+  public var groupBy = SnapshotGrouping.hostAndPaths
+  /// Tags given to every snapshot the job makes.
+  public var tags: [String] = []
+  /// Shell commands run before and after each run, and when it fails.
+  public var hooks = JobHooks()
+  /// exclude_caches, exclude_if_present, exclude_larger_than, one_file_system.
+  public var excludeRules = SourceExcludes()
   public var fullEveryDays: Double = 14
   public var backupIntervalHours: Double = 24
   /// Default: `backup.log` in the repository.
@@ -28,8 +37,17 @@ public struct JobConfig: Sendable, Equatable {
   public var resolvedLogFile: String { logFile ?? "\(repository)/backup.log" }
 
   static let keys = [
-    "repository", "create_repository", "sources", "exclude", "keep", "full_every_days", "backup_interval_hours",
-    "log_file", "block_size", "lock_wait_seconds", "password_file", "password_command",
+    "repository", "create_repository", "sources", "exclude", "keep", "keep_last", "keep_hourly", "keep_daily",
+    "keep_weekly", "keep_monthly", "keep_yearly", "keep_within", "keep_tags", "group_by", "tags", "before", "after",
+    "on_failure", "exclude_caches", "exclude_if_present", "exclude_larger_than", "exclude_file", "one_file_system",
+    "full_every_days",
+    "backup_interval_hours", "log_file", "block_size", "lock_wait_seconds", "password_file", "password_command",
+  ]
+
+  /// The names the backup script Cairn replaces used, accepted as aliases.
+  static let aliases = [
+    "source_directories": "sources", "destination": "repository", "retention_count": "keep",
+    "full_backup_interval_days": "full_every_days",
   ]
 
   /// Reads and validates a config file; errors name the file, the line and the key.
@@ -49,7 +67,7 @@ public struct JobConfig: Sendable, Equatable {
     var repository: String?
     for (key, value) in mapping {
       if key.string == "log_file", let file = value.string { return resolve(file, relativeTo: path) }
-      if key.string == "repository" { repository = value.string }
+      if key.string == "repository" || key.string == "destination" { repository = value.string }
     }
     return repository.map { "\(resolve($0, relativeTo: path))/backup.log" }
   }
@@ -81,11 +99,18 @@ public struct JobConfig: Sendable, Equatable {
     }
     var values: [String: (key: Node, value: Node)] = [:]
     for (key, value) in mapping {
-      guard let name = key.string else { throw failure(key, "a setting name must be text") }
+      guard let given = key.string else { throw failure(key, "a setting name must be text") }
+      let name = aliases[given] ?? given
       guard keys.contains(name) else {
-        throw failure(key, "unknown key '\(name)'; known keys are \(keys.joined(separator: ", "))")
+        throw failure(key, "unknown key '\(given)'; known keys are \(keys.joined(separator: ", "))")
       }
-      guard values[name] == nil else { throw failure(key, "key '\(name)' is given twice") }
+      guard values[name] == nil else {
+        let other = given == name ? aliases.first { $0.value == name }?.key ?? name : name
+        throw failure(
+          key,
+          other == given
+            ? "key '\(given)' is given twice" : "keys '\(other)' and '\(given)' are the same setting; give one")
+      }
       values[name] = (key, value)
     }
 
@@ -140,20 +165,49 @@ public struct JobConfig: Sendable, Equatable {
       throw failure(values["sources"]?.key ?? root, "key 'sources' must list at least one directory")
     }
     var config = JobConfig(repository: repository, sources: sources)
-    for (index, source) in sources.enumerated() {
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-        throw failure(values["sources"]?.value.sequence?[index], "source '\(source)' does not exist")
-      }
-    }
+    // A missing source is not a config error: the run warns, backs up the others and exits 3.
     config.createRepository = try bool("create_repository") ?? false
     config.exclude = try strings("exclude") ?? []
     for (index, pattern) in config.exclude.enumerated() where !ExcludeMatcher.isValid(pattern) {
       throw failure(values["exclude"]?.value.sequence?[index], "exclude pattern '\(pattern)' is malformed")
     }
-    config.keep = try integer("keep", range: 1...1_000_000) ?? 7
+    try config.readRetention(values: values, integer: integer, string: string, strings: strings, failure: failure)
     config.fullEveryDays = try number("full_every_days") ?? 14
     config.backupIntervalHours = try number("backup_interval_hours") ?? 24
+    for stage in [JobHooks.Stage.before, .after, .onFailure] {
+      guard let (key, value) = values[stage.rawValue] else { continue }
+      let commands: [String]
+      if case .scalar = value, let text = value.string, !text.isEmpty {
+        commands = [text]
+      } else if let list = try strings(stage.rawValue) {
+        commands = list
+      } else {
+        throw failure(key, "key '\(stage.rawValue)' must be a shell command or a list of them")
+      }
+      switch stage {
+      case .before: config.hooks.before = commands
+      case .after: config.hooks.after = commands
+      case .onFailure: config.hooks.onFailure = commands
+      }
+    }
+    config.excludeRules.excludeCaches = try bool("exclude_caches") ?? false
+    config.excludeRules.ifPresent = try strings("exclude_if_present") ?? []
+    config.excludeRules.oneFileSystem = try bool("one_file_system") ?? false
+    if let (key, value) = values["exclude_larger_than"] {
+      guard case .scalar(let scalar) = value else { throw failure(key, "key 'exclude_larger_than' must be a size") }
+      do {
+        config.excludeRules.largerThan = try SourceExcludes.size(scalar.string)
+      } catch {
+        throw failure(key, "key 'exclude_larger_than': \(error.message)")
+      }
+    }
+    if let file = try string("exclude_file") {
+      do {
+        config.exclude += try SourceExcludes.patterns(fromFile: file)
+      } catch {
+        throw failure(values["exclude_file"]?.key, error.message)
+      }
+    }
     config.logFile = try string("log_file").map { resolve($0, relativeTo: path) }
     if let logFile = config.logFile {
       let directory = URL(fileURLWithPath: logFile).deletingLastPathComponent().path
@@ -182,6 +236,48 @@ public struct JobConfig: Sendable, Equatable {
 }
 
 extension JobConfig {
+  /// The keep rules: `keep` (alias `keep_last`, `retention_count`), the
+  /// calendar rules, `keep_within`, `keep_tags`; with none, keep the newest 7.
+  fileprivate mutating func readRetention(
+    values: [String: (key: Node, value: Node)],
+    integer: (String, ClosedRange<Int>) throws(CairnError) -> Int?,
+    string: (String) throws(CairnError) -> String?,
+    strings: (String) throws(CairnError) -> [String]?,
+    failure: (Node?, String) -> CairnError
+  ) throws(CairnError) {
+    if values["keep"] != nil, let (key, _) = values["keep_last"] {
+      throw failure(key, "'keep' and 'keep_last' are the same rule; give one")
+    }
+    var policy = RetentionPolicy()
+    let keepLast = try integer("keep_last", 1...1_000_000)
+    policy.last = try integer("keep", 1...1_000_000) ?? keepLast ?? 0
+    policy.hourly = try integer("keep_hourly", 1...1_000_000) ?? 0
+    policy.daily = try integer("keep_daily", 1...1_000_000) ?? 0
+    policy.weekly = try integer("keep_weekly", 1...1_000_000) ?? 0
+    policy.monthly = try integer("keep_monthly", 1...1_000_000) ?? 0
+    policy.yearly = try integer("keep_yearly", 1...1_000_000) ?? 0
+    if let within = try string("keep_within") {
+      do {
+        policy.within = try RetentionDuration(parsing: within)
+      } catch {
+        throw failure(values["keep_within"]?.key, "key 'keep_within': \(error.message)")
+      }
+    }
+    policy.tags = try strings("keep_tags") ?? []
+    retention = policy.isEmpty ? RetentionPolicy(last: 7) : policy
+    if let groupBy = values["group_by"] {
+      guard case .scalar = groupBy.value, let text = groupBy.value.string else {
+        throw failure(groupBy.key, "key 'group_by' must be text such as 'host,paths'")
+      }
+      do {
+        self.groupBy = try SnapshotGrouping(parsing: text)
+      } catch {
+        throw failure(groupBy.key, "key 'group_by': \(error.message)")
+      }
+    }
+    tags = try strings("tags") ?? []
+  }
+
   init(repository: String, sources: [String]) {
     self.repository = repository
     self.sources = sources

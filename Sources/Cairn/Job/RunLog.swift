@@ -36,8 +36,11 @@ public final class RunLogFile: RunLogSink {
   }
 }
 
-/// A swift-log handler writing `TIME LEVEL message key=value…` lines to a
-/// `RunLogFile`. The time is ISO 8601 UTC with milliseconds.
+/// A swift-log handler writing strict logfmt lines to a `RunLogFile`:
+/// `time=… level=info msg="…" run=… key=value…`, the other keys sorted.
+/// The time is ISO 8601 UTC with milliseconds; the message is always quoted;
+/// other values are quoted when they hold spaces, quotes, `=`, `\` or
+/// control characters.
 public struct RunLogHandler: LogHandler {
   private let file: any RunLogSink
   private let clock: @Sendable () -> Date
@@ -57,7 +60,9 @@ public struct RunLogHandler: LogHandler {
   public func log(event: LogEvent) {
     var merged = metadata
     if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-    var line = "\(Timestamps.format(clock())) \(event.level.rawValue.uppercased()) \(event.message)"
+    var line =
+      "time=\(Timestamps.format(clock())) level=\(event.level.rawValue) msg=\(Self.quoted("\(event.message)", always: true))"
+    if let run = merged.removeValue(forKey: "run") { line += " run=\(Self.quoted("\(run)"))" }
     for key in merged.keys.sorted() {
       line += " \(key)=\(Self.quoted("\(merged[key]!)"))"
     }
@@ -65,8 +70,10 @@ public struct RunLogHandler: LogHandler {
   }
 
   /// Values with spaces, quotes or control characters are quoted and escaped.
-  static func quoted(_ value: String) -> String {
-    let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }
+  static func quoted(_ value: String, always: Bool = false) -> String {
+    let needsQuotes =
+      always || value.isEmpty
+      || value.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || $0.isNewline || $0 == "\t" }
     guard needsQuotes else { return value }
     var result = "\""
     for character in value {
@@ -75,6 +82,7 @@ public struct RunLogHandler: LogHandler {
       case "\\": result += "\\\\"
       case "\n": result += "\\n"
       case "\r": result += "\\r"
+      case "\t": result += "\\t"
       default: result.append(character)
       }
     }

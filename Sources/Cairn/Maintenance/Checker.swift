@@ -67,8 +67,13 @@ public struct CheckReport: Encodable, Sendable {
 /// how many snapshots share them.
 public struct Checker: Sendable {
   let repository: Repository
+  /// Objects and bytes read so far (with readData), for a progress line.
+  let progress: BackupProgress?
 
-  public init(repository: Repository) { self.repository = repository }
+  public init(repository: Repository, progress: BackupProgress? = nil) {
+    self.repository = repository
+    self.progress = progress
+  }
 
   private enum ObjectState {
     /// Present, with its logical size when it was read.
@@ -118,6 +123,7 @@ public struct Checker: Sendable {
         if readData {
           let bytes = try await repository.store.get(id)
           report.bytesRead += UInt64(bytes.count)
+          progress?.fileDone(bytes: UInt64(bytes.count))
           result = .present(UInt64(bytes.count))
         } else if try await repository.store.storedSize(of: id) != nil {
           // Present; its logical size is known only by reading it (--read-data).

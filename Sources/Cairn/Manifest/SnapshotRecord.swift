@@ -50,14 +50,16 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
   /// are ordered by it, not by `time`, so a clock that was wrong can never
   /// make a new snapshot look older than an existing one.
   public var sequence: Int
+  /// Labels given with `backup --tag`, for grouping and `forget --keep-tag`.
+  public var tags: [String] = []
 
   enum CodingKeys: String, CodingKey {
-    case version, id, kind, base, time, host, sources, blockSize, manifest, statistics, sequence
+    case version, id, kind, base, time, host, sources, blockSize, manifest, statistics, sequence, tags
   }
 
   public init(
     id: String, kind: SnapshotKind, base: String?, time: String, host: String, sources: [String], blockSize: Int,
-    manifest: [ObjectID], statistics: SnapshotStatistics, sequence: Int = 0
+    manifest: [ObjectID], statistics: SnapshotStatistics, sequence: Int = 0, tags: [String] = []
   ) {
     self.sequence = sequence
     self.version = Self.currentVersion
@@ -70,6 +72,7 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
     self.blockSize = blockSize
     self.manifest = manifest.map(\.hex)
     self.statistics = statistics
+    self.tags = tags
   }
 
   public init(from decoder: any Decoder) throws {
@@ -85,6 +88,7 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
     manifest = try container.decode([String].self, forKey: .manifest)
     statistics = try container.decode(SnapshotStatistics.self, forKey: .statistics)
     sequence = try container.decodeIfPresent(Int.self, forKey: .sequence) ?? 0
+    tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -99,6 +103,7 @@ public struct SnapshotRecord: Codable, Sendable, Equatable {
     try container.encode(blockSize, forKey: .blockSize)
     try container.encode(manifest, forKey: .manifest)
     try container.encode(statistics, forKey: .statistics)
+    try container.encode(tags, forKey: .tags)
     try container.encode(sequence, forKey: .sequence)
   }
 

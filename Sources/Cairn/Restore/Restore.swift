@@ -45,13 +45,17 @@ public struct Restore: Sendable {
   let logger: Logger
   let onProblem: @Sendable (String) -> Void
   let onWarning: @Sendable (String) -> Void
+  /// Files and bytes restored so far, for a progress line.
+  let progress: BackupProgress?
 
   public init(
-    repository: Repository, logger: Logger, onProblem: @escaping @Sendable (String) -> Void = { _ in },
+    repository: Repository, logger: Logger, progress: BackupProgress? = nil,
+    onProblem: @escaping @Sendable (String) -> Void = { _ in },
     onWarning: @escaping @Sendable (String) -> Void = { _ in }
   ) {
     self.repository = repository
     self.logger = logger
+    self.progress = progress
     self.onProblem = onProblem
     self.onWarning = onWarning
   }
@@ -84,6 +88,9 @@ public struct Restore: Sendable {
   }
 
   private func restoreTree(_ request: RestoreRequest, into writer: TreeRestorer, stop: StopFlag) async throws {
+    if request.includes.isEmpty {
+      progress?.expect(files: request.snapshot.statistics.files, bytes: request.snapshot.statistics.bytes)
+    }
     var tree = try await SnapshotTreeReader.open(request.snapshot, in: repository)
     var matchedIncludes = Set<EntryPath>()
     while let entry = try await tree.next() {
@@ -98,6 +105,7 @@ public struct Restore: Sendable {
         matchedIncludes.insert(include)
       }
       try await writer.restore(entry)
+      if entry.kind == .file { progress?.fileDone(bytes: entry.size) }
     }
     try await writer.finish()
     for include in request.includes where !matchedIncludes.contains(include) {

@@ -292,9 +292,9 @@ public final class Repository: Sendable {
   /// Every readable snapshot record, oldest first (`SnapshotRecord.isOrderedBefore`).
   public func snapshots() async throws -> [SnapshotRecord] { try await loadSnapshots().records }
 
-  /// Finds a snapshot by id, unique id prefix, or `latest`.
+  /// Finds a snapshot by id, unique prefix of its id or random part, or `latest`.
   public func findSnapshot(_ reference: String) async throws -> SnapshotRecord {
-    try SnapshotRecord.find(reference, in: try await snapshots(), repository: path)
+    try await resolveSnapshot(reference)
   }
 
   /// Writes a snapshot record, sealed, durably and in one piece.
@@ -350,30 +350,5 @@ public final class Repository: Sendable {
       let plain = try? codec.open(Array(bytes), as: StorageFile(.log, "log"), maximumSize: 1 << 20)
     else { return nil }
     return String(decoding: plain, as: UTF8.self)
-  }
-}
-
-extension SnapshotRecord {
-  /// Finds `reference` (an id, a unique prefix of it, or `latest`) among `records`, oldest first.
-  static func find(_ reference: String, in records: [SnapshotRecord], repository: String) throws(CairnError)
-    -> SnapshotRecord
-  {
-    if reference == "latest" {
-      guard let newest = records.last else {
-        throw CairnError(.notFound, "repository '\(repository)' has no snapshots yet")
-      }
-      return newest
-    }
-    if let exact = records.first(where: { $0.id == reference }) { return exact }
-    let matches = records.filter { $0.id.hasPrefix(reference) }
-    guard !reference.isEmpty, let match = matches.first else {
-      throw CairnError(
-        .notFound, "no snapshot '\(reference)' in repository '\(repository)'; 'cairn snapshots' lists them")
-    }
-    guard matches.count == 1 else {
-      throw CairnError(
-        .invalidArgument, "snapshot prefix '\(reference)' is ambiguous: it matches \(matches.count) snapshots")
-    }
-    return match
   }
 }
