@@ -165,7 +165,7 @@ public struct Backup: Sendable {
     for source in missing {
       session.report(source, "does not exist (is its drive mounted?); the snapshot holds the other sources")
     }
-    session.parentTree = try ParentTree.open(
+    session.parentTree = ParentTree.open(
       for: base, host: request.host, sources: sourceNames, snapshots: snapshots, in: repository)
     var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))
     walker.rules = request.excludeRules
@@ -301,7 +301,7 @@ final class BackupSession {
         progress?.bytesDone.add(status.size, ordering: .relaxed)
         break
       }
-      if let reused = try parentTree?.unchangedFile(at: path, status: status) {
+      if let reused = parentTree?.unchangedFile(at: path, status: status) {
         progress?.filesDone.add(1, ordering: .relaxed)
         progress?.bytesDone.add(status.size, ordering: .relaxed)
         window.append(.ready(reused))
