@@ -10,14 +10,20 @@ struct BackupCommand: AsyncParsableCommand {
     discussion: """
       Takes a full snapshot when told to (--full), when the repository has none of these sources, \
       or when the newest full is older than --full-every days; otherwise a differential snapshot \
-      holding the changes since that full.
+      holding the changes since that full. Files unchanged since the newest snapshot of the same \
+      sources are not read again.
 
-      With --config FILE, everything comes from the file: repository, sources, excludes, how many \
-      snapshots to keep, the full interval and the log file. The run backs up, applies retention, \
-      collects garbage and logs each step; this is the command for cron or a systemd timer.
+      With --keep-… rules, retention is applied to this backup's group only (host and sources, \
+      see --group-by), never to the snapshot just made, and garbage is collected.
+
+      With --config FILE, everything comes from the file: repository, sources, excludes, keep \
+      rules, tags, hooks, the full interval and the log file. The run backs up, applies \
+      retention, collects garbage and logs each step; this is the command for cron or a systemd \
+      timer. It never creates a repository unless the file says create_repository: true.
 
       Every run appends to backup.log in the repository (or the config's log_file). Exit status: \
-      0 success, 1 failure, 3 the snapshot was saved but some files could not be read.
+      0 success, 1 failure, 3 the snapshot was saved but some files (or a missing source) could \
+      not be read, 64 usage error.
       """)
 
   @OptionGroup var repository: RepositoryOptions

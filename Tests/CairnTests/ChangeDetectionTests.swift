@@ -40,4 +40,30 @@ import Testing
     let check = try Cairn.run(["check", "--repo", repo, "--read-data"])
     #expect(check.status == 0, "\(check.output)")
   }
+
+  @Test func anUnreadableParentOnlyCostsARead() throws {
+    let dir = TemporaryDirectory("cairn-parent")
+    let repo = dir.sub("repo")
+    let source = dir.sub("src")
+    try shell("mkdir -p \(source) && echo one > \(source)/a")
+    #expect(try Cairn.run(["init", "--repo", repo, "--block-size", "65536"]).status == 0)
+    func backup(day: Int) throws -> [String: Any] {
+      let result = try Cairn.run(
+        ["backup", "--repo", repo, "--json", source],
+        environment: ["CAIRN_NOW": String(format: "2026-03-%02dT02:00:00Z", day)])
+      #expect(result.status == 0, "day \(day): \(result.output)")
+      return try jsonObject(result.stdout)["snapshot"] as? [String: Any] ?? [:]
+    }
+    _ = try backup(day: 1)
+    try shell("echo two > \(source)/added")
+    let parent = try backup(day: 2)
+    for hex in parent["manifest"] as? [String] ?? [] {
+      try FileManager.default.removeItem(atPath: "\(repo)/objects/\(hex.prefix(2))/\(hex)")
+    }
+    let next = try backup(day: 3)
+    #expect((next["statistics"] as? [String: Any])?["filesRead"] as? Int == 1, "the added file is read again")
+    let target = dir.sub("restored")
+    #expect(try Cairn.run(["restore", "--repo", repo, next["id"] as? String ?? "", target]).status == 0)
+    #expect(try TreeListing(target + source) == TreeListing(source))
+  }
 }

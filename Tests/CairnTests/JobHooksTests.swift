@@ -63,13 +63,13 @@ import Testing
     #expect(setup.mark("failure") == nil, "on_failure does not run after success")
   }
 
-  @Test func aFailingBeforeAbortsTheRunAndRunsOnFailure() throws {
+  @Test func aFailingBeforeAbortsTheRunAndRunsOnFailure() async throws {
     let setup = try Setup(hooks: Self.hooks(before: "echo no drive >&2; exit 2"))
     let result = try setup.run()
     #expect(result.status == 1)
     #expect(
       result.stderr.contains("before hook 'echo no drive >&2; exit 2' failed with exit status 2"), "\(result.stderr)")
-    #expect(try RepositoryInspection(path: setup.repo).records().isEmpty, "no backup ran")
+    #expect(try await RepositoryInspection(path: setup.repo).records().isEmpty, "no backup ran")
     let failure = try #require(setup.mark("failure"))
     #expect(failure["CAIRN_HOOK"] == "on_failure" && failure["CAIRN_EXIT_STATUS"] == "1")
     #expect(setup.mark("after") == nil)
@@ -87,7 +87,7 @@ import Testing
     #expect(setup.mark("after") == nil)
   }
 
-  @Test func aFailingAfterFailsTheRun() throws {
+  @Test func aFailingAfterFailsTheRun() async throws {
     let setup = try Setup(
       hooks: """
         after: "false"
@@ -96,7 +96,7 @@ import Testing
     let result = try setup.run()
     #expect(result.status == 1)
     #expect(result.stderr.contains("after hook 'false' failed"), "\(result.stderr)")
-    #expect(try RepositoryInspection(path: setup.repo).records().count == 1, "the snapshot is kept")
+    #expect(try await RepositoryInspection(path: setup.repo).records().count == 1, "the snapshot is kept")
     #expect(setup.mark("failure")?["CAIRN_EXIT_STATUS"] == "1")
   }
 }

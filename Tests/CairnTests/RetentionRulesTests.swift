@@ -88,7 +88,7 @@ import Testing
     #expect(after == before)
   }
 
-  @Test func allowEmptyRemovesAWholeGroup() throws {
+  @Test func allowEmptyRemovesAWholeGroup() async throws {
     let trees = try TwoTrees(days: 1...1)
     let result = try Cairn.run(["forget", "--repo", trees.repo, "--keep-tag", "absent", "--allow-empty"])
     #expect(result.status == 0, "\(result.output)")
@@ -156,7 +156,8 @@ import Testing
       #expect(mine.contains { $0.id == record.base }, "differential \(record.id) lost its base")
     }
     #expect(mine.filter { $0.time.hasPrefix("2026-03-0") && $0.tags == ["nightly"] }.count >= 3)
-    #expect(try await trees.records().filter { $0.sources == [trees.second] }.count == 2, "the other tree is not touched")
+    #expect(
+      try await trees.records().filter { $0.sources == [trees.second] }.count == 2, "the other tree is not touched")
   }
 
   @Test func gcDryRunAndCheckPrintTheirResultsWithoutATerminal() throws {

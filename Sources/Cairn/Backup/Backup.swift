@@ -197,7 +197,7 @@ public struct Backup: Sendable {
     for source in missing {
       session.report(source, "does not exist (is its drive mounted?); the snapshot holds the other sources")
     }
-    session.parentTree = try await ParentTree.open(
+    session.parentTree = await ParentTree.open(
       for: base, host: request.host, sources: sourceNames, snapshots: snapshots, in: repository)
     var walker = TreeWalker(roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude))
     walker.rules = request.excludeRules
@@ -362,7 +362,7 @@ final class BackupSession {
         progress?.bytesDone.add(status.size, ordering: .relaxed)
         break
       }
-      if let reused = try await parentTree?.unchangedFile(at: path, status: status) {
+      if let reused = await parentTree?.unchangedFile(at: path, status: status) {
         progress?.filesDone.add(1, ordering: .relaxed)
         progress?.bytesDone.add(status.size, ordering: .relaxed)
         window.append(.ready(reused))

@@ -4,9 +4,10 @@
 /// its parent entry reuses the parent's block list without being read. The
 /// differential itself is still encoded against its base full.
 ///
-/// Walked forward once, in manifest order, like the tree walk.
+/// Walked forward once, in manifest order, like the tree walk. A parent that
+/// cannot be read is only a lost shortcut: the files are read instead.
 struct ParentTree {
-  private var reader: SnapshotTreeReader
+  private var reader: SnapshotTreeReader?
   private var head: ManifestEntry?
   private var started = false
 
@@ -15,12 +16,13 @@ struct ParentTree {
   /// backup already compares with).
   static func open(
     for base: SnapshotRecord?, host: String, sources: [String], snapshots: [SnapshotRecord], in repository: Repository
-  ) async throws -> ParentTree? {
+  ) async -> ParentTree? {
     guard let base,
       let parent = snapshots.last(where: { $0.host == host && $0.sources == sources }),
       parent.id != base.id, parent.kind == .differential
     else { return nil }
-    return ParentTree(reader: try await SnapshotTreeReader.open(parent, in: repository))
+    guard let reader = try? await SnapshotTreeReader.open(parent, in: repository) else { return nil }
+    return ParentTree(reader: reader)
   }
 
   private init(reader: SnapshotTreeReader) { self.reader = reader }
@@ -28,14 +30,24 @@ struct ParentTree {
   /// The parent's entry for the file at `path` when it may be reused for
   /// a file whose current status is `status`; nil when it may not.
   /// Paths must come in increasing order.
-  mutating func unchangedFile(at path: EntryPath, status: FileStatus) async throws -> ManifestEntry? {
-    if !started {
-      started = true
-      head = try await reader.next()
+  mutating func unchangedFile(at path: EntryPath, status: FileStatus) async -> ManifestEntry? {
+    do {
+      if !started {
+        started = true
+        head = try await reader?.next()
+      }
+      while let entry = head, entry.path < path { head = try await reader?.next() }
+    } catch {
+      reader = nil
+      head = nil
     }
-    while let entry = head, entry.path < path { head = try await reader.next() }
     guard let entry = head, entry.path == path else { return nil }
-    head = try await reader.next()
+    do {
+      head = try await reader?.next()
+    } catch {
+      reader = nil
+      head = nil
+    }
     guard entry.kind == .file, entry.isUnchanged(comparedTo: status) else { return nil }
     var reused = ManifestEntry(path: path, status: status)
     reused.blocks = entry.blocks
