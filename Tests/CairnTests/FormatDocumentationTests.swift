@@ -218,6 +218,62 @@ import Testing
     }
   }
 
+  /// The examples of FORMAT.md ("Envelope", "keys/", "Manifest parts"),
+  /// opened with Cairn's own code, so that the document cannot drift from it.
+  @Test func documentedExamplesOpenWithCairn() throws {
+    let keyFile = #"""
+      {
+        "created" : "2026-11-25T21:08:31Z",
+        "hostname" : "vm",
+        "kdf" : "scrypt",
+        "n" : 1024,
+        "p" : 1,
+        "r" : 8,
+        "salt" : "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        "username" : "ann",
+        "version" : 1,
+        "wrapped" : "sLGys7S1tre4ubq7nfe+vYL1sELyf20XuF2FCD4IKtDjPLJGLNTbvntyrmRbsqonNhPdJipezp+xx3c6wBsKlk/MPJiJvUwIGIlz0N3/6IiQiIAnV8J6OURwiY8="
+      }
+      """#
+    let id = String(repeating: "ab", count: 32)
+    let keys = try KeyFile.decode(Array(keyFile.utf8), id: id).unwrap(password: "correct horse")
+    #expect(keys.dataKey == Array(0..<32))
+    #expect(keys.addressingKey == Array(32..<64))
+    let wrongID = String(repeating: "ab", count: 31) + "ac"
+    #expect(throws: CairnError.self) {
+      try KeyFile.decode(Array(keyFile.utf8), id: wrongID).unwrap(password: "correct horse")
+    }
+
+    let hi = Array("hi\n".utf8)
+    let name = ObjectAddressing.keyed(keys.addressingKey).id(of: hi).hex
+    #expect(name == "66cdbee27debb0cf34fa8a4fdfe64908f57fbc81ee0468ccf6eb962bfb069c48")
+    let sealed = bytes(
+      "43 4e 01 00 01 00 00 00 03 00 00 00 00 00 00 00 a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 aa ab 8e 71 76"
+        + " d7 8a f9 a6 b9 25 13 9e f7 c9 12 a5 97 33 15 49")
+    let opened = try ObjectEnvelope.open(
+      sealed, binding: "objects/66/\(name)", dataKey: keys.cipher, maximumLogicalSize: 1 << 20)
+    #expect(opened == hi)
+    #expect(throws: CairnError.self) {
+      try ObjectEnvelope.open(
+        sealed, binding: "objects/66/0\(name.dropFirst())", dataKey: keys.cipher, maximumLogicalSize: 1 << 20)
+    }
+
+    let plainName = "98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4"
+    let plain = try ObjectEnvelope.open(
+      bytes("43 4e 01 00 00 00 00 00 03 00 00 00 00 00 00 00 68 69 0a"), binding: "objects/98/\(plainName)",
+      dataKey: nil, maximumLogicalSize: 1 << 20)
+    #expect(plain == hi)
+    #expect(ObjectAddressing.plain.id(of: plain).hex == plainName)
+    #expect(
+      ObjectAddressing.plain.id(of: Array("CAIRNMF2".utf8)).hex
+        == "63e5d2d445abdfabf75d1efc9f5af151a28c7ce828e321f0e3eff5b325c2336e")
+  }
+
+  /// Bytes from hex digits separated by spaces.
+  private func bytes(_ hex: String) -> [UInt8] {
+    hex.split(separator: " ").map { UInt8($0, radix: 16)! }
+  }
+
   // MARK: Reading the repository as FORMAT.md describes it
 
   /// The fields of a record that the tests need, and its JSON.
