@@ -1,30 +1,146 @@
 #!/usr/bin/env python3
 """Restores one Cairn snapshot without Cairn, following only Docs/FORMAT.md.
 
-usage: restore-without-cairn.py REPO SNAPSHOT-ID TARGET
+usage: restore-without-cairn.py [--password-file FILE] REPO SNAPSHOT-ID TARGET
+
+Reads repository format 2: compressed (zstd) or not, encrypted (AES-256-GCM)
+or not. The password of an encrypted repository comes from --password-file,
+then $CAIRN_PASSWORD_FILE, then $CAIRN_PASSWORD, then a prompt on the
+terminal. Needs the Python packages `cryptography` and `zstandard`
+(`python3 -m pip install cryptography zstandard`).
 
 Recreates files (content, mode, mtime; owner as root), directories, symlinks,
 FIFOs and hard links under TARGET/<absolute path>; TARGET must be empty or
-missing. Every object is checked against its SHA-256. Sockets and devices are skipped.
+missing. Every object is opened and checked against its name (SHA-256, or
+HMAC-SHA256 under the addressing key); a damaged one stops the restore.
+Sockets and devices are skipped, and so are the tagged fields of an entry
+that are not critical (extended attributes, owner names, ...); an entry
+carrying a critical field stops the restore, since this script knows none.
 """
-import fcntl, hashlib, json, os, stat, sys
+import base64, fcntl, getpass, hashlib, hmac, json, os, stat, sys
 
-MAGIC = b"CAIRNMF1"
+try:
+    import zstandard
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+except ImportError as missing:
+    sys.exit(f"restore-without-cairn: {missing}; install with: python3 -m pip install cryptography zstandard")
+
+MAGIC = b"CAIRNMF2"
 REMOVED, FILE, DIRECTORY, SYMLINK, FIFO = 0, 1, 2, 3, 4
+HEADER_SIZE, NONCE_SIZE, TAG_SIZE = 16, 12, 16
+LARGEST_MANIFEST_PART, LARGEST_RECORD = 68 << 20, 16 << 20
+WRONG_PASSWORD = "wrong password or no key for this repository"
 
 
 class Refused(Exception):
-    """The repository or the snapshot is not what FORMAT.md describes, or is unsafe."""
+    """The repository or the snapshot is not what FORMAT.md describes, is damaged, or is unsafe."""
 
 
-def read_object(repo, name):
-    if len(name) != 64 or not set(name) <= set("0123456789abcdef"):
-        raise Refused(f"'{name}' is not an object name")
-    with open(os.path.join(repo, "objects", name[:2], name), "rb") as f:  # a missing one raises
-        data = f.read()
-    if hashlib.sha256(data).hexdigest() != name:
-        raise Refused(f"object {name} is corrupted")
-    return data
+class Repository:
+    """The config, the keys and the envelope of every stored file (FORMAT.md, "Envelope")."""
+
+    def __init__(self, root, password):
+        self.root = root
+        with open(os.path.join(root, "config"), encoding="utf-8") as f:
+            config = json.load(f)
+        if config.get("format") != 2:
+            raise Refused(f"repository format {config.get('format')}: this script reads format 2")
+        encryption, hash_name = config.get("encryption"), config.get("hash")
+        if (encryption, hash_name) not in (("none", "sha256"), ("aes-256-gcm", "hmac-sha256")):
+            raise Refused(f"encryption {encryption!r} with hash {hash_name!r}: unknown to this script")
+        self.largest_object = max(int(config["blockSize"]), LARGEST_MANIFEST_PART)
+        self.data_key = self.addressing_key = None
+        if encryption == "aes-256-gcm":
+            self.data_key, self.addressing_key = self.unlock(password())
+
+    def unlock(self, password):
+        """The master keys from the first key file that the password opens (FORMAT.md, "keys/")."""
+        directory = os.path.join(self.root, "keys")
+        names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
+        if not names:
+            raise Refused("the repository is encrypted but has no key file in keys/")
+        for name in names:
+            with open(os.path.join(directory, name), encoding="utf-8") as f:
+                key = json.load(f)
+            if key.get("version") != 1 or key.get("kdf") != "scrypt":
+                raise Refused(f"key file keys/{name} has an unknown version or key derivation")
+            n, r, p = key["n"], key["r"], key["p"]
+            memory = 128 * r * (n + 2 + p)
+            if n < 2 or n & (n - 1) or r < 1 or p < 1 or memory > 1 << 30:
+                raise Refused(f"key file keys/{name} has scrypt parameters out of range")
+            salt, wrapped = base64.b64decode(key["salt"]), base64.b64decode(key["wrapped"])
+            if len(salt) < 16 or len(wrapped) != NONCE_SIZE + 64 + TAG_SIZE:
+                raise Refused(f"key file keys/{name} is damaged")
+            wrapping_key = hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, maxmem=memory + (1 << 20), dklen=32)
+            try:
+                keys = AESGCM(wrapping_key).decrypt(
+                    wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], b"cairn key v1" + name.encode())
+            except InvalidTag:
+                continue  # another password's key file, or a wrong password
+            return keys[:32], keys[32:]
+        raise Refused(WRONG_PASSWORD)
+
+    def open_file(self, relative, largest):
+        """The plaintext of the stored file at `relative` (its binding), checked as FORMAT.md says."""
+        with open(os.path.join(self.root, relative), "rb") as f:  # a missing one raises
+            if os.fstat(f.fileno()).st_size > largest + (largest >> 7) + 1024:  # above zstd's bound
+                raise Refused(f"'{relative}' is larger than any valid file of its kind")
+            stored = f.read()
+        header = stored[:HEADER_SIZE]
+        if stored[:2] != b"CN" or len(stored) < HEADER_SIZE:
+            raise Refused(f"'{relative}' is not an envelope (no magic, or shorter than its header)")
+        if header[2] != 1 or header[3] > 1 or header[4] > 1 or header[5:8] != b"\0\0\0":
+            raise Refused(f"'{relative}' has an envelope from a newer Cairn (version {header[2]})")
+        compressed, encrypted = header[3] == 1, header[4] == 1
+        size = int.from_bytes(header[8:16], "little")
+        if size > largest:
+            raise Refused(f"'{relative}' claims {size} bytes, more than any valid file of its kind")
+        body = stored[HEADER_SIZE:]
+        if encrypted != (self.data_key is not None):
+            raise Refused(f"'{relative}' is {'' if encrypted else 'not '}encrypted, unlike the repository")
+        if encrypted:
+            if len(body) < NONCE_SIZE + TAG_SIZE:
+                raise Refused(f"'{relative}' is truncated")
+            try:
+                body = AESGCM(self.data_key).decrypt(
+                    body[:NONCE_SIZE], body[NONCE_SIZE:], header + relative.encode())
+            except InvalidTag:
+                raise Refused(f"'{relative}' fails its authentication tag (tampering or corruption)") from None
+        if compressed:
+            try:
+                if zstandard.frame_content_size(body) not in (size, -1):
+                    raise Refused(f"'{relative}': its zstd frame declares another size than its header")
+                body = zstandard.ZstdDecompressor().decompress(body, max_output_size=size)
+            except zstandard.ZstdError as error:
+                raise Refused(f"'{relative}' is not a valid zstd frame ({error})") from None
+        if len(body) != size:
+            raise Refused(f"'{relative}' holds {len(body)} bytes but its header declares {size}")
+        return body
+
+    def address(self, plaintext):
+        if self.addressing_key is None:
+            return hashlib.sha256(plaintext).hexdigest()
+        return hmac.new(self.addressing_key, plaintext, hashlib.sha256).hexdigest()
+
+    def read_object(self, name):
+        if len(name) != 64 or not set(name) <= set("0123456789abcdef"):
+            raise Refused(f"'{name}' is not an object name")
+        try:
+            data = self.open_file(f"objects/{name[:2]}/{name}", self.largest_object)
+        except Refused as error:
+            raise Refused(f"object {name} is corrupted: {error}") from None
+        if self.address(data) != name:
+            raise Refused(f"object {name} is corrupted: its content does not match its name")
+        return data
+
+    def load_record(self, snapshot):
+        if not snapshot or "/" in snapshot or snapshot.startswith("."):
+            raise Refused(f"'{snapshot}' is not a snapshot id")
+        record = json.loads(self.open_file(f"snapshots/{snapshot}", LARGEST_RECORD))
+        if record.get("version") != 1 or record.get("id") != snapshot:
+            raise Refused(f"snapshot record {snapshot} has an unknown version or a wrong id")
+        return record
 
 
 class Part:
@@ -47,13 +163,28 @@ class Part:
             byte = self.take(1)[0]
             value |= (byte & 0x7F) << shift
             if byte < 0x80:
+                if value >= 1 << 64:
+                    break
                 return value
             shift += 7
-        raise Refused(f"manifest object {self.name}: varint too long at byte {self.pos}")
+        raise Refused(f"manifest object {self.name}: bad varint at byte {self.pos}")
 
     def time_ns(self):
         zigzag = self.varint()  # seconds, zigzag-encoded; then nanoseconds
         return ((zigzag >> 1) ^ -(zigzag & 1)) * 1_000_000_000 + self.varint()
+
+    def fields(self, path):
+        """The tagged fields that end an entry: skips the ones that are not critical (even tags)."""
+        previous = None
+        for _ in range(self.varint()):
+            tag = self.varint()
+            if previous is not None and tag <= previous:
+                raise Refused(f"manifest object {self.name}: tagged fields out of order at byte {self.pos}")
+            previous = tag
+            self.take(self.varint())  # the value: nothing this script restores
+            if tag & 1:
+                raise Refused(f"manifest object {self.name}: {path!r} carries critical field {tag}, "
+                              "which this script does not know")
 
     def entries(self):
         while self.pos < len(self.data):
@@ -70,6 +201,7 @@ class Part:
                     e[field] = self.varint()
                 e["blocks"] = [self.take(32).hex() for _ in range(self.varint())]
                 e["target"] = self.take(self.varint())
+                self.fields(e["path"])
             yield e
 
 
@@ -80,28 +212,18 @@ def order_key(path):  # component-wise byte order, the same as '/' sorting befor
 def read_manifest(repo, record):
     previous = None
     for name in record["manifest"]:
-        for e in Part(read_object(repo, name), name).entries():
+        for e in Part(repo.read_object(name), name).entries():
             if previous is not None and not order_key(previous) < order_key(e["path"]):
                 raise Refused(f"manifest object {name}: {e['path']!r} is out of order")
             previous = e["path"]
             yield e
 
 
-def load_record(repo, snapshot):
-    if not snapshot or "/" in snapshot or snapshot.startswith("."):
-        raise Refused(f"'{snapshot}' is not a snapshot id")
-    with open(os.path.join(repo, "snapshots", snapshot + ".json"), encoding="utf-8") as f:
-        record = json.load(f)
-    if record.get("version") != 1 or record.get("id") != snapshot:
-        raise Refused(f"snapshot record {snapshot} has an unknown version or a wrong id")
-    return record
-
-
 def snapshot_tree(repo, snapshot):
     """The complete tree in path order: a full as it is, a differential applied to its base."""
-    record, tree = load_record(repo, snapshot), {}
+    record, tree = repo.load_record(snapshot), {}
     if record["kind"] == "differential":
-        base = load_record(repo, record["base"])
+        base = repo.load_record(record["base"])
         if base["kind"] != "full":
             raise Refused(f"the base {base['id']} of {snapshot} is not a full snapshot")
         tree = {e["path"]: e for e in read_manifest(repo, base) if e["kind"] != REMOVED}
@@ -169,7 +291,7 @@ def restore(repo, snapshot, target):
             try:
                 written = 0
                 for block in e["blocks"]:
-                    data = memoryview(read_object(repo, block))
+                    data = memoryview(repo.read_object(block))
                     written += len(data)
                     while data:
                         data = data[os.write(fd, data):]
@@ -196,19 +318,45 @@ def restore(repo, snapshot, target):
     return len(entries)
 
 
+def password_source(password_file):
+    """Asked only for an encrypted repository: a file, the environment, or the terminal."""
+    def password():
+        path = password_file or os.environ.get("CAIRN_PASSWORD_FILE")
+        if path:
+            with open(path, "rb") as f:
+                text = f.read()
+            for ending in (b"\r\n", b"\n"):  # one trailing line break is not part of the password
+                if text.endswith(ending):
+                    text = text[:-len(ending)]
+                    break
+            return text
+        if os.environ.get("CAIRN_PASSWORD"):
+            return os.environ["CAIRN_PASSWORD"].encode()
+        if sys.stdin.isatty():
+            return getpass.getpass("enter password for repository: ").encode()
+        raise Refused("the repository is encrypted: give --password-file, CAIRN_PASSWORD_FILE or CAIRN_PASSWORD")
+    return password
+
+
 def main():
-    if len(sys.argv) != 4:
+    arguments, password_file = sys.argv[1:], None
+    if arguments[:1] == ["--password-file"] and len(arguments) > 1:
+        password_file, arguments = arguments[1], arguments[2:]
+    if len(arguments) != 3:
         sys.exit(__doc__.splitlines()[2])
-    repo, snapshot, target = sys.argv[1:]
+    root, snapshot, target = arguments
     try:
-        with open(os.path.join(repo, "config.json"), encoding="utf-8") as f:
-            config = json.load(f)
-        if config.get("format") != 1 or config.get("hash") != "sha256":
-            raise Refused(f"repository format {config.get('format')}, hash {config.get('hash')}: unknown")
-        with open(os.path.join(repo, "lock"), "rb") as lock:
-            fcntl.flock(lock, fcntl.LOCK_SH)  # as Cairn's restore: no gc runs meanwhile
+        repo = Repository(root, password_source(password_file))
+        lock = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_SH)  # as Cairn's restore: no gc or forget runs meanwhile
+        except OSError:
+            pass  # a medium without locks: read without one, as Cairn does
+        try:
             count = restore(repo, snapshot, target)
-    except (Refused, OSError, ValueError, KeyError) as error:
+        finally:
+            os.close(lock)
+    except (Refused, OSError, ValueError, KeyError, TypeError) as error:
         sys.exit(f"restore-without-cairn: {error}")
     print(f"restored {count} entries of snapshot {snapshot} under {target}")
 

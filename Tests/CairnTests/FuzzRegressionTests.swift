@@ -277,7 +277,7 @@ struct Mutator {
   /// The fields of a manifest part laid out as in Docs/FORMAT.md; stops at the
   /// first thing that does not fit (a crasher need not be well formed).
   static func manifestFields(_ bytes: [UInt8]) -> [Field] {
-    guard bytes.starts(with: Array("CAIRNMF1".utf8)) else { return [] }
+    guard bytes.starts(with: Array("CAIRNMF2".utf8)) else { return [] }
     var fields: [Field] = []
     var offset = 8
 
@@ -316,6 +316,16 @@ struct Mutator {
         break
       }
       guard let targetLength = varint(.length), skip(targetLength) else { break }
+      // Tagged fields: a count, then per field a tag, a length and the value.
+      guard let fieldCount = varint(.count), fieldCount <= UInt64(bytes.count) else { break }
+      var complete = true
+      for _ in 0..<fieldCount {
+        guard varint(.value) != nil, let valueLength = varint(.length), skip(valueLength) else {
+          complete = false
+          break
+        }
+      }
+      guard complete else { break }
     }
     return fields
   }

@@ -345,7 +345,10 @@ public final class Repository: Sendable {
   /// The text of a line read back from the repository's log: sealed lines
   /// are opened (nil when one cannot be), plain lines are returned as they are.
   public func openLogLine(_ line: String) -> String? {
-    guard line.hasPrefix(RepositoryLog.sealedPrefix) else { return line }
+    guard line.hasPrefix(RepositoryLog.sealedPrefix) else {
+      // Cairn writes only sealed lines into an encrypted repository's log.
+      return codec.isEncrypted ? "(not sealed, so not written by cairn for this repository) \(line)" : line
+    }
     guard let bytes = Data(base64Encoded: String(line.dropFirst(RepositoryLog.sealedPrefix.count))),
       let plain = try? codec.open(Array(bytes), as: StorageFile(.log, "log"), maximumSize: 1 << 20)
     else { return nil }

@@ -2,7 +2,7 @@ import CFuzzerDriver
 import Cairn
 import Foundation
 
-/// libFuzzer entry point: one input is one repository `config.json`. A
+/// libFuzzer entry point: one input is one repository `config`. A
 /// malformed config must make the decoder throw; a trap is the finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {

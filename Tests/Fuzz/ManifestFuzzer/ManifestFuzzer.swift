@@ -2,9 +2,9 @@ import CFuzzerDriver
 import Cairn
 import Foundation
 
-/// libFuzzer entry point: one input is one manifest part (an object whose
-/// bytes start with `CAIRNMF1`). A malformed part must make the decoder throw;
-/// a trap is the finding.
+/// libFuzzer entry point: one input is the plaintext of one manifest part
+/// (what its envelope holds: bytes that start with `CAIRNMF2`). A malformed
+/// part must make the decoder throw; a trap is the finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
   _ = try? FormatValidation.decodeManifestPart(Array(UnsafeRawBufferPointer(start: start, count: count)))

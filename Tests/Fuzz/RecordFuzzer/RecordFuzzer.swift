@@ -3,7 +3,7 @@ import Cairn
 import Foundation
 
 /// libFuzzer entry point: one input is one snapshot record
-/// (`snapshots/ID.json`). A malformed record must make the decoder throw; a
+/// (the JSON plaintext of `snapshots/<id>`). A malformed record must make the decoder throw; a
 /// trap is the finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
