@@ -135,6 +135,14 @@ public final class Repository: Sendable {
     }
     try config.validate(path: storage.location)
     guard config.encryption != "none" else {
+      // A config is plain JSON, so someone could flip it to "none" to make
+      // Cairn accept unsealed records: key files say the repository is encrypted.
+      guard try await storage.list(.keys, prefix: "").isEmpty else {
+        throw CairnError(
+          .corrupted,
+          "repository '\(storage.location)' has key files but its config says it is not encrypted: "
+            + "the config was altered; refusing to open it")
+      }
       return Repository(storage: storage, config: config, codec: try config.codec(keys: nil), keys: nil)
     }
     let keys = try await unlock(storage, password: try password())
