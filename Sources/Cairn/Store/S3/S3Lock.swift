@@ -88,14 +88,14 @@ extension S3Storage {
         return S3HeldLock(storage: self, name: name, refresher: refresher)
       }
       try? await delete(.locks, [name])
+      if wait > .zero && !told {
+        told = true
+        onWait("waiting for the \(conflict.summary) in \(location)")
+      }
       let remaining = deadline - clock.now
       if remaining <= .zero {
         throw CairnError(
           .locked, "the repository \(location) is locked: \(conflict.summary) (a \(mode.rawValue) lock was wanted)")
-      }
-      if !told {
-        told = true
-        onWait("waiting for the \(conflict.summary) in \(location)")
       }
       let jittered = Duration.nanoseconds(Int64.random(in: 0...max(1, delay.wholeNanoseconds)))
       try await Task.sleep(for: min(remaining, delay + jittered))
