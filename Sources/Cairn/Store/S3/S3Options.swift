@@ -11,7 +11,7 @@ public struct S3Options: Sendable {
   /// The time one request may take, from sending to the last byte of the answer.
   public var requestTimeout: Duration = .seconds(120)
   /// The time a new connection may take.
-  public var connectTimeout: Duration = .seconds(10)
+  public var connectTimeout: Duration = .seconds(5)
   /// A lock whose time was not refreshed for this long is stale and ignored.
   public var staleLockAge: Duration = .seconds(300)
   /// How often a held lock's time is refreshed.

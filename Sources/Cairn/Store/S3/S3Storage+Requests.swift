@@ -70,8 +70,10 @@ extension S3Storage {
     var lastFailure = ""
     var ambiguous = false
     var unreachable = false
+    var attempts = 0
 
     for attempt in 1...max(1, options.maxAttempts) {
+      attempts = attempt
       if attempt > 1 {
         counts.withLock { $0.retries += 1 }
         try await backoff(attempt: attempt)
@@ -105,17 +107,20 @@ extension S3Storage {
         lastFailure = Self.describe(error)
         unreachable = Self.isConnectFailure(error)
         if !unreachable { ambiguous = true }
+        // The HTTP client already retries a refused connection until the
+        // connect timeout; two such attempts are enough to call it unreachable.
+        if unreachable && attempt >= 2 { break }
       }
     }
     let request = "S3 \(operation.rawValue) of \(what)"
     if unreachable {
       throw CairnError(
         .io,
-        "cannot reach the S3 server at \(s3Location.endpoint): \(lastFailure) (\(request), \(options.maxAttempts) attempts)"
+        "cannot reach the S3 server at \(s3Location.endpoint): \(lastFailure) (\(request), \(attempts) attempts)"
       )
     }
     throw CairnError(
-      .io, "\(request) in \(location) failed after \(options.maxAttempts) attempts; last: \(lastFailure)")
+      .io, "\(request) in \(location) failed after \(attempts) attempts; last: \(lastFailure)")
   }
 
   private struct RawResponse {
