@@ -140,6 +140,14 @@ struct S3StorageTests {
     await proxy.shutdown()
   }
 
+  @Test func aStorageDroppedWithoutShutdownClosesQuietly() async throws {
+    do {
+      let storage = try S3TestServer.makeStorage()
+      #expect(try await storage.size(of: .config) == nil)
+    }
+    try await Task.sleep(for: .milliseconds(100))
+  }
+
   @Test func requestsAreCountedByOperation() async throws {
     let storage = try S3TestServer.makeStorage()
     let file = StorageFile(.objects, objectName("ab", 1))

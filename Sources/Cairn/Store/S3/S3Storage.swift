@@ -15,7 +15,8 @@ import Synchronization
 /// durable, so nothing is pending and `commit()` has nothing to do.
 ///
 /// One `HTTPClient` serves every request of a storage; call `shutdown()`
-/// when done with it.
+/// when done with it (a storage dropped without it closes its connections
+/// in the background).
 public final class S3Storage: RepositoryStorage {
   public let s3Location: S3Location
   public let options: S3Options
@@ -56,6 +57,15 @@ public final class S3Storage: RepositoryStorage {
     let location = try S3Location(parsing: url, forcePathStyle: forcePathStyle)
     let credentials = try S3Credentials.fromEnvironment(environment)
     self.init(location: location, credentials: credentials, options: options)
+  }
+
+  /// A storage dropped without `shutdown()` (say, by a test that failed
+  /// half-way) closes its connections in the background.
+  deinit {
+    if !isShutDown.withLock({ $0 }) {
+      let closing: EventLoopFuture<Void> = http.shutdown()
+      _ = closing
+    }
   }
 
   /// Closes the connections. The storage cannot be used afterwards.
