@@ -252,6 +252,45 @@ import Testing
     }
   }
 
+  /// Lockers racing for the repository: exclusive holders never overlap
+  /// with anyone, and every one of them gets its turn (no livelock).
+  @Test(arguments: StorageFactory.all) func contendingLockersTakeTurns(_ factory: StorageFactory) async throws {
+    try await withStorage(factory) { sut in
+      let storage = sut.storage
+      struct Holders {
+        var shared = 0
+        var exclusive = 0
+        var violations = 0
+      }
+      let holders = SharedState(Holders())
+      let modes: [StorageLockMode] = [.exclusive, .shared, .exclusive, .shared, .shared, .exclusive]
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for mode in modes {
+          group.addTask {
+            let lock = try await storage.lock(mode, wait: .seconds(60), onWait: { _ in })
+            holders.state.withLock { state in
+              if mode == .exclusive {
+                if state.shared > 0 || state.exclusive > 0 { state.violations += 1 }
+                state.exclusive += 1
+              } else {
+                if state.exclusive > 0 { state.violations += 1 }
+                state.shared += 1
+              }
+            }
+            try await Task.sleep(for: .milliseconds(150))
+            holders.state.withLock { state in
+              if mode == .exclusive { state.exclusive -= 1 } else { state.shared -= 1 }
+            }
+            await lock.release()
+          }
+        }
+        try await group.waitForAll()
+      }
+      #expect(holders.state.withLock { $0.violations } == 0)
+      #expect(try await storage.list(.locks, prefix: "").isEmpty, "every lock is gone after release")
+    }
+  }
+
   @Test(arguments: StorageFactory.all) func staleLocksAreIgnored(_ factory: StorageFactory) async throws {
     try await withStorage(factory) { sut in
       guard let plantStaleLock = sut.plantStaleLock else { return }  // no lock objects on this storage
@@ -314,4 +353,10 @@ import Testing
       }
     }
   }
+}
+
+/// Mutable state that concurrent test tasks share.
+final class SharedState<Value: Sendable>: Sendable {
+  let state: Mutex<Value>
+  init(_ value: Value) { state = Mutex(value) }
 }
