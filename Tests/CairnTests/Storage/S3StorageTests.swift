@@ -166,13 +166,13 @@ struct S3StorageTests {
 
   @Test func aHeldLockIsRefreshedAndSeenByOthers() async throws {
     var options = S3Options()
-    options.staleLockAge = .seconds(1)
+    options.staleLockAge = .seconds(2)
     options.lockRefreshInterval = .milliseconds(200)
     let holder = try S3TestServer.makeStorage(options: options)
     let other = S3Storage(
       location: holder.s3Location, credentials: try S3Credentials.fromEnvironment(), options: options)
     let lock = try await holder.lock(.exclusive, wait: .zero, onWait: { _ in })
-    try await Task.sleep(for: .milliseconds(1600))  // longer than the stale age: only refreshes keep it alive
+    try await Task.sleep(for: .milliseconds(2600))  // longer than the stale age: only refreshes keep it alive
     await expectCairnError(.locked, containing: ["exclusive lock of", "pid \(getpid())"]) {
       _ = try await other.lock(.shared, wait: .zero, onWait: { _ in })
     }
@@ -187,10 +187,13 @@ struct S3StorageTests {
   }
 
   /// PUT 1000 × 64 KiB with 32 in flight, then GET them back; prints the
-  /// rates. Set CAIRN_S3_BENCHMARK=1 to run it.
+  /// rates. Set CAIRN_S3_BENCHMARK=1 to run it (CAIRN_S3_BENCHMARK_CONNECTIONS
+  /// changes the number in flight).
   @Test(.enabled(if: ProcessInfo.processInfo.environment["CAIRN_S3_BENCHMARK"] == "1"))
   func throughput() async throws {
-    let storage = try S3TestServer.makeStorage()
+    var options = S3Options()
+    options.connections = Int(ProcessInfo.processInfo.environment["CAIRN_S3_BENCHMARK_CONNECTIONS"] ?? "") ?? 32
+    let storage = try S3TestServer.makeStorage(options: options)
     let count = 1000
     let blocks = (0..<count).map { index in testBytes(64 << 10, seed: UInt8(index % 251)) + [UInt8(index % 256)] }
     let names = blocks.map { SHA256.hash($0).hex }
@@ -218,7 +221,7 @@ struct S3StorageTests {
       )
     }
     print(
-      "S3 throughput: PUT \(count) x 64 KiB in \(putTime) (\(rate(putTime))), GET in \(getTime) (\(rate(getTime))), list in \(listTime); \(storage.requestCounts)"
+      "S3 throughput, \(options.connections) in flight: PUT \(count) x 64 KiB in \(putTime) (\(rate(putTime))), GET in \(getTime) (\(rate(getTime))), list in \(listTime); \(storage.requestCounts)"
     )
     await S3TestServer.dispose(storage)
   }
