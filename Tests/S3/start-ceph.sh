@@ -70,6 +70,9 @@ fail() {
   exit 1
 }
 
+# Killed half-way (CI giving up), it stops what it started.
+trap 'fail "stopped by a signal"' TERM INT
+
 exports() {
   cat <<EOF
 export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY
