@@ -13,6 +13,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "Cairn", targets: ["Cairn"]),
+    .library(name: "CairnS3", targets: ["CairnS3"]),
     .executable(name: "cairn", targets: ["CairnCLI"]),
   ],
   dependencies: [
@@ -37,6 +38,16 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "Yams", package: "Yams"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // S3-compatible object storage. A target of its own so that what needs
+    // only the core (the fuzzers among them) does not build the HTTP stack.
+    .target(
+      name: "CairnS3",
+      dependencies: [
+        "Cairn",
+        "CObjectHash",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -57,6 +68,7 @@ let package = Package(
       name: "CairnTests",
       dependencies: [
         "Cairn",
+        "CairnS3",
         "CairnCLI",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),

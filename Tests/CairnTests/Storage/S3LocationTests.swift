@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Cairn
+@testable import CairnS3
 
 @Suite struct S3LocationTests {
   @Test func customEndpointIsPathStyle() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Cairn
+@testable import CairnS3
 
 /// S3-specific behaviour against the test gateway: clear errors for what
 /// users get wrong, retries through injected faults, counters, lock refresh.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Cairn
+@testable import CairnS3
 
 /// SigV4 against AWS's published vectors: the aws-sig-v4-test-suite cases
 /// (service `service`, key AKIDEXAMPLE, 2015-08-30T12:36:00Z) and the S3

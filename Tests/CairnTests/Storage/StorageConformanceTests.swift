@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import Cairn
+@testable import CairnS3
 
 /// One set of behaviours every `RepositoryStorage` must show, run against
 /// each factory of `StorageFactory.all` (memory, S3 on the test gateway,

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Cairn
+@testable import CairnS3
 
 /// A storage the conformance suite runs against, with what it promises
 /// beyond the protocol and how to dispose of it.

@@ -1,3 +1,4 @@
+import Cairn
 internal import Foundation
 import Synchronization
 

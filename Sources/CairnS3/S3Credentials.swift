@@ -1,3 +1,4 @@
+public import Cairn
 internal import Foundation
 
 /// The secret a request is signed with: an access key id, a secret access

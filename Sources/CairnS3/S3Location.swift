@@ -1,3 +1,5 @@
+public import Cairn
+
 /// Where an S3 repository lives: restic's `s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]`.
 ///
 /// Custom endpoints (Ceph, MinIO, a NAS) are addressed path-style

@@ -1,4 +1,5 @@
 internal import CObjectHash
+import Cairn
 
 /// AWS Signature Version 4 (header form), written from AWS's specification:
 /// a canonical request, a string to sign over its SHA-256, a signing key

@@ -1,4 +1,5 @@
 internal import AsyncHTTPClient
+public import Cairn
 internal import Foundation
 internal import NIOCore
 internal import NIOHTTP1
