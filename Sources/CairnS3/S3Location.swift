@@ -20,6 +20,9 @@ public struct S3Location: Hashable, Sendable, CustomStringConvertible {
   /// Path-style addressing: the bucket is the first path segment.
   public let pathStyle: Bool
 
+  /// Whether a repository string names S3 storage (starts with `s3:`).
+  public static func isS3URL(_ repository: String) -> Bool { repository.hasPrefix("s3:") }
+
   /// Parses `s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]`; the `s3:` may be left
   /// out. Errors are one line and say what is wrong.
   public init(parsing text: String, forcePathStyle: Bool = false) throws(CairnError) {

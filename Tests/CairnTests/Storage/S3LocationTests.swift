@@ -17,6 +17,8 @@ import Testing
     #expect(location.key("objects/ab/abc") == "repos/one/objects/ab/abc")
     #expect(location.description == "s3:http://127.0.0.1:7480/cairn-test/repos/one")
     #expect(location.endpoint == "http://127.0.0.1:7480")
+    #expect(S3Location.isS3URL("s3:http://127.0.0.1:7480/cairn-test"))
+    #expect(!S3Location.isS3URL("/mnt/backup/s3:x"))
   }
 
   @Test func awsIsVirtualHostedUnlessForced() throws {
