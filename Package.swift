@@ -13,6 +13,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "Cairn", targets: ["Cairn"]),
+    .library(name: "CairnS3", targets: ["CairnS3"]),
     .executable(name: "cairn", targets: ["CairnCLI"]),
   ],
   dependencies: [
@@ -20,6 +21,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     .target(
@@ -48,6 +51,19 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // S3-compatible object storage. A target of its own so that what needs
+    // only the core (the fuzzers among them) does not build the HTTP stack.
+    .target(
+      name: "CairnS3",
+      dependencies: [
+        "Cairn",
+        "CObjectHash",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "CairnCLI",
       dependencies: [
@@ -62,8 +78,11 @@ let package = Package(
       name: "CairnTests",
       dependencies: [
         "Cairn",
+        "CairnS3",
         "CairnCLI",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],
       swiftSettings: swiftSettings

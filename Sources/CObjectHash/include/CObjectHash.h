@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cairn_s3_digests.h"
+
 /// The size of a SHA-256 digest in bytes.
 #define CAIRN_SHA256_DIGEST_LENGTH 32
 
