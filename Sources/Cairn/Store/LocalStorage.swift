@@ -138,6 +138,9 @@ public final class LocalStorage: RepositoryStorage {
   @discardableResult
   public func write(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) async throws -> Bool {
     if file.kind == .objects { return try writeObject(file, bytes) }
+    // Local repositories lock with flock; a lock file is only ever written by
+    // tools, so its folder is made when first needed.
+    if file.kind == .locks { try Self.makeDirectory("\(root)/locks") }
     let (directory, name, owned) = try directoryAndName(file)
     defer { if owned { SystemCalls.close(directory) } }
     let temporary = Array(".\(file.name).\(UInt32.random(in: 0...UInt32.max)).tmp".utf8)
@@ -255,6 +258,11 @@ public final class LocalStorage: RepositoryStorage {
   public func list(_ kind: StorageKind, prefix: String) async throws -> [StorageEntry] {
     switch kind {
     case .objects:
+      if prefix.isEmpty {
+        var all: [StorageEntry] = []
+        for prefix in Self.prefixNames { all += try await list(.objects, prefix: prefix) }
+        return all
+      }
       guard prefix.utf8.count == 2, let index = Self.objectPrefixIndex(prefix) else {
         throw CairnError(.invalidArgument, "objects are listed by a two-hex-digit prefix, not '\(prefix)'")
       }

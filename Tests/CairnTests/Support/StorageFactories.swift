@@ -40,21 +40,25 @@ struct StorageFactory: Sendable, CustomTestStringConvertible {
       cleanup: { await S3TestServer.dispose(storage) })
   }
 
-  // ---------------------------------------------------------------------
-  // LOCAL STORAGE GOES HERE. `LocalStorage` (a repository folder) is being
-  // written on another branch; when it lands, add a factory like
-  //
-  //   static let local = StorageFactory(name: "local") {
-  //     let dir = TemporaryDirectory()
-  //     return StorageUnderTest(
-  //       storage: try LocalStorage(path: dir.sub("repo")), defersObjects: true,
-  //       plantStaleLock: nil, cleanup: { _ = dir })
-  //   }
-  //
-  // and put `.local` in `all` below. Nothing else in the suite changes.
-  // ---------------------------------------------------------------------
+  static let local = StorageFactory(name: "local") {
+    let directory = TemporaryDirectory("cairn-conformance")
+    try RepositoryFolder.prepareForInit(directory.sub("repo"))
+    return StorageUnderTest(
+      storage: try LocalStorage(root: directory.sub("repo")), defersObjects: true, plantStaleLock: nil,
+      cleanup: { withExtendedLifetime(directory) {} })
+  }
 
-  static let all: [StorageFactory] = [.memory, .s3]
+  /// The local folder seen through the fault-injecting wrapper with no fault
+  /// planned: the wrapper must change nothing.
+  static let faultyLocal = StorageFactory(name: "faulty(local)") {
+    let directory = TemporaryDirectory("cairn-conformance")
+    try RepositoryFolder.prepareForInit(directory.sub("repo"))
+    return StorageUnderTest(
+      storage: FaultyStorage(wrapping: try LocalStorage(root: directory.sub("repo"))), defersObjects: true,
+      plantStaleLock: nil, cleanup: { withExtendedLifetime(directory) {} })
+  }
+
+  static let all: [StorageFactory] = [.memory, .local, .faultyLocal, .s3]
 }
 
 /// The S3 server of the tests: Ceph's RADOS Gateway started by

@@ -6,7 +6,7 @@ import Testing
 #endif
 
 /// A fresh directory under /tmp, removed when the value goes away.
-final class TemporaryDirectory {
+final class TemporaryDirectory: Sendable {
   let path: String
 
   init(_ label: String = "cairn-test") {
