@@ -235,6 +235,7 @@ final class BackupSession {
   private var windowStart = 0
   private let onProblem: @Sendable (BackupProblem) -> Void
   private let progress: BackupProgress?
+  private let metadata = EntryMetadataReader()
   private(set) var statistics = SnapshotStatistics()
   private(set) var problems: [BackupProblem] = []
 
@@ -289,7 +290,7 @@ final class BackupSession {
     case .directory:
       statistics.directories += 1
       if let previous, previous.isUnchanged(comparedTo: status) { break }
-      window.append(.ready(ManifestEntry(path: path, status: status)))
+      window.append(.ready(described(ManifestEntry(path: path, status: status), parent: parent, name: name)))
     case .symlink:
       statistics.others += 1
       var entry = ManifestEntry(path: path, status: status)
@@ -301,16 +302,23 @@ final class BackupSession {
         break
       }
       if let previous, previous.isUnchanged(comparedTo: status), previous.symlinkTarget == entry.symlinkTarget { break }
-      window.append(.ready(entry))
+      window.append(.ready(described(entry, parent: parent, name: name)))
     case .fifo, .socket, .characterDevice, .blockDevice:
       statistics.others += 1
       if let previous, previous.isUnchanged(comparedTo: status) { break }
-      window.append(.ready(ManifestEntry(path: path, status: status)))
+      window.append(.ready(described(ManifestEntry(path: path, status: status), parent: parent, name: name)))
     case .removed:
       report(path, "has a file type Cairn does not know; not backed up")
       if previous != nil { window.append(.ready(.removal(of: path))) }
     }
     try await drain(keeping: Backup.windowSize)
+  }
+
+  /// `entry` with its owner names and extended attributes, read by path.
+  private func described(_ entry: ManifestEntry, parent: Int32, name: [UInt8]) -> ManifestEntry {
+    var entry = entry
+    if let problem = metadata.complete(&entry, attributesAt: .entry(name, in: parent)) { report(entry.path, problem) }
+    return entry
   }
 
   private func startReading(path: EntryPath, status: FileStatus, parent: Int32, name: [UInt8], baseHadPath: Bool) {
@@ -330,33 +338,40 @@ final class BackupSession {
       if baseHadPath { window.append(.ready(.removal(of: path))) }
       return
     }
-    let entry = ManifestEntry(path: path, status: opened)
+    var entry = ManifestEntry(path: path, status: opened)
+    // Holes are neither read nor stored: only the data extents are.
+    let extents = SparseMap.dataExtents(of: descriptor, size: opened.size)
+    entry.setDataExtents(extents)
     let segmentLength = UInt64(max(chunker.blockSize, Backup.segmentBytes / chunker.blockSize * chunker.blockSize))
     var tasks: [Task<SegmentResult, any Error>] = []
-    var offset: UInt64 = 0
     let store = self.store
     let chunker = self.chunker
     let progress = self.progress
-    while offset < opened.size {
-      let start = offset
-      let length = min(segmentLength, opened.size - offset)
+    let segments = SparseMap.segments(
+      of: extents ?? [DataExtent(offset: 0, length: opened.size)], blockSize: chunker.blockSize,
+      segmentLength: segmentLength)
+    for pieces in segments {
       tasks.append(
         Task {
           var result = SegmentResult()
-          result.bytes = try await chunker.forEachBlock(of: file.descriptor, from: start, length: length) { block in
-            let stored = try await store.put(block)
-            if let size = stored.storedSize {
-              CrashPoint.reach("backup.object")
-              result.newObjects += 1
-              result.newBytes += size
+          for piece in pieces {
+            let read = try await chunker.forEachBlock(of: file.descriptor, from: piece.offset, length: piece.length) {
+              block in
+              let stored = try await store.put(block)
+              if let size = stored.storedSize {
+                CrashPoint.reach("backup.object")
+                result.newObjects += 1
+                result.newBytes += size
+              }
+              result.blocks.append(stored.id)
+              progress?.bytesDone.add(UInt64(block.count), ordering: .relaxed)
+              CrashPoint.reach("backup.block")
             }
-            result.blocks.append(stored.id)
-            progress?.bytesDone.add(UInt64(block.count), ordering: .relaxed)
-            CrashPoint.reach("backup.block")
+            result.bytes += read
+            if read < piece.length { break }
           }
           return result
         })
-      offset += length
     }
     window.append(.reading(entry, file, tasks, baseHadPath: baseHadPath))
   }
@@ -380,6 +395,8 @@ final class BackupSession {
     case .reading(var entry, let file, let tasks, let baseHadPath):
       progress?.filesDone.add(1, ordering: .relaxed)
       var failure: Chunker.ReadFailure?
+      let logicalSize = entry.size
+      let extents = try? entry.dataExtents()
       entry.size = 0
       for task in tasks {
         do {
@@ -399,6 +416,17 @@ final class BackupSession {
       }
       statistics.filesRead += 1
       statistics.bytesRead += entry.size
+      if let extents {
+        entry.size = SparseMap.settle(&entry, extents: extents, dataBytes: entry.size, size: logicalSize)
+      }
+      // Attributes are read after the content, from the same descriptor: a
+      // change of either meanwhile changes the ctime, caught below, and the
+      // entry keeps the ctime from before the read, so the next backup reads
+      // the file again.
+      CrashPoint.reach("backup.attributes")
+      if let problem = metadata.complete(&entry, attributesAt: .descriptor(file.descriptor)) {
+        report(entry.path, problem)
+      }
       if let after = try? SystemCalls.status(of: file.descriptor),
         after.size != entry.size || after.mtime != entry.mtime || after.ctime != entry.ctime
       {

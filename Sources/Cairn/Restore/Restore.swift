@@ -9,6 +9,8 @@ public struct RestoreRequest: Sendable {
   public var overwrite: Bool
   /// When not empty, only these paths (and what lies below them) are restored.
   public var includes: [EntryPath]
+  /// Owners by stored id only, never mapped by name (as `tar --numeric-owner`).
+  public var numericOwner = false
 
   public init(snapshot: SnapshotRecord, target: String, overwrite: Bool = false, includes: [EntryPath] = []) {
     self.init(snapshot: snapshot, targetPath: EntryPath(target), overwrite: overwrite, includes: includes)
@@ -55,7 +57,7 @@ public struct Restore: Sendable {
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
       store: repository.store, target: targetDescriptor, targetPath: request.target.description,
-      overwrite: request.overwrite,
+      overwrite: request.overwrite, numericOwner: request.numericOwner,
       onProblem: onProblem)
     defer { writer.close() }
     do {
@@ -165,6 +167,8 @@ final class TreeRestorer {
   private let isRoot = SystemCalls.effectiveUserID == 0
   private var stack: [Frame] = []
   private var firstLinks: [Identity: EntryPath] = [:]
+  private let owners: OwnerMapper
+  private let refusals = AttributeRefusals()
   private(set) var result = RestoreResult()
   /// File contents being written by other threads, oldest first.
   private var writes: [Task<FileWriteJob.Outcome, Never>] = []
@@ -172,9 +176,10 @@ final class TreeRestorer {
   static let writesInFlight = 32
 
   init(
-    store: ObjectStore, target: Int32, targetPath: String, overwrite: Bool,
+    store: ObjectStore, target: Int32, targetPath: String, overwrite: Bool, numericOwner: Bool = false,
     onProblem: @escaping @Sendable (String) -> Void
   ) {
+    self.owners = OwnerMapper(numericOnly: numericOwner || SystemCalls.effectiveUserID != 0)
     self.store = store
     self.targetHandle = DirectoryHandle(descriptor: target)
     self.targetPath = targetPath
@@ -241,6 +246,7 @@ final class TreeRestorer {
   }
 
   func restore(_ entry: ManifestEntry) async throws {
+    let entry = owners.mapped(entry)
     leave(until: entry.path)
     let components = entry.path.components
     guard let last = components.last else {
@@ -317,7 +323,7 @@ final class TreeRestorer {
     let job = FileWriteJob(
       entry: entry, descriptor: descriptor, parent: currentHandle, name: name,
       displayPath: "\(targetPath)\(entry.path)",
-      setOwner: isRoot, store: store)
+      setOwner: isRoot, store: store, refusals: refusals)
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
       // reachable through another name.
@@ -339,6 +345,9 @@ final class TreeRestorer {
     do {
       if isRoot { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
       try SystemCalls.changeMode(descriptor, to: entry.mode)
+      if let problem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(descriptor), refusals: refusals) {
+        report(problem)
+      }
       try SystemCalls.setTimes(descriptor, modification: entry.mtime)
     } catch {
       report("could not set the metadata of '\(entry.path)' (\(error))")
@@ -350,6 +359,8 @@ final class TreeRestorer {
     do {
       if isRoot { try SystemCalls.changeOwner(name, relativeTo: currentDirectory, uid: entry.uid, gid: entry.gid) }
       if entry.kind != .symlink { try SystemCalls.changeMode(name, relativeTo: currentDirectory, to: entry.mode) }
+      let target = SystemCalls.AttributeTarget.entry(name, in: currentDirectory)
+      if let problem = MetadataRestorer.restoreAttributes(entry, on: target, refusals: refusals) { report(problem) }
       try SystemCalls.setTimes(name, relativeTo: currentDirectory, modification: entry.mtime)
     } catch {
       report("could not set the metadata of '\(entry.path)' (\(error))")
@@ -361,6 +372,7 @@ final class TreeRestorer {
   func finish() async throws {
     leave(until: EntryPath(bytes: []))
     try await drain(keeping: 0)
+    for message in refusals.messages { report(message) }
   }
 
   /// After a failure: lets every write in flight end before descriptors close.
@@ -411,24 +423,24 @@ struct FileWriteJob: Sendable {
   let displayPath: String
   let setOwner: Bool
   let store: ObjectStore
+  let refusals: AttributeRefusals
 
   func run() async -> Outcome {
     defer { SystemCalls.close(descriptor) }
     var written: UInt64 = 0
     do {
+      var placement = ContentPlacement(extents: try entry.dataExtents())
+      let length = try entry.contentLength()
       for block in entry.blocks {
         let bytes = try await store.get(block)
-        do {
-          try SystemCalls.write(descriptor, bytes)
-        } catch {
-          throw CairnError.system("write", error, "could not write '\(displayPath)'")
-        }
+        try placement.write(bytes, to: descriptor, path: entry.path, display: displayPath)
         written += UInt64(bytes.count)
       }
-      if written != entry.size {
+      if written != length {
         throw CairnError(
-          .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(entry.size)")
+          .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(length)")
       }
+      try placement.finish(descriptor, size: entry.size, display: displayPath)
     } catch let error as CairnError where error.code == .corrupted || error.code == .notFound {
       discard()
       return .damaged("'\(entry.path)' not restored: \(error)")
@@ -439,11 +451,14 @@ struct FileWriteJob: Sendable {
     do {
       if setOwner { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
       try SystemCalls.changeMode(descriptor, to: entry.mode)
+      if let problem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(descriptor), refusals: refusals) {
+        return .damaged(problem)
+      }
       try SystemCalls.setTimes(descriptor, modification: entry.mtime)
     } catch {
       return .damaged("could not set the metadata of '\(entry.path)' (\(error))")
     }
-    return .written(written)
+    return .written(entry.size)
   }
 
   /// Never leaves wrong or partial bytes behind: empties the file, then removes it.
