@@ -12,24 +12,25 @@ final class AttributeRefusals: Sendable {
 
   private struct Tally {
     var order: [Kind] = []
-    var counts: [Kind: (entries: Int, first: String)] = [:]
+    var counts: [Kind: (entries: Int, first: EntryPath)] = [:]
   }
 
   private let tally = Mutex(Tally())
 
+  /// Counts one entry on which attributes of this kind were refused.
   func note(namespace: String, errno: Errno, path: EntryPath) {
     tally.withLock { tally in
       let kind = Kind(namespace: namespace, errno: errno)
       if let known = tally.counts[kind] {
-        tally.counts[kind] = (known.entries + 1, known.first)
+        tally.counts[kind] = (known.entries + 1, min(known.first, path))
       } else {
         tally.order.append(kind)
-        tally.counts[kind] = (1, path.description)
+        tally.counts[kind] = (1, path)
       }
     }
   }
 
-  /// One message per kind refused, in the order they were first met.
+  /// One message per kind refused, naming the first entry in path order.
   var messages: [String] {
     tally.withLock { tally in
       tally.order.map { kind in
@@ -57,13 +58,17 @@ enum MetadataRestorer {
     } catch {
       return "the extended attributes of '\(entry.path)' were not restored: \(error)"
     }
+    var refused: [(namespace: String, errno: Errno)] = []
     for attribute in attributes {
       do {
         try SystemCalls.setAttribute(target, name: attribute.name, value: attribute.value)
       } catch {
-        refusals.note(namespace: attribute.namespace, errno: error, path: entry.path)
+        if !refused.contains(where: { $0.namespace == attribute.namespace && $0.errno == error }) {
+          refused.append((attribute.namespace, error))
+        }
       }
     }
+    for kind in refused { refusals.note(namespace: kind.namespace, errno: kind.errno, path: entry.path) }
     return nil
   }
 }
