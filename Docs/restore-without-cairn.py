@@ -6,8 +6,10 @@ usage: restore-without-cairn.py REPO SNAPSHOT-ID TARGET
 Recreates files (content, mode, mtime; owner as root), directories, symlinks,
 FIFOs and hard links under TARGET/<absolute path>; TARGET must be empty or
 missing. Every object is checked against its SHA-256. Sockets and devices are skipped.
+Sparse files keep their holes; extended attributes and ACLs are restored where
+the target accepts them, and owners are mapped by name as root (best effort).
 """
-import fcntl, hashlib, json, os, stat, sys
+import errno, fcntl, grp, hashlib, json, os, pwd, stat, sys
 
 MAGIC = b"CAIRNMF1"
 REMOVED, FILE, DIRECTORY, SYMLINK, FIFO = 0, 1, 2, 3, 4
@@ -68,7 +70,140 @@ class Part:
                     e[field] = self.varint()
                 e["blocks"] = [self.take(32).hex() for _ in range(self.varint())]
                 e["target"] = self.take(self.varint())
+                e["fields"] = read_fields(self)
             yield e
+
+
+# --- Metadata fields (FORMAT.md, "Metadata fields") ---------------------------
+# Kept apart from the rest so that the format's main reader can change
+# independently: read_fields parses an entry's tagged fields; the functions
+# below use tags 3 (sparse extents), 4 (extended attributes), 6 (owner names).
+
+SPARSE_EXTENTS, EXTENDED_ATTRIBUTES, OWNER_NAMES = 3, 4, 6
+UNDERSTOOD_CRITICAL_TAGS = {SPARSE_EXTENTS}
+
+
+def read_fields(part):
+    """An entry's tagged fields as {tag: value}; refuses a critical (odd) tag it does not know."""
+    fields, previous = {}, None
+    for _ in range(part.varint()):
+        tag = part.varint()
+        if previous is not None and tag <= previous:
+            raise Refused(f"manifest object {part.name}: tagged fields out of order at byte {part.pos}")
+        previous, fields[tag] = tag, part.take(part.varint())
+        if tag & 1 and tag not in UNDERSTOOD_CRITICAL_TAGS:
+            raise Refused(f"manifest object {part.name}: critical field {tag} is unknown to this script")
+    return fields
+
+
+class FieldValue(Part):
+    """Varints and byte strings of one field value (the same encodings as a part, without the magic)."""
+
+    def __init__(self, data, what):
+        self.data, self.pos, self.name = data, 0, what
+
+    def byte_string(self):
+        return self.take(self.varint())
+
+
+def data_extents(e):
+    """A sparse file's data extents [(offset, length)], or None for a dense file."""
+    value = e.get("fields", {}).get(SPARSE_EXTENTS)
+    if value is None:
+        return None
+    reader, extents, end = FieldValue(value, f"sparse extents of {e['path']!r}"), [], 0
+    while reader.pos < len(value):
+        offset = end + reader.varint()
+        length = reader.varint()
+        end = offset + length
+        if length == 0 or end > e["size"]:
+            raise Refused(f"{e['path']!r}: a data extent is empty or ends past the size")
+        extents.append((offset, length))
+    return extents
+
+
+def content_length(e):
+    """How many bytes the blocks hold: the data extents of a sparse file, the size otherwise."""
+    extents = data_extents(e)
+    return e["size"] if extents is None else sum(length for _, length in extents)
+
+
+def write_content(fd, e, chunks):
+    """Writes the block contents: in order for a dense file; into the data extents of a sparse
+    one, then ftruncate to the size, so the holes stay holes. Returns the bytes written."""
+    extents, written = data_extents(e), 0
+    if extents is None:
+        for data in chunks:
+            data = memoryview(data)
+            written += len(data)
+            while data:
+                data = data[os.write(fd, data):]
+        return written
+    index = within = 0
+    for data in chunks:
+        data = memoryview(data)
+        written += len(data)
+        while data:
+            if index == len(extents):
+                raise Refused(f"{e['path']!r}: blocks hold more than the data extents")
+            offset, length = extents[index]
+            count = min(len(data), length - within)
+            done = 0
+            while done < count:
+                done += os.pwrite(fd, data[done:count], offset + within + done)
+            data, within = data[count:], within + count
+            if within == length:
+                index, within = index + 1, 0
+    os.ftruncate(fd, e["size"])
+    return written
+
+
+def extended_attributes(e):
+    """[(name, value)] from tag 4."""
+    value = e.get("fields", {}).get(EXTENDED_ATTRIBUTES)
+    reader, attributes = FieldValue(value or b"", f"extended attributes of {e['path']!r}"), []
+    while reader.pos < len(reader.data):
+        attributes.append((reader.byte_string(), reader.byte_string()))
+    return attributes
+
+
+def restore_extended_attributes(e, where, follow):
+    """Best effort: sets each attribute, warning once per refused namespace and errno."""
+    for name, value in extended_attributes(e):
+        try:
+            os.setxattr(where, name, value, follow_symlinks=follow)
+        except OSError as error:
+            kind = (name.split(b".", 1)[0], error.errno)
+            if kind not in REFUSED_ATTRIBUTES:
+                REFUSED_ATTRIBUTES.add(kind)
+                print(f"extended attributes {kind[0].decode(errors='replace')}.* not restored "
+                      f"(first on {e['path']!r}: {os.strerror(error.errno)})", file=sys.stderr)
+
+
+REFUSED_ATTRIBUTES = set()
+
+
+def owner_ids(e):
+    """(uid, gid): this machine's ids for the stored names when they exist here, else the stored ids."""
+    value = e.get("fields", {}).get(OWNER_NAMES)
+    uid, gid = e["uid"], e["gid"]
+    if value:
+        try:
+            reader = FieldValue(value, "owner names")
+            user, group = reader.byte_string(), reader.byte_string()
+        except Refused:
+            return uid, gid  # names only refine the ids
+        try:
+            uid = pwd.getpwnam(os.fsdecode(user)).pw_uid if user else uid
+        except KeyError:
+            pass
+        try:
+            gid = grp.getgrnam(os.fsdecode(group)).gr_gid if group else gid
+        except KeyError:
+            pass
+    return uid, gid
+
+# --- End of metadata fields ----------------------------------------------------
 
 
 def order_key(path):  # component-wise byte order, the same as '/' sorting before every other byte
@@ -143,11 +278,12 @@ def restore(repo, snapshot, target):
                 checked.add(current)
         return current
 
-    def metadata(e, where, follow=True):  # owner (as root), then mode, then times
+    def metadata(e, where, follow=True):  # owner (as root), then mode, then attributes, then times
         if is_root:
-            os.chown(where, e["uid"], e["gid"], follow_symlinks=follow)
+            os.chown(where, *owner_ids(e), follow_symlinks=follow)
         if e["kind"] != SYMLINK:
             os.chmod(where, e["mode"])
+        restore_extended_attributes(e, where, follow)
         os.utime(where, ns=(e["mtime"], e["mtime"]), follow_symlinks=follow)
 
     for e in entries:
@@ -165,14 +301,9 @@ def restore(repo, snapshot, target):
                 continue
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             try:
-                written = 0
-                for block in e["blocks"]:
-                    data = memoryview(read_object(repo, block))
-                    written += len(data)
-                    while data:
-                        data = data[os.write(fd, data):]
-                if written != e["size"]:
-                    raise Refused(f"{e['path']!r}: blocks hold {written} bytes, manifest says {e['size']}")
+                written = write_content(fd, e, (read_object(repo, block) for block in e["blocks"]))
+                if written != content_length(e):
+                    raise Refused(f"{e['path']!r}: blocks hold {written} bytes, manifest says {content_length(e)}")
                 metadata(e, fd)
             except BaseException:
                 os.close(fd)
