@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import Cairn
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -410,5 +412,72 @@ struct MetadataTests {
     for name in ["renumbered", "dir", "link"] {
       #expect(fileOwner("\(numeric + source)/\(name)")! == (oldUID, oldGID))
     }
+  }
+
+  // MARK: Field values
+
+  /// The three values encode as Docs/FORMAT.md says (its sparse example
+  /// included), survive the manifest codec, and damaged ones are refused.
+  @Test func fieldValuesRoundTrip() throws {
+    var entry = ManifestEntry(path: EntryPath("/s/f"), status: SnapshotForger.status(.file, mode: 0o644))
+    entry.size = 5 << 20
+    entry.setDataExtents([DataExtent(offset: 819_200, length: 100_000)])
+    #expect(entry.field(.sparseExtents) == [0x80, 0x80, 0x32, 0xA0, 0x8D, 0x06])
+    entry.setDataExtents([DataExtent(offset: 0, length: 10), DataExtent(offset: 4096, length: 1)])
+    entry.setExtendedAttributes([
+      ExtendedAttribute(name: Array("user.b".utf8), value: []),
+      ExtendedAttribute(name: Array("system.posix_acl_access".utf8), value: [2, 0, 0, 0]),
+    ])
+    entry.ownerNames = OwnerNames(user: Array("ann".utf8), group: nil)
+    #expect(entry.field(.ownerNames) == [3, 0x61, 0x6E, 0x6E, 0])
+    #expect(entry.fields.map(\.tag) == [3, 4, 6])
+
+    var buffer = ManifestCodec.magic
+    ManifestCodec.append(entry, to: &buffer)
+    var decoder = try ManifestCodec.Decoder(part: ObjectID(w0: 0, w1: 0, w2: 0, w3: 0), bytes: buffer)
+    let decoded = try #require(try decoder.next())
+    #expect(decoded == entry)
+    #expect(try decoded.dataExtents() == [DataExtent(offset: 0, length: 10), DataExtent(offset: 4096, length: 1)])
+    #expect(try decoded.contentLength() == 11)
+    #expect(
+      try decoded.extendedAttributes().map { String(decoding: $0.name, as: UTF8.self) } == [
+        "system.posix_acl_access", "user.b",
+      ])
+    #expect(decoded.ownerNames == OwnerNames(user: Array("ann".utf8), group: nil))
+
+    var damaged = entry
+    damaged.setField(.sparseExtents, [0x00, 0x00])
+    #expect(throws: CairnError.self) { try damaged.dataExtents() }
+    damaged.setField(.sparseExtents, [0x80, 0x80, 0x80, 0x04, 0x01])
+    #expect(throws: CairnError.self) { try damaged.dataExtents() }
+    damaged.setField(.extendedAttributes, [0x01, 0x61, 0x05])
+    #expect(throws: CairnError.self) { try damaged.extendedAttributes() }
+    damaged.setField(.ownerNames, [0x09])
+    #expect(damaged.ownerNames == OwnerNames(user: nil, group: nil))
+  }
+
+  /// A sparse file whose blocks hold more than its extents is damaged: not
+  /// restored (no wrong bytes left), reported, exit 1; check says so too.
+  @Test func sparseExtentsThatDisagreeWithTheBlocksAreRefused() async throws {
+    let work = try BackupWorkspace()
+    let forger = try await SnapshotForger(repo: work.repo)
+    var bad = try await forger.file(Array("/s/bad".utf8), content: Array(repeating: 7, count: 10))
+    bad.size = 100
+    bad.setDataExtents([DataExtent(offset: 50, length: 5)])
+    var good = try await forger.file(Array("/s/good".utf8), content: Array(repeating: 9, count: 10))
+    good.size = 1000
+    good.setDataExtents([DataExtent(offset: 990, length: 10)])
+    let id = try await forger.writeSnapshot(
+      [forger.directory(Array("/s".utf8)), bad, good], sources: ["/s"], time: Date())
+    let target = work.sub("out")
+    let restore = try work.restore(id, to: target)
+    #expect(restore.status == 1, "\(restore.output)")
+    #expect(restore.stderr.contains("'/s/bad' not restored"), "\(restore.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(target)/s/bad"))
+    let good10 = FileManager.default.contents(atPath: "\(target)/s/good")
+    #expect(good10 == Data(Array(repeating: 0, count: 990) + Array(repeating: 9, count: 10)))
+    let check = try Cairn.run(["check", "--repo", work.repo, "--read-data"])
+    #expect(check.status != 0, "\(check.output)")
+    #expect(check.output.contains("/s/bad"), "\(check.output)")
   }
 }
