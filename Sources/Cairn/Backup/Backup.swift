@@ -317,7 +317,8 @@ final class BackupSession {
   /// `entry` with its owner names and extended attributes, read by path.
   private func described(_ entry: ManifestEntry, parent: Int32, name: [UInt8]) -> ManifestEntry {
     var entry = entry
-    if let problem = metadata.complete(&entry, attributesAt: .entry(name, in: parent)) { report(entry.path, problem) }
+    let target = SystemCalls.AttributeTarget.entry(name, in: parent, fullPath: entry.path.bytes)
+    if let problem = metadata.complete(&entry, attributesAt: target) { report(entry.path, problem) }
     return entry
   }
 
@@ -342,6 +343,7 @@ final class BackupSession {
     // Holes are neither read nor stored: only the data extents are.
     let extents = SparseMap.dataExtents(of: descriptor, size: opened.size)
     entry.setDataExtents(extents)
+    if let extents { progress?.bytesDone.add(opened.size - extents.reduce(0) { $0 + $1.length }, ordering: .relaxed) }
     let segmentLength = UInt64(max(chunker.blockSize, Backup.segmentBytes / chunker.blockSize * chunker.blockSize))
     var tasks: [Task<SegmentResult, any Error>] = []
     let store = self.store

@@ -359,7 +359,8 @@ final class TreeRestorer {
     do {
       if isRoot { try SystemCalls.changeOwner(name, relativeTo: currentDirectory, uid: entry.uid, gid: entry.gid) }
       if entry.kind != .symlink { try SystemCalls.changeMode(name, relativeTo: currentDirectory, to: entry.mode) }
-      let target = SystemCalls.AttributeTarget.entry(name, in: currentDirectory)
+      let target = SystemCalls.AttributeTarget.entry(
+        name, in: currentDirectory, fullPath: Array(targetPath.utf8) + entry.path.bytes)
       if let problem = MetadataRestorer.restoreAttributes(entry, on: target, refusals: refusals) { report(problem) }
       try SystemCalls.setTimes(name, relativeTo: currentDirectory, modification: entry.mtime)
     } catch {

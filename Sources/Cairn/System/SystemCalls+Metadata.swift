@@ -16,11 +16,15 @@ extension SystemCalls {
 
     /// The entry `name` in the directory `directory`, by a path that needs no
     /// PATH_MAX-long name: `/proc/self/fd/N/name`, or `name` itself when it
-    /// is relative to the current directory (or absolute).
-    static func entry(_ name: [UInt8], in directory: Int32) -> AttributeTarget {
+    /// is relative to the current directory (or absolute). Without /proc (a
+    /// bare chroot), `fullPath`, the entry's whole path.
+    static func entry(_ name: [UInt8], in directory: Int32, fullPath: @autoclosure () -> [UInt8]) -> AttributeTarget {
       if directory == AT_FDCWD { return .path(name) }
+      guard hasProcFileDescriptors else { return .path(fullPath()) }
       return .path(Array("/proc/self/fd/\(directory)/".utf8) + name)
     }
+
+    private static let hasProcFileDescriptors = access("/proc/self/fd", F_OK) == 0
   }
 
   /// `flistxattr(2)` or `llistxattr(2)`: the names of the entry's extended
