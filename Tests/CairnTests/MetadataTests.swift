@@ -339,6 +339,14 @@ struct MetadataTests {
     #expect(restored.size == 10 << 30)
     #expect(restored.allocated <= 2 << 20, "restored file occupies \(restored.allocated) bytes")
     #expect(restored.extents == ["\(4321 << 20)+\(1 << 20)"])
+
+    // A differential that does not read it keeps it sparse.
+    try shell("printf 'new\\n' > '\(source)/added'")
+    let differential = try work.backup([source], ["--differential"])
+    #expect(differential.statistics.bytesRead == 4)
+    let latest = work.sub("out-latest")
+    #expect(try work.restore(differential.id, to: latest).status == 0)
+    #expect(try sparseLayout("\(latest + source)/big").extents == restored.extents)
   }
 
   /// Zeros that were written (allocated, not holes) are data: they are
@@ -412,6 +420,14 @@ struct MetadataTests {
     for name in ["renumbered", "dir", "link"] {
       #expect(fileOwner("\(numeric + source)/\(name)")! == (oldUID, oldGID))
     }
+
+    // A differential keeps the names of the entries it takes from its base.
+    try shell("printf 'd\\n' > '\(source)/added'")
+    let differential = try work.backup([source], ["--differential"])
+    #expect(differential.kind == "differential")
+    let latest = work.sub("out-latest")
+    #expect(try work.restore(differential.id, to: latest).status == 0)
+    #expect(fileOwner("\(latest + source)/renumbered")! == (newUID, newUID))
   }
 
   // MARK: Field values
