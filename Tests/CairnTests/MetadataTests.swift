@@ -496,4 +496,54 @@ struct MetadataTests {
     #expect(check.status != 0, "\(check.output)")
     #expect(check.output.contains("/s/bad"), "\(check.output)")
   }
+
+  /// Reading plans cover exactly the data extents, every piece starts on a
+  /// block boundary or at an extent's start (so blocks never span a hole and
+  /// sit at the same file offsets as a dense file's), and segments stay near
+  /// their length.
+  @Test(arguments: [
+    [DataExtent(offset: 0, length: 10_000_000)],
+    [DataExtent(offset: 5000, length: 70000), DataExtent(offset: 200_000, length: 1)],
+    [DataExtent(offset: 65536, length: 65536), DataExtent(offset: 3 << 20, length: 5 << 20)],
+    (0..<300).map { DataExtent(offset: UInt64($0) * 40960, length: 4096) },
+  ])
+  func readingPlansCoverTheExtents(extents: [DataExtent]) {
+    let blockSize = 65536
+    let segmentLength = UInt64(4 * blockSize)
+    let segments = SparseMap.segments(of: extents, blockSize: blockSize, segmentLength: segmentLength)
+    let pieces = segments.flatMap { $0 }
+    var covered: [DataExtent] = []
+    for piece in pieces {
+      let startsAnExtent = extents.contains { $0.offset == piece.offset }
+      #expect(piece.offset % UInt64(blockSize) == 0 || startsAnExtent)
+      #expect(piece.length > 0)
+      if let last = covered.last, last.end == piece.offset {
+        covered[covered.count - 1].length += piece.length
+      } else {
+        covered.append(DataExtent(offset: piece.offset, length: piece.length))
+      }
+    }
+    #expect(covered == extents)
+    for segment in segments.dropLast() {
+      #expect(segment.reduce(0) { $0 + $1.length } >= segmentLength)
+      #expect(segment.reduce(0) { $0 + $1.length } < 2 * segmentLength)
+    }
+  }
+
+  /// The same data stored densely and behind a block-aligned hole is the
+  /// same block objects: holes do not shift block boundaries.
+  @Test func sparseAndDenseCopiesShareBlocks() throws {
+    let work = try BackupWorkspace(blockSize: 65536)
+    let source = work.sub("src")
+    try shell(
+      """
+      set -e
+      mkdir -p '\(source)' && cd '\(source)'
+      head -c 300000 /dev/urandom > dense
+      truncate -s 131072 sparse && cat dense >> sparse
+      """)
+    let snapshot = try work.backup([source])
+    #expect(snapshot.statistics.bytesRead == 600_000)
+    #expect(try work.dataObjectNames().count == 5, "300000 bytes are 5 blocks, stored once")
+  }
 }
