@@ -188,7 +188,7 @@ def owner_ids(e):
     value = e.get("fields", {}).get(OWNER_NAMES)
     uid, gid = e["uid"], e["gid"]
     if value:
-        try:
+        try:  # the ACL names that may follow are not used here: ACL ids are restored as stored
             reader = FieldValue(value, "owner names")
             user, group = reader.byte_string(), reader.byte_string()
         except Refused:

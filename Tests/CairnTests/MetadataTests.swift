@@ -387,6 +387,8 @@ struct MetadataTests {
       ln -s renumbered '\(source)/link' && chown -h \(renumbered.name):\(renumbered.name) '\(source)/link'
       printf 'b\\n' > '\(source)/vanished' && chown \(vanished.name):\(vanished.name) '\(source)/vanished'
       printf 'c\\n' > '\(source)/unnamed' && chown 4000000123:4000000124 '\(source)/unnamed'
+      printf 'd\\n' > '\(source)/acl'
+      setfacl -m u:\(renumbered.name):r,g:\(renumbered.name):rw,u:\(vanished.name):r,u:4000000125:r '\(source)/acl'
       """)
     let (oldUID, oldGID) = (renumbered.uid, renumbered.gid)
     let vanishedIDs = (vanished.uid, vanished.gid)
@@ -413,6 +415,11 @@ struct MetadataTests {
     }
     #expect(fileOwner("\(target + source)/vanished")! == vanishedIDs)
     #expect(fileOwner("\(target + source)/unnamed")! == (4_000_000_123, 4_000_000_124))
+    // ACL entries naming users and groups are mapped the same way.
+    let acl = try shell("getfacl -n -c '\(target + source)/acl'")
+    for line in ["user:\(newUID):r--", "group:\(newUID):rw-", "user:\(vanishedIDs.0):r--", "user:4000000125:r--"] {
+      #expect(acl.contains(line), "\(acl)")
+    }
 
     let numeric = work.sub("out-numeric")
     let numericRestore = try work.restore(snapshot.id, to: numeric, ["--numeric-owner"])
@@ -420,6 +427,8 @@ struct MetadataTests {
     for name in ["renumbered", "dir", "link"] {
       #expect(fileOwner("\(numeric + source)/\(name)")! == (oldUID, oldGID))
     }
+    let numericACL = try shell("getfacl -n -c '\(numeric + source)/acl'")
+    #expect(numericACL.contains("user:\(oldUID):r--") && numericACL.contains("group:\(oldGID):rw-"), "\(numericACL)")
 
     // A differential keeps the names of the entries it takes from its base.
     try shell("printf 'd\\n' > '\(source)/added'")
@@ -446,6 +455,10 @@ struct MetadataTests {
     ])
     entry.ownerNames = OwnerNames(user: Array("ann".utf8), group: nil)
     #expect(entry.field(.ownerNames) == [3, 0x61, 0x6E, 0x6E, 0])
+    entry.ownerNames.aclNames = [
+      .init(isGroup: true, id: 5, name: Array("g".utf8)), .init(isGroup: false, id: 300, name: Array("u".utf8)),
+    ]
+    #expect(entry.field(.ownerNames) == [3, 0x61, 0x6E, 0x6E, 0, 0, 0xAC, 0x02, 1, 0x75, 1, 5, 1, 0x67])
     #expect(entry.fields.map(\.tag) == [3, 4, 6])
 
     var buffer = ManifestCodec.magic
@@ -459,7 +472,9 @@ struct MetadataTests {
       try decoded.extendedAttributes().map { String(decoding: $0.name, as: UTF8.self) } == [
         "system.posix_acl_access", "user.b",
       ])
-    #expect(decoded.ownerNames == OwnerNames(user: Array("ann".utf8), group: nil))
+    #expect(decoded.ownerNames.user == Array("ann".utf8))
+    #expect(decoded.ownerNames.group == nil)
+    #expect(decoded.ownerNames.aclNames.map(\.id) == [300, 5])
 
     var damaged = entry
     damaged.setField(.sparseExtents, [0x00, 0x00])

@@ -9,14 +9,25 @@ final class EntryMetadataReader {
   /// Records owner names and the extended attributes read from `target` in
   /// `entry`; returns what could not be read, for the backup's problems.
   func complete(_ entry: inout ManifestEntry, attributesAt target: SystemCalls.AttributeTarget) -> String? {
-    entry.ownerNames = OwnerNames(user: userName(entry.uid), group: groupName(entry.gid))
+    var problem: String?
+    var attributes: [ExtendedAttribute] = []
     do {
-      entry.setExtendedAttributes(try Self.attributes(of: target))
-      return nil
+      attributes = try Self.attributes(of: target)
     } catch {
-      entry.setExtendedAttributes([])
-      return error.cause.map { "\(error.message) (\($0))" } ?? error.message
+      problem = error.cause.map { "\(error.message) (\($0))" } ?? error.message
     }
+    entry.setExtendedAttributes(attributes)
+    var names = OwnerNames(user: userName(entry.uid), group: groupName(entry.gid))
+    for attribute in attributes where POSIXACL.names.contains(attribute.name) {
+      for (isGroup, id) in POSIXACL.namedIDs(in: attribute.value) {
+        guard !names.aclNames.contains(where: { $0.isGroup == isGroup && $0.id == id }),
+          let name = isGroup ? groupName(id) : userName(id)
+        else { continue }
+        names.aclNames.append(OwnerNames.ACLName(isGroup: isGroup, id: id, name: name))
+      }
+    }
+    entry.ownerNames = names
+    return problem
   }
 
   private func userName(_ uid: UInt32) -> [UInt8]? {

@@ -32,14 +32,31 @@ public struct ExtendedAttribute: Sendable, Equatable {
   }
 }
 
-/// The owner's user and group names as the backed-up machine knew them.
+/// The owner's user and group names as the backed-up machine knew them,
+/// and the names of the users and groups the entry's POSIX ACLs name by id.
 public struct OwnerNames: Sendable, Equatable {
+  /// A user or group named in an ACL entry.
+  public struct ACLName: Sendable, Equatable {
+    public var isGroup: Bool
+    public var id: UInt32
+    public var name: [UInt8]
+
+    public init(isGroup: Bool, id: UInt32, name: [UInt8]) {
+      self.isGroup = isGroup
+      self.id = id
+      self.name = name
+    }
+  }
+
   public var user: [UInt8]?
   public var group: [UInt8]?
+  /// In increasing (isGroup, id) order, one per id.
+  public var aclNames: [ACLName] = []
 
-  public init(user: [UInt8]?, group: [UInt8]?) {
+  public init(user: [UInt8]?, group: [UInt8]?, aclNames: [ACLName] = []) {
     self.user = user
     self.group = group
+    self.aclNames = aclNames
   }
 }
 
@@ -165,14 +182,65 @@ extension ManifestEntry {
       guard let user = reader.byteString(), let group = reader.byteString() else {
         return OwnerNames(user: nil, group: nil)
       }
-      return OwnerNames(user: user.isEmpty ? nil : user, group: group.isEmpty ? nil : group)
+      var aclNames: [OwnerNames.ACLName] = []
+      while !reader.atEnd {
+        guard let kind = reader.varint(), kind <= 1, let id = reader.varint(), let narrow = UInt32(exactly: id),
+          let name = reader.byteString(), !name.isEmpty
+        else { return OwnerNames(user: nil, group: nil) }
+        aclNames.append(OwnerNames.ACLName(isGroup: kind == 1, id: narrow, name: name))
+      }
+      return OwnerNames(user: user.isEmpty ? nil : user, group: group.isEmpty ? nil : group, aclNames: aclNames)
     }
     set {
-      guard newValue.user != nil || newValue.group != nil else { return setField(.ownerNames, nil) }
+      guard newValue.user != nil || newValue.group != nil || !newValue.aclNames.isEmpty else {
+        return setField(.ownerNames, nil)
+      }
       var value: [UInt8] = []
       ManifestCodec.appendBytes(newValue.user ?? [], to: &value)
       ManifestCodec.appendBytes(newValue.group ?? [], to: &value)
+      for acl in newValue.aclNames.sorted(by: { ($0.isGroup ? 1 : 0, $0.id) < ($1.isGroup ? 1 : 0, $1.id) }) {
+        ManifestCodec.appendVarint(acl.isGroup ? 1 : 0, to: &value)
+        ManifestCodec.appendVarint(UInt64(acl.id), to: &value)
+        ManifestCodec.appendBytes(acl.name, to: &value)
+      }
       setField(.ownerNames, value)
     }
+  }
+}
+
+/// The ids in POSIX ACL values (`system.posix_acl_access`, `…_default`):
+/// a little-endian u32 version 2, then 8-byte entries (tag u16, permissions
+/// u16, id u32, little-endian); tags 2 (ACL_USER) and 8 (ACL_GROUP) name an id.
+enum POSIXACL {
+  static let names: Set<[UInt8]> = [Array("system.posix_acl_access".utf8), Array("system.posix_acl_default".utf8)]
+  static let userTag: UInt16 = 0x02
+  static let groupTag: UInt16 = 0x08
+
+  /// The named ids of an ACL value, or none when it is not a version 2 ACL.
+  static func namedIDs(in value: [UInt8]) -> [(isGroup: Bool, id: UInt32)] {
+    guard value.count >= 4, (value.count - 4) % 8 == 0, littleEndian32(value, 0) == 2 else { return [] }
+    var ids: [(isGroup: Bool, id: UInt32)] = []
+    for start in stride(from: 4, to: value.count, by: 8) {
+      let tag = UInt16(value[start]) | UInt16(value[start + 1]) << 8
+      if tag == userTag || tag == groupTag { ids.append((tag == groupTag, littleEndian32(value, start + 4))) }
+    }
+    return ids
+  }
+
+  /// `value` with each named id replaced by `map(isGroup, id)`.
+  static func remapped(_ value: [UInt8], _ map: (Bool, UInt32) -> UInt32) -> [UInt8] {
+    guard value.count >= 4, (value.count - 4) % 8 == 0, littleEndian32(value, 0) == 2 else { return value }
+    var result = value
+    for start in stride(from: 4, to: value.count, by: 8) {
+      let tag = UInt16(value[start]) | UInt16(value[start + 1]) << 8
+      guard tag == userTag || tag == groupTag else { continue }
+      let id = map(tag == groupTag, littleEndian32(value, start + 4))
+      for index in 0..<4 { result[start + 4 + index] = UInt8(truncatingIfNeeded: id >> (8 * UInt32(index))) }
+    }
+    return result
+  }
+
+  private static func littleEndian32(_ bytes: [UInt8], _ start: Int) -> UInt32 {
+    (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[start + $1]) << (8 * UInt32($1)) }
   }
 }

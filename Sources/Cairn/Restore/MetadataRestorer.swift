@@ -151,6 +151,15 @@ final class OwnerMapper {
     var entry = entry
     if let user = names.user, let uid = userID(user) { entry.uid = uid }
     if let group = names.group, let gid = groupID(group) { entry.gid = gid }
+    // The users and groups POSIX ACLs name, the same way.
+    guard !names.aclNames.isEmpty, var attributes = try? entry.extendedAttributes() else { return entry }
+    for index in attributes.indices where POSIXACL.names.contains(attributes[index].name) {
+      attributes[index].value = POSIXACL.remapped(attributes[index].value) { isGroup, id in
+        guard let name = names.aclNames.first(where: { $0.isGroup == isGroup && $0.id == id })?.name else { return id }
+        return (isGroup ? groupID(name) : userID(name)) ?? id
+      }
+    }
+    entry.setExtendedAttributes(attributes)
     return entry
   }
 
