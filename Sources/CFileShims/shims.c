@@ -4,10 +4,35 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 int cairn_syncfs(int fd) { return syncfs(fd); }
 
 int cairn_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
   return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_NOREPLACE);
+}
+
+long cairn_flistxattr(int fd, char *list, unsigned long size) { return flistxattr(fd, list, size); }
+
+long cairn_llistxattr(const char *path, char *list, unsigned long size) { return llistxattr(path, list, size); }
+
+long cairn_fgetxattr(int fd, const char *name, void *value, unsigned long size) {
+  return fgetxattr(fd, name, value, size);
+}
+
+long cairn_lgetxattr(const char *path, const char *name, void *value, unsigned long size) {
+  return lgetxattr(path, name, value, size);
+}
+
+int cairn_fsetxattr(int fd, const char *name, const void *value, unsigned long size) {
+  return fsetxattr(fd, name, value, size, 0);
+}
+
+int cairn_lsetxattr(const char *path, const char *name, const void *value, unsigned long size) {
+  return lsetxattr(path, name, value, size, 0);
+}
+
+long long cairn_seek_data_or_hole(int fd, long long offset, int hole) {
+  return lseek(fd, offset, hole ? SEEK_HOLE : SEEK_DATA);
 }

@@ -41,7 +41,7 @@ struct LsCommand: AsyncParsableCommand {
     let size = String(entry.size)
     let time = Terminal.localTime(Date(timeIntervalSince1970: TimeInterval(entry.mtime.seconds)))
     var text =
-      "\(ListedEntry.modeString(entry))  \(entry.uid)/\(entry.gid)  "
+      "\(ListedEntry.modeString(entry))  \(ListedEntry.owner(entry))  "
       + String(repeating: " ", count: max(0, 12 - size.count)) + size + "  \(time)  \(entry.path)"
     if entry.kind == .symlink { text += " -> \(EntryPath(bytes: entry.symlinkTarget))" }
     if entry.isInconsistent { text += "  (inconsistent copy: changed while it was read)" }
@@ -56,6 +56,9 @@ struct ListedEntry: Encodable {
   let mode: String
   let uid: UInt32
   let gid: UInt32
+  /// The owner's user and group names as stored (absent when unknown).
+  let user: String?
+  let group: String?
   let size: UInt64
   let mtime: String
   let target: String?
@@ -68,11 +71,22 @@ struct ListedEntry: Encodable {
     mode = String(entry.mode, radix: 8)
     uid = entry.uid
     gid = entry.gid
+    let names = entry.ownerNames
+    user = names.user.map { EntryPath(bytes: $0).description }
+    group = names.group.map { EntryPath(bytes: $0).description }
     size = entry.size
     let seconds = TimeInterval(entry.mtime.seconds) + TimeInterval(entry.mtime.nanoseconds) / 1e9
     mtime = Timestamps.format(Date(timeIntervalSince1970: seconds))
     target = entry.kind == .symlink ? EntryPath(bytes: entry.symlinkTarget).description : nil
     inconsistent = entry.isInconsistent ? true : nil
+  }
+
+  /// `user/group` as `ls -l` shows them: names when stored, ids otherwise.
+  static func owner(_ entry: ManifestEntry) -> String {
+    let names = entry.ownerNames
+    let user = names.user.map { EntryPath(bytes: $0).description } ?? String(entry.uid)
+    let group = names.group.map { EntryPath(bytes: $0).description } ?? String(entry.gid)
+    return "\(user)/\(group)"
   }
 
   /// `ls -l` style: type letter and rwx bits with setuid, setgid and sticky.

@@ -25,6 +25,9 @@ struct RestoreCommand: AsyncParsableCommand {
   @Flag(help: "Restore into a non-empty target, replacing files in the way.")
   var overwrite = false
 
+  @Flag(help: "As root, set owners by the stored numeric ids only, not by the stored user and group names.")
+  var numericOwner = false
+
   @OptionGroup var output: OutputOptions
 
   func run() async throws {
@@ -54,14 +57,16 @@ struct RestoreCommand: AsyncParsableCommand {
       Terminal.error("warning: \(warning)")
       log.warning("restore warning", ["warning": "\(warning)"])
     }
-    let result = try await restore.run(
+    var request =
       RestoreRequest(
         snapshot: record, targetPath: RawArguments.path(target), overwrite: overwrite,
         includes: includes.map { include in
           let bytes = RawArguments.bytes(of: include)
           let slash = UInt8(ascii: "/")
           return EntryPath(bytes: bytes.first == slash ? bytes : [slash] + bytes)
-        }))
+        })
+    request.numericOwner = numericOwner
+    let result = try await restore.run(request)
     display?.stop()
     if output.json { print(try Terminal.json(RestoreOutput(snapshot: record.id, target: target, result: result))) }
     if output.showsSummary {

@@ -311,6 +311,7 @@ final class BackupSession {
   private let stop: StopFlag
   /// The tasks of files read again (the window holds only the first read's).
   private var rereadTasks: [Task<SegmentResult, any Error>] = []
+  private let metadata = EntryMetadataReader()
   private(set) var statistics = SnapshotStatistics()
   private(set) var problems: [BackupProblem] = []
 
@@ -351,6 +352,14 @@ final class BackupSession {
     return head
   }
 
+  /// `entry` with its owner names and extended attributes, read by path.
+  private func described(_ entry: ManifestEntry, parent: Int32, name: [UInt8]) -> ManifestEntry {
+    var entry = entry
+    let target = SystemCalls.AttributeTarget.entry(name, in: parent, fullPath: entry.path.bytes)
+    if let problem = metadata.complete(&entry, attributesAt: target) { report(entry.path, problem) }
+    return entry
+  }
+
   func add(path: EntryPath, status: FileStatus, parent: Int32, name: [UInt8]) async throws {
     let previous = try await baseEntry(at: path)
     switch status.kind {
@@ -372,7 +381,7 @@ final class BackupSession {
     case .directory:
       statistics.directories += 1
       if let previous, previous.isUnchanged(comparedTo: status) { break }
-      window.append(.ready(ManifestEntry(path: path, status: status)))
+      window.append(.ready(described(ManifestEntry(path: path, status: status), parent: parent, name: name)))
     case .symlink:
       statistics.others += 1
       var entry = ManifestEntry(path: path, status: status)
@@ -384,11 +393,11 @@ final class BackupSession {
         break
       }
       if let previous, previous.isUnchanged(comparedTo: status), previous.symlinkTarget == entry.symlinkTarget { break }
-      window.append(.ready(entry))
+      window.append(.ready(described(entry, parent: parent, name: name)))
     case .fifo, .socket, .characterDevice, .blockDevice:
       statistics.others += 1
       if let previous, previous.isUnchanged(comparedTo: status) { break }
-      window.append(.ready(ManifestEntry(path: path, status: status)))
+      window.append(.ready(described(ManifestEntry(path: path, status: status), parent: parent, name: name)))
     case .removed:
       report(path, "has a file type Cairn does not know; not backed up")
       if previous != nil { window.append(.ready(.removal(of: path))) }
@@ -413,41 +422,53 @@ final class BackupSession {
       if baseHadPath { window.append(.ready(.removal(of: path))) }
       return
     }
-    let entry = ManifestEntry(path: path, status: opened)
-    window.append(.reading(entry, file, readTasks(file, size: opened.size), baseHadPath: baseHadPath))
+    var entry = ManifestEntry(path: path, status: opened)
+    // Holes are neither read nor stored: only the data extents are.
+    let extents = SparseMap.dataExtents(of: descriptor, size: opened.size)
+    entry.setDataExtents(extents)
+    window.append(
+      .reading(entry, file, readTasks(file, size: opened.size, extents: extents), baseHadPath: baseHadPath))
   }
 
   /// Starts the tasks that read, hash and store the blocks of `file`'s
-  /// first `size` bytes, one task per segment.
-  private func readTasks(_ file: OpenSourceFile, size: UInt64) -> [Task<SegmentResult, any Error>] {
+  /// first `size` bytes (only its data extents when it is sparse), one task
+  /// per segment.
+  private func readTasks(_ file: OpenSourceFile, size: UInt64, extents: [DataExtent]?)
+    -> [Task<SegmentResult, any Error>]
+  {
+    if let extents { progress?.bytesDone.add(size - extents.reduce(0) { $0 + $1.length }, ordering: .relaxed) }
     let segmentLength = UInt64(max(chunker.blockSize, Backup.segmentBytes / chunker.blockSize * chunker.blockSize))
     var tasks: [Task<SegmentResult, any Error>] = []
-    var offset: UInt64 = 0
     let store = self.store
     let chunker = self.chunker
     let progress = self.progress
     let stop = self.stop
-    while offset < size {
-      let start = offset
-      let length = min(segmentLength, size - offset)
+    let segments = SparseMap.segments(
+      of: extents ?? [DataExtent(offset: 0, length: size)], blockSize: chunker.blockSize,
+      segmentLength: segmentLength)
+    for pieces in segments {
       tasks.append(
         Task {
           var result = SegmentResult()
-          result.bytes = try await chunker.forEachBlock(of: file.descriptor, from: start, length: length) { block in
-            try stop.check()
-            let stored = try await store.put(block)
-            if let size = stored.storedSize {
-              CrashPoint.reach("backup.object")
-              result.newObjects += 1
-              result.newBytes += size
+          for piece in pieces {
+            let read = try await chunker.forEachBlock(of: file.descriptor, from: piece.offset, length: piece.length) {
+              block in
+              try stop.check()
+              let stored = try await store.put(block)
+              if let size = stored.storedSize {
+                CrashPoint.reach("backup.object")
+                result.newObjects += 1
+                result.newBytes += size
+              }
+              result.blocks.append(stored.id)
+              progress?.bytesDone.add(UInt64(block.count), ordering: .relaxed)
+              CrashPoint.reach("backup.block")
             }
-            result.blocks.append(stored.id)
-            progress?.bytesDone.add(UInt64(block.count), ordering: .relaxed)
-            CrashPoint.reach("backup.block")
+            result.bytes += read
+            if read < piece.length { break }
           }
           return result
         })
-      offset += length
     }
     return tasks
   }
@@ -471,8 +492,11 @@ final class BackupSession {
     case .reading(var entry, let file, var tasks, let baseHadPath):
       progress?.filesDone.add(1, ordering: .relaxed)
       var rereads = 0
+      var dataBytes: UInt64 = 0
       while true {
         var failure: Chunker.ReadFailure?
+        let logicalSize = entry.size
+        let extents = try? entry.dataExtents()
         entry.size = 0
         entry.blocks = []
         for task in tasks {
@@ -492,6 +516,10 @@ final class BackupSession {
           if baseHadPath { try await writer.append(.removal(of: entry.path)) }
           return
         }
+        dataBytes = entry.size
+        if let extents {
+          entry.size = SparseMap.settle(&entry, extents: extents, dataBytes: entry.size, size: logicalSize)
+        }
         // The same descriptor, so the same file: changed while it was read
         // when its size, mtime or ctime moved. Read it again, a few times.
         guard let after = try? SystemCalls.status(of: file.descriptor),
@@ -508,12 +536,25 @@ final class BackupSession {
         rereads += 1
         try stop.check()
         entry = ManifestEntry(path: entry.path, status: after)
-        tasks = readTasks(file, size: after.size)
+        let rereadExtents = SparseMap.dataExtents(of: file.descriptor, size: after.size)
+        entry.setDataExtents(rereadExtents)
+        tasks = readTasks(file, size: after.size, extents: rereadExtents)
         rereadTasks += tasks
       }
       rereadTasks.removeAll()
       statistics.filesRead += 1
-      statistics.bytesRead += entry.size
+      statistics.bytesRead += dataBytes
+      // Attributes are read after the content, from the same descriptor: a
+      // change of them meanwhile changes the ctime, caught below, and the
+      // entry keeps the ctime from before the read, so the next backup reads
+      // the file again.
+      CrashPoint.reach("backup.attributes")
+      if let problem = metadata.complete(&entry, attributesAt: .descriptor(file.descriptor)) {
+        report(entry.path, problem)
+      }
+      if !entry.isInconsistent, let after = try? SystemCalls.status(of: file.descriptor), after.ctime != entry.ctime {
+        report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
+      }
       try await writer.append(entry)
     }
   }

@@ -195,7 +195,8 @@ public struct Checker: Sendable {
               note(block, kind: .corruptedObject, message: reason, snapshot: record, path: entry.path)
             }
           }
-          if complete && sizesKnown && total != entry.size {
+          let expected = (try? entry.contentLength()) ?? entry.size
+          if complete && sizesKnown && total != expected {
             // Every block but the last is normally a full block: one that is
             // not is the likely truncated or padded object.
             let suspect = entry.blocks.enumerated().first { index, block in
@@ -209,7 +210,7 @@ public struct Checker: Sendable {
                 kind: .sizeMismatch, object: suspect?.hex, snapshots: [record.id] + (dependents[record.id] ?? []),
                 paths: [entry.path.description],
                 message:
-                  "the blocks of '\(entry.path)' hold \(total) bytes but the manifest says \(entry.size)\(blame)"))
+                  "the blocks of '\(entry.path)' hold \(total) bytes but the manifest says \(expected)\(blame)"))
           }
         }
         for part in parts { _ = await state(of: part) }

@@ -17,7 +17,7 @@ extension Repository {
 public struct SnapshotDifference: Encodable, Sendable {
   public struct Change: Encodable, Sendable {
     public let path: String
-    /// What differs: any of "type", "content", "mode", "owner", "mtime", "target".
+    /// What differs: any of "type", "content", "mode", "owner", "mtime", "target", "xattrs".
     public let what: [String]
   }
 
@@ -69,11 +69,14 @@ public struct SnapshotDifference: Encodable, Sendable {
   static func differences(_ old: ManifestEntry, _ new: ManifestEntry) -> [String] {
     var what: [String] = []
     if old.kind != new.kind { what.append("type") }
-    if old.blocks != new.blocks || old.size != new.size { what.append("content") }
+    if old.blocks != new.blocks || old.size != new.size || old.field(.sparseExtents) != new.field(.sparseExtents) {
+      what.append("content")
+    }
     if old.mode != new.mode { what.append("mode") }
     if old.uid != new.uid || old.gid != new.gid { what.append("owner") }
     if old.mtime != new.mtime && new.kind != .directory { what.append("mtime") }
     if old.symlinkTarget != new.symlinkTarget { what.append("target") }
+    if old.field(.extendedAttributes) != new.field(.extendedAttributes) { what.append("xattrs") }
     return what
   }
 }

@@ -9,6 +9,8 @@ public struct RestoreRequest: Sendable {
   public var overwrite: Bool
   /// When not empty, only these paths (and what lies below them) are restored.
   public var includes: [EntryPath]
+  /// Owners by stored id only, never mapped by name (as `tar --numeric-owner`).
+  public var numericOwner = false
 
   public init(snapshot: SnapshotRecord, target: String, overwrite: Bool = false, includes: [EntryPath] = []) {
     self.init(snapshot: snapshot, targetPath: EntryPath(target), overwrite: overwrite, includes: includes)
@@ -74,7 +76,7 @@ public struct Restore: Sendable {
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
       store: repository.store, target: targetDescriptor, targetPath: request.target.description,
-      overwrite: request.overwrite, stop: stop,
+      overwrite: request.overwrite, numericOwner: request.numericOwner, stop: stop,
       onProblem: onProblem, onWarning: onWarning)
     defer { writer.close() }
     do {
@@ -196,6 +198,8 @@ final class TreeRestorer {
   private let isRoot = SystemCalls.effectiveUserID == 0
   private var stack: [Frame] = []
   private var firstLinks: [Identity: EntryPath] = [:]
+  private let owners: OwnerMapper
+  private let refusals = AttributeRefusals()
   private(set) var result = RestoreResult()
   /// File contents being written by other threads, oldest first.
   private var writes: [Task<FileWriteJob.Outcome, Never>] = []
@@ -210,11 +214,12 @@ final class TreeRestorer {
   static let writesInFlight = 32
 
   init(
-    store: ObjectStore, target: Int32, targetPath: String, overwrite: Bool, stop: StopFlag,
+    store: ObjectStore, target: Int32, targetPath: String, overwrite: Bool, numericOwner: Bool = false, stop: StopFlag,
     onProblem: @escaping @Sendable (String) -> Void, onWarning: @escaping @Sendable (String) -> Void
   ) {
     self.stop = stop
     self.onWarning = onWarning
+    self.owners = OwnerMapper(numericOnly: numericOwner || SystemCalls.effectiveUserID != 0)
     self.store = store
     self.targetHandle = DirectoryHandle(descriptor: target)
     self.targetPath = targetPath
@@ -298,6 +303,7 @@ final class TreeRestorer {
   }
 
   func restore(_ entry: ManifestEntry) async throws {
+    let entry = owners.mapped(entry)
     leave(until: entry.path)
     let components = entry.path.components
     guard let last = components.last else {
@@ -380,7 +386,7 @@ final class TreeRestorer {
     let job = FileWriteJob(
       entry: entry, descriptor: descriptor, parent: currentHandle, name: name, temporaryName: temporaryName,
       displayPath: "\(targetPath)\(entry.path)",
-      setOwner: isRoot, store: store, stop: stop)
+      setOwner: isRoot, store: store, stop: stop, refusals: refusals)
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
       // reachable through another name.
@@ -403,6 +409,9 @@ final class TreeRestorer {
     do {
       if isRoot { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
       try SystemCalls.changeMode(descriptor, to: entry.mode)
+      if let problem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(descriptor), refusals: refusals) {
+        report(problem)
+      }
       try SystemCalls.setTimes(descriptor, modification: entry.mtime)
     } catch {
       report("could not set the metadata of '\(entry.path)' (\(error))")
@@ -414,6 +423,9 @@ final class TreeRestorer {
     do {
       if isRoot { try SystemCalls.changeOwner(name, relativeTo: currentDirectory, uid: entry.uid, gid: entry.gid) }
       if entry.kind != .symlink { try SystemCalls.changeMode(name, relativeTo: currentDirectory, to: entry.mode) }
+      let target = SystemCalls.AttributeTarget.entry(
+        name, in: currentDirectory, fullPath: Array(targetPath.utf8) + entry.path.bytes)
+      if let problem = MetadataRestorer.restoreAttributes(entry, on: target, refusals: refusals) { report(problem) }
       try SystemCalls.setTimes(name, relativeTo: currentDirectory, modification: entry.mtime)
     } catch {
       report("could not set the metadata of '\(entry.path)' (\(error))")
@@ -426,6 +438,7 @@ final class TreeRestorer {
     leave(until: EntryPath(bytes: []))
     try await drain(keeping: 0)
     applyLeftDirectories()
+    for message in refusals.messages { report(message) }
   }
 
   /// After a failure: lets every write in flight end before descriptors close.
@@ -484,11 +497,14 @@ struct FileWriteJob: Sendable {
   let setOwner: Bool
   let store: ObjectStore
   let stop: StopFlag
+  let refusals: AttributeRefusals
 
   func run() async -> Outcome {
     defer { SystemCalls.close(descriptor) }
     var written: UInt64 = 0
     do {
+      var placement = ContentPlacement(extents: try entry.dataExtents())
+      let length = try entry.contentLength()
       for block in entry.blocks {
         try stop.check()
         let bytes: [UInt8]
@@ -500,19 +516,16 @@ struct FileWriteJob: Sendable {
           discard()
           return .damaged("'\(entry.path)' not restored: \(error)")
         }
-        do {
-          try SystemCalls.write(descriptor, bytes)
-        } catch {
-          throw CairnError.system("write", error, "could not write '\(displayPath)'")
-        }
+        try placement.write(bytes, to: descriptor, path: entry.path, display: displayPath)
         written += UInt64(bytes.count)
         CrashPoint.reach("restore.block")
       }
       try stop.check()
-      if written != entry.size {
+      if written != length {
         throw CairnError(
-          .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(entry.size)")
+          .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(length)")
       }
+      try placement.finish(descriptor, size: entry.size, display: displayPath)
     } catch let error as CairnError where error.code == .corrupted || error.code == .notFound {
       discard()
       return .damaged("'\(entry.path)' not restored: \(error)")
@@ -524,6 +537,7 @@ struct FileWriteJob: Sendable {
     do {
       if setOwner { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
       try SystemCalls.changeMode(descriptor, to: entry.mode)
+      metadataProblem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(descriptor), refusals: refusals)
       try SystemCalls.setTimes(descriptor, modification: entry.mtime)
     } catch {
       metadataProblem = "could not set the metadata of '\(entry.path)' (\(error))"
@@ -539,7 +553,7 @@ struct FileWriteJob: Sendable {
       return .failed(CairnError.system("renameat2", error, "could not move '\(displayPath)' into place"))
     }
     if let metadataProblem { return .damaged(metadataProblem) }
-    return .written(written)
+    return .written(entry.size)
   }
 
   /// Never leaves wrong or partial bytes behind: empties the temporary file, then removes it.

@@ -15,7 +15,7 @@ enum SystemCalls {
 
   /// Runs `body` until it stops failing with EINTR.
   @inline(__always)
-  private static func retrying<T: BinaryInteger>(_ body: () -> T) throws(Errno) -> T {
+  static func retrying<T: BinaryInteger>(_ body: () -> T) throws(Errno) -> T {
     while true {
       let result = body()
       if result >= 0 { return result }
@@ -24,7 +24,7 @@ enum SystemCalls {
     }
   }
 
-  private static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws(Errno) -> T) throws(Errno)
+  static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws(Errno) -> T) throws(Errno)
     -> T
   {
     var terminated = bytes
