@@ -68,6 +68,7 @@ let package = Package(
       name: "CairnCLI",
       dependencies: [
         "Cairn",
+        "CairnS3",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cairn
+import CairnS3
 import Foundation
 import Logging
 
@@ -137,7 +138,7 @@ struct BackupCommand: AsyncParsableCommand {
           .failedBeforeStart("backup", ["config": "\(config)"], error: error)
         throw error
       }
-      job = BackupJob(configuration: configuration, configPath: config)
+      job = try BackupJob(configuration: configuration, configPath: config)
       if repository.passwordFile != nil || repository.passwordCommand != nil {
         job.passwordSource = repository.passwordSource
       }
@@ -151,6 +152,7 @@ struct BackupCommand: AsyncParsableCommand {
       job.excludeRules = try excludeRules()
       for file in excludeFile { job.exclude += try SourceExcludes.patterns(fromFile: file) }
       job.passwordSource = repository.passwordSource
+      job.location = try repository.location()
     }
     job.compression = compression.flatMap(RepositoryConfig.compression(named:))
     let kind: BackupRequest.Kind? = full ? .full : differential ? .differential : nil
@@ -165,6 +167,8 @@ struct BackupCommand: AsyncParsableCommand {
 /// each step logged.
 struct BackupJob {
   var repositoryPath: String
+  /// The repository as the job reaches it (a folder, or S3 with its settings).
+  var location: RepositoryLocation
   var sources: [String]
   /// The sources as bytes, as they were given.
   var sourcePaths: [EntryPath]
@@ -191,6 +195,7 @@ struct BackupJob {
     fullEveryDays: Double, lockWaitSeconds: Int
   ) {
     self.repositoryPath = repositoryPath
+    self.location = RepositoryLocation(repositoryPath)
     self.sources = sources
     self.sourcePaths = sources.map(RawArguments.path)
     self.exclude = exclude
@@ -199,7 +204,7 @@ struct BackupJob {
     self.lockWaitSeconds = lockWaitSeconds
   }
 
-  init(configuration: JobConfig, configPath: String) {
+  init(configuration: JobConfig, configPath: String) throws {
     self.init(
       repositoryPath: configuration.repository, sources: configuration.sources, exclude: configuration.exclude,
       retention: configuration.retention, fullEveryDays: configuration.fullEveryDays,
@@ -215,6 +220,27 @@ struct BackupJob {
     self.configPath = configPath
     passwordSource = PasswordSource(
       passwordFile: configuration.passwordFile, passwordCommand: configuration.passwordCommand)
+    location.s3.forcePathStyle = configuration.s3PathStyle
+    location.s3.connections = configuration.s3Connections
+    location.s3.credentials = try Self.s3Credentials(configuration)
+  }
+
+  /// Credentials named by the job's `s3_*_file` keys, or nil to take AWS_* from the environment.
+  private static func s3Credentials(_ configuration: JobConfig) throws -> S3Credentials? {
+    guard let idFile = configuration.s3AccessKeyIDFile, let secretFile = configuration.s3SecretAccessKeyFile else {
+      return nil
+    }
+    func read(_ path: String) throws -> String {
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw CairnError(.notFound, "S3 credentials file '\(path)' cannot be read")
+      }
+      return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    let environment = ProcessInfo.processInfo.environment
+    return S3Credentials(
+      accessKeyID: try read(idFile), secretAccessKey: try read(secretFile),
+      sessionToken: try configuration.s3SessionTokenFile.map(read),
+      region: configuration.s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
   }
 
   /// Creates the repository when the config allows it and it does not exist
@@ -222,11 +248,11 @@ struct BackupJob {
   /// usual cause: a drive that is not mounted. A job never creates a
   /// repository on the mount point's empty directory unless told to.
   private func createRepositoryIfAllowed() async throws {
-    guard !FileManager.default.fileExists(atPath: "\(repositoryPath)/config") else { return }
+    guard try await !location.exists() else { return }
     guard createRepository else {
       throw CairnError(.notARepository, "repository not found at '\(repositoryPath)' (is the drive mounted?)")
     }
-    _ = try await Repository.initialize(at: repositoryPath, options: Repository.Options(blockSize: blockSize))
+    _ = try await location.initialize(options: Repository.Options(blockSize: blockSize))
     OperationLog(path: logFile).info(
       "repository created", ["repository": "\(repositoryPath)", "blockSize": "\(blockSize)"])
   }
@@ -234,10 +260,11 @@ struct BackupJob {
   private func lock(_ repository: Repository, _ mode: StorageLockMode, log: OperationLog) async throws
     -> any StorageLock
   {
-    try await repository.lock(mode, wait: .seconds(lockWaitSeconds)) { message in
-      log.info("waiting for the repository lock", ["reason": "\(message)"])
-      if Terminal.isInteractive { Terminal.error(message) }
-    }
+    HeldLocks.hold(
+      try await repository.lock(mode, wait: .seconds(lockWaitSeconds)) { message in
+        log.info("waiting for the repository lock", ["reason": "\(message)"])
+        if Terminal.isInteractive { Terminal.error(message) }
+      })
   }
 
   /// Runs the job between its hooks: `before` (its failure is the run's,
@@ -309,7 +336,7 @@ struct BackupJob {
     let log = logFile != nil ? OperationLog(path: logFile) : OperationLog.inRepository(repositoryPath)
     try await log.operation("backup", metadata) {
       let source = passwordSource
-      var repository = try await Repository.open(at: repositoryPath) { try source.password() }
+      var repository = try await location.open { try source.password() }
       if let compression { repository = repository.compressing(compression) }
       log.attach(repository)
       // A newest snapshot dated ahead of the clock says nothing about when

@@ -18,7 +18,7 @@ struct CairnCommand: AsyncParsableCommand {
     subcommands: [
       InitCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, ForgetCommand.self,
       GCCommand.self, CheckCommand.self, LsCommand.self, DiffCommand.self, StatsCommand.self, KeyCommand.self,
-      LogCommand.self,
+      LogCommand.self, UnlockCommand.self,
     ]
   )
 
@@ -32,7 +32,21 @@ struct CairnCommand: AsyncParsableCommand {
         Data("Usage: cairn <subcommand>\n  See 'cairn --help' for more information.\n".utf8))
       Foundation.exit(ExitCode.validationFailure.rawValue)
     }
-    await main(nil)
+    // Parsed and run here rather than by `main(nil)`, so that the locks held
+    // are released however the command ends (lock objects outlive a process).
+    do {
+      var command = try parseAsRoot(arguments)
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+      await HeldLocks.releaseAll()
+      exit()
+    } catch {
+      await HeldLocks.releaseAll()
+      exit(withError: error)
+    }
   }
 
   static var subcommandNames: [String] {

@@ -28,7 +28,7 @@ struct CheckCommand: AsyncParsableCommand {
   }
 
   private func check(_ path: String, log: OperationLog) async throws {
-    let repo = try await Repository.open(at: path, password: repository.password)
+    let repo = try await repository.open()
     log.attach(repo)
     let lock = try await repository.lock(repo, .shared)
     defer { withExtendedLifetime(lock) {} }

@@ -47,7 +47,7 @@ struct ForgetCommand: AsyncParsableCommand {
     var metadata: Logger.Metadata = ["rules": "\(policy.description)", "groupBy": "\(grouping)", "dryRun": "\(dryRun)"]
     if policy.last > 0 { metadata["keep"] = "\(policy.last)" }
     try await log.operation("forget", metadata) {
-      let repo = try await Repository.open(at: path, password: repository.password)
+      let repo = try await repository.open()
       log.attach(repo)
       let lock = try await repository.lock(repo, .exclusive)
       defer { withExtendedLifetime(lock) {} }

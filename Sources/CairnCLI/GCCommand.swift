@@ -18,7 +18,7 @@ struct GCCommand: AsyncParsableCommand {
     let path = try repository.repositoryPath()
     let log = OperationLog.inRepository(path)
     try await log.operation("gc", ["dryRun": "\(dryRun)"]) {
-      let repo = try await Repository.open(at: path, password: repository.password)
+      let repo = try await repository.open()
       log.attach(repo)
       let lock = try await repository.lock(repo, .exclusive)
       defer { withExtendedLifetime(lock) {} }

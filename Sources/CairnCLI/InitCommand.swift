@@ -19,8 +19,8 @@ struct InitCommand: AsyncParsableCommand {
   @Option(help: "Compression of stored objects: 'zstd' (default), 'zstd:LEVEL' (1 to 19) or 'none'.")
   var compression = "zstd"
 
-  @Option(help: "Encryption: 'none' (default for a local folder) or 'aes-256-gcm'.")
-  var encryption = "none"
+  @Option(help: "Encryption: 'aes-256-gcm' (default on S3) or 'none' (default for a local folder).")
+  var encryption: String?
 
   @Option(help: "The cost of deriving the key from the password: log2 of scrypt's N (10 to 20; default 17).")
   var kdfCost = 17
@@ -30,21 +30,24 @@ struct InitCommand: AsyncParsableCommand {
       throw ValidationError(
         "--compression must be 'none', 'zstd' or 'zstd:LEVEL' with LEVEL 1 to 19, not '\(compression)'")
     }
-    guard encryption == "none" || encryption == "aes-256-gcm" else {
+    if let encryption, encryption != "none", encryption != "aes-256-gcm" {
       throw ValidationError("--encryption must be 'none' or 'aes-256-gcm', not '\(encryption)'")
     }
     guard (10...20).contains(kdfCost) else { throw ValidationError("--kdf-cost must be between 10 and 20") }
   }
 
   func run() async throws {
-    let path = try repository.repositoryPath()
+    let location = try repository.location()
+    let path = location.text
+    // Off-site repositories are private unless told otherwise.
+    let encryption = self.encryption ?? (location.isS3 ? "aes-256-gcm" : "none")
     var options = Repository.Options(
       blockSize: blockSize, compression: RepositoryConfig.compression(named: compression) ?? .none)
     if encryption == "aes-256-gcm" {
       options.password = try repository.passwordSource.password(prompt: "enter a password for the new repository: ")
       options.keyDerivation = Scrypt.Parameters(n: 1 << UInt64(kdfCost), r: 8, p: 1)
     }
-    let created = try await Repository.initialize(at: path, options: options)
+    let created = try await location.initialize(options: options)
     print(
       "created repository '\(path)' (id \(created.config.id), block size \(created.config.blockSize), "
         + "compression \(created.config.compression), encryption \(created.config.encryption))")

@@ -31,6 +31,9 @@ public final class S3Storage: RepositoryStorage {
 
   public var location: String { s3Location.description }
 
+  /// Every existence check is a request: backups list the objects once instead.
+  public var checksExistenceCheaply: Bool { false }
+
   public init(location: S3Location, credentials: S3Credentials, options: S3Options = S3Options()) {
     self.s3Location = location
     self.options = options

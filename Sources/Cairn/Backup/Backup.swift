@@ -158,6 +158,10 @@ public struct Backup: Sendable {
     // A missing source stays in the record, so the snapshot stays in its group.
     let sourceNames = (roots + missing).sorted().map(\.description)
     let snapshots = try await repository.snapshots()
+    if !repository.storage.checksExistenceCheaply {
+      // One listing (256 prefixes in parallel) instead of a request per block.
+      try await repository.store.loadIndex()
+    }
     var (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
     var warnings: [String] = []
     if let planned = base, let damage = await Self.manifestDamage(of: planned, in: repository) {

@@ -34,7 +34,20 @@ public struct JobConfig: Sendable, Equatable {
   public var passwordCommand: String?
 
   /// The log file this job writes to.
-  public var resolvedLogFile: String { logFile ?? "\(repository)/backup.log" }
+  public var resolvedLogFile: String? {
+    logFile ?? (Self.isRemote(repository) ? nil : "\(repository)/backup.log")
+  }
+
+  /// S3 settings for an `s3:` repository; secrets come from files, never inline.
+  public var s3AccessKeyIDFile: String?
+  public var s3SecretAccessKeyFile: String?
+  public var s3SessionTokenFile: String?
+  public var s3Region: String?
+  public var s3PathStyle = false
+  public var s3Connections = 32
+
+  /// `s3:…` repositories are URLs, not paths.
+  static func isRemote(_ repository: String) -> Bool { repository.hasPrefix("s3:") }
 
   static let keys = [
     "repository", "create_repository", "sources", "exclude", "keep", "keep_last", "keep_hourly", "keep_daily",
@@ -42,6 +55,8 @@ public struct JobConfig: Sendable, Equatable {
     "on_failure", "exclude_caches", "exclude_if_present", "exclude_larger_than", "exclude_file", "one_file_system",
     "full_every_days",
     "backup_interval_hours", "log_file", "block_size", "lock_wait_seconds", "password_file", "password_command",
+    "s3_access_key_id_file", "s3_secret_access_key_file",
+    "s3_session_token_file", "s3_region", "s3_path_style", "s3_connections",
   ]
 
   /// The names the backup script Cairn replaces used, accepted as aliases.
@@ -69,14 +84,14 @@ public struct JobConfig: Sendable, Equatable {
       if key.string == "log_file", let file = value.string { return resolve(file, relativeTo: path) }
       if key.string == "repository" || key.string == "destination" { repository = value.string }
     }
-    return repository.map { "\(resolve($0, relativeTo: path))/backup.log" }
+    return repository.flatMap { isRemote($0) ? nil : "\(resolve($0, relativeTo: path))/backup.log" }
   }
 
   /// A path from the config file: absolute as it is, relative to the
   /// directory the config file is in (not the current directory, which a
   /// scheduler chooses).
   static func resolve(_ value: String, relativeTo configPath: String) -> String {
-    guard !value.hasPrefix("/") else { return value }
+    guard !value.hasPrefix("/"), !isRemote(value) else { return value }
     let config = URL(fileURLWithPath: configPath)
     return URL(fileURLWithPath: value, relativeTo: config.deletingLastPathComponent()).standardizedFileURL.path
   }
@@ -219,7 +234,18 @@ public struct JobConfig: Sendable, Equatable {
     }
     config.blockSize = try integer("block_size", range: RepositoryConfig.blockSizeRange) ?? config.blockSize
     config.lockWaitSeconds = try integer("lock_wait_seconds", range: 0...86400) ?? 300
-    config.passwordFile = try string("password_file")
+    config.passwordFile = try string("password_file").map { resolve($0, relativeTo: path) }
+    config.s3AccessKeyIDFile = try string("s3_access_key_id_file").map { resolve($0, relativeTo: path) }
+    config.s3SecretAccessKeyFile = try string("s3_secret_access_key_file").map { resolve($0, relativeTo: path) }
+    config.s3SessionTokenFile = try string("s3_session_token_file").map { resolve($0, relativeTo: path) }
+    config.s3Region = try string("s3_region")
+    config.s3PathStyle = try bool("s3_path_style") ?? false
+    config.s3Connections = try integer("s3_connections", range: 1...256) ?? 32
+    if (config.s3AccessKeyIDFile == nil) != (config.s3SecretAccessKeyFile == nil) {
+      throw failure(
+        values["s3_access_key_id_file"]?.key ?? values["s3_secret_access_key_file"]?.key,
+        "give both s3_access_key_id_file and s3_secret_access_key_file, or neither (then AWS_* from the environment)")
+    }
     config.passwordCommand = try string("password_command")
     return config
   }

@@ -66,6 +66,11 @@ public protocol RepositoryStorage: Sendable {
   /// Where the repository is, for messages: a path or a URL without secrets.
   var location: String { get }
 
+  /// Whether asking "does this object exist?" is cheap (a local `stat`).
+  /// When it is not (a request to a server), a backup lists every object
+  /// once instead of asking per block.
+  var checksExistenceCheaply: Bool { get }
+
   /// Stores `bytes` as `file`.
   ///
   /// - With `ifAbsent`, an existing file (or, for objects, one already
@@ -117,6 +122,10 @@ public protocol RepositoryStorage: Sendable {
   /// Appends one line (without its newline) to the log kept in the
   /// repository. Never throws: logging must not be why a backup fails.
   func appendLog(_ line: [UInt8]) async
+}
+
+extension RepositoryStorage {
+  public var checksExistenceCheaply: Bool { true }
 }
 
 /// Shared locks (backup, restore, check) exclude exclusive ones (forget, gc).
