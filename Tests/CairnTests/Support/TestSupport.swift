@@ -17,8 +17,18 @@ final class TemporaryDirectory: Sendable {
   }
 
   deinit {
-    // Make everything writable first: tests create read-only directories.
-    _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+rwX", path]).waitUntilExit()
+    // Make every directory writable first: tests create read-only ones. Done
+    // in-process, not with chmod(1): a deinit may run on any thread while
+    // other tests spawn processes.
+    var directories = [path]
+    while let directory = directories.popLast() {
+      _ = chmod(directory, 0o700)
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+        let child = "\(directory)/\(name)"
+        var status = stat()
+        if lstat(child, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { directories.append(child) }
+      }
+    }
     try? FileManager.default.removeItem(atPath: path)
   }
 
