@@ -249,6 +249,12 @@ struct BackupJob {
   /// repository on the mount point's empty directory unless told to.
   private func createRepositoryIfAllowed() async throws {
     guard try await !location.exists() else { return }
+    var isDirectory: ObjCBool = false
+    if let local = location.localPath, FileManager.default.fileExists(atPath: local, isDirectory: &isDirectory),
+      !isDirectory.boolValue
+    {
+      throw CairnError(.notARepository, "repository '\(local)' is not a directory")
+    }
     guard createRepository else {
       throw CairnError(.notARepository, "repository not found at '\(repositoryPath)' (is the drive mounted?)")
     }

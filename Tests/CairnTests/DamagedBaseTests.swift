@@ -20,7 +20,7 @@ import Testing
     #expect(run.status == 0, "\(run.output)")
     #expect(run.stderr.contains("warning") && run.stderr.contains(full.id), "\(run.stderr)")
     let log = String(decoding: FileManager.default.contents(atPath: "\(work.repo)/backup.log") ?? Data(), as: UTF8.self)
-    #expect(log.contains("WARNING") && log.contains(full.id), "\(log)")
+    #expect(log.contains("level=warning") && log.contains(full.id), "\(log)")
     let made = try #require(try work.snapshots().last)
     #expect(made.kind == "full" && made.id != full.id)
 

@@ -244,7 +244,8 @@ import Testing
         await shared.release()
       }
       let told = Mutex<String?>(nil)
-      let exclusive = try await storage.lock(.exclusive, wait: .seconds(20)) { message in
+      // Generous: on two loaded cores the tasks of this test may wait long for a thread.
+      let exclusive = try await storage.lock(.exclusive, wait: .seconds(120)) { message in
         told.withLock { $0 = message }
       }
       #expect(told.withLock { $0 } != nil, "the waiter is told why it waits")
