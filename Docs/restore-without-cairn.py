@@ -13,11 +13,19 @@ Recreates files (content, mode, mtime; owner as root), directories, symlinks,
 FIFOs and hard links under TARGET/<absolute path>; TARGET must be empty or
 missing. Every object is opened and checked against its name (SHA-256, or
 HMAC-SHA256 under the addressing key); a damaged one stops the restore.
-Sockets and devices are skipped, and so are the tagged fields of an entry
-that are not critical (extended attributes, owner names, ...); an entry
-carrying a critical field stops the restore, since this script knows none.
+Sockets and devices are skipped.
+
+Tagged fields (FORMAT.md, "Metadata fields"): sparse files keep their holes
+(tag 3); extended attributes and POSIX ACLs (tag 4) are set where the target
+accepts them; as root, owners (and the users and groups ACLs name) are mapped
+by name to this machine's ids when the names exist here (tag 6); a file
+stored while it kept changing (tag 8) is restored with a note. Other
+non-critical fields are skipped; an entry carrying any other critical field
+(tag 1, bundle slices, among them) stops the restore before anything is
+written. Attributes the target refuses are reported, once per namespace and
+error, and the rest is restored; the exit status is then 1.
 """
-import base64, fcntl, getpass, hashlib, hmac, json, os, stat, sys
+import base64, fcntl, functools, getpass, grp, hashlib, hmac, json, os, pwd, stat, sys
 
 try:
     import zstandard
@@ -174,23 +182,27 @@ class Part:
         return ((zigzag >> 1) ^ -(zigzag & 1)) * 1_000_000_000 + self.varint()
 
     def fields(self, path):
-        """The tagged fields that end an entry: skips the ones that are not critical (even tags)."""
-        previous = None
-        for _ in range(self.varint()):
+        """The tagged fields that end an entry, as {tag: value}. A critical (odd) tag this
+        script does not understand refuses the entry; the caller ignores unknown even ones."""
+        count, fields, previous = self.varint(), {}, None
+        if count > LARGEST_FIELD_COUNT:
+            raise Refused(f"manifest object {self.name}: {path!r} has {count} tagged fields")
+        for _ in range(count):
             tag = self.varint()
             if previous is not None and tag <= previous:
                 raise Refused(f"manifest object {self.name}: tagged fields out of order at byte {self.pos}")
-            previous = tag
-            self.take(self.varint())  # the value: nothing this script restores
-            if tag & 1:
+            length = self.varint()
+            if length > LARGEST_FIELD_VALUE:
+                raise Refused(f"manifest object {self.name}: field {tag} of {path!r} is too large")
+            previous, fields[tag] = tag, self.take(length)
+            if tag & 1 and tag not in UNDERSTOOD_CRITICAL_TAGS:
                 raise Refused(f"manifest object {self.name}: {path!r} carries critical field {tag}, "
                               "which this script does not know")
+        return fields
 
     def entries(self):
         while self.pos < len(self.data):
-            raw = self.take(1)[0]
-            # Bit 0x80 marks a file stored while it kept changing (FORMAT.md, "Entry").
-            e = {"kind": raw & 0x7F, "inconsistent": bool(raw & 0x80)}
+            e = {"kind": self.take(1)[0]}
             e["path"] = self.take(self.varint())
             if e["kind"] != REMOVED:
                 if e["kind"] > 7:
@@ -201,8 +213,209 @@ class Part:
                     e[field] = self.varint()
                 e["blocks"] = [self.take(32).hex() for _ in range(self.varint())]
                 e["target"] = self.take(self.varint())
-                self.fields(e["path"])
+                e["fields"] = self.fields(e["path"])
+                e["extents"] = None  # a dense file; a sparse one's data extents (tag 3)
+                if e["kind"] == FILE and SPARSE_EXTENTS in e["fields"]:
+                    e["extents"] = data_extents(e["fields"][SPARSE_EXTENTS], e["size"],
+                                                f"manifest object {self.name}: the sparse extents of {e['path']!r}")
             yield e
+
+
+# --- Metadata fields (FORMAT.md, "Metadata fields") ---------------------------
+# Tags 3 (sparse extents, critical), 4 (extended attributes and POSIX ACLs),
+# 6 (owner names) and 8 (inconsistent). Tag 1 (bundle slice) is critical and
+# not known here: an entry carrying it is refused, like any other odd tag.
+
+SPARSE_EXTENTS, EXTENDED_ATTRIBUTES, OWNER_NAMES, INCONSISTENT = 3, 4, 6, 8
+UNDERSTOOD_CRITICAL_TAGS = {SPARSE_EXTENTS}
+LARGEST_FIELD_COUNT, LARGEST_FIELD_VALUE = 64, 16 << 20
+ACL_ATTRIBUTES = {b"system.posix_acl_access", b"system.posix_acl_default"}
+ACL_USER, ACL_GROUP = 0x02, 0x08
+
+
+class FieldValue(Part):
+    """The varints and byte strings of one field value (a part's encodings, without the magic)."""
+
+    def __init__(self, data, what):
+        self.data, self.pos, self.name = data, 0, what  # what: the field's name in messages
+
+    def take(self, count):
+        if count > len(self.data) - self.pos:
+            raise Refused(f"{self.name}: the value is truncated")
+        return Part.take(self, count)
+
+    def varint(self):
+        try:
+            return Part.varint(self)
+        except Refused:
+            raise Refused(f"{self.name}: the value is truncated or holds a bad varint") from None
+
+    def byte_string(self):
+        return self.take(self.varint())
+
+    def at_end(self):
+        return self.pos == len(self.data)
+
+
+def data_extents(value, size, what):
+    """A sparse file's data extents [(offset, length)] in increasing order (empty: all hole)."""
+    reader, extents, end = FieldValue(value, what), [], 0
+    while not reader.at_end():
+        offset = end + reader.varint()  # the gap after the previous extent's end
+        length = reader.varint()
+        if length == 0 or offset + length > size:
+            raise Refused(f"{what}: an extent is empty or ends past the size {size}")
+        extents.append((offset, length))
+        end = offset + length
+    return extents
+
+
+def content_length(e):
+    """How many bytes the blocks hold together: the data extents of a sparse file, else the size."""
+    return e["size"] if e["extents"] is None else sum(length for _, length in e["extents"])
+
+
+def write_content(fd, e, blocks):
+    """Writes the block contents in order for a dense file; into the data extents of a sparse one,
+    which then gets its size with ftruncate, so its holes are never written. Returns the bytes."""
+    extents, written, index, within = e["extents"], 0, 0, 0
+    for data in blocks:
+        data = memoryview(data)
+        written += len(data)
+        if extents is None:
+            while data:
+                data = data[os.write(fd, data):]
+            continue
+        while data:
+            if index == len(extents):
+                raise Refused(f"{e['path']!r}: its blocks hold more bytes than its data extents")
+            offset, length = extents[index]
+            count = min(len(data), length - within)
+            done = 0
+            while done < count:
+                done += os.pwrite(fd, data[done:count], offset + within + done)
+            data, within = data[count:], within + count
+            if within == length:
+                index, within = index + 1, 0
+    if extents is not None:
+        os.ftruncate(fd, e["size"])
+    return written
+
+
+def extended_attributes(e):
+    """[(name, value)] of tag 4, in increasing name order; Refused when the value is damaged."""
+    value = e["fields"].get(EXTENDED_ATTRIBUTES)
+    if value is None:
+        return []
+    reader, attributes = FieldValue(value, f"the extended attributes of {e['path']!r}"), []
+    while not reader.at_end():
+        name, content = reader.byte_string(), reader.byte_string()
+        if not name or b"\0" in name or (attributes and not attributes[-1][0] < name):
+            raise Refused(f"the extended attributes of {e['path']!r}: an empty or unordered name, or a NUL")
+        attributes.append((name, content))
+    return attributes
+
+
+def owner_names(e):
+    """(user, group, {(is_group, id): name}) of tag 6; None without it or when damaged (the ids stay)."""
+    value = e["fields"].get(OWNER_NAMES)
+    if value is None:
+        return None
+    try:
+        reader, acl_names = FieldValue(value, "owner names"), {}
+        user, group = reader.byte_string(), reader.byte_string()
+        while not reader.at_end():
+            kind, number, name = reader.varint(), reader.varint(), reader.byte_string()
+            if kind > 1 or number >= 1 << 32 or not name:
+                return None
+            acl_names[(kind == 1, number)] = name
+    except Refused:
+        return None
+    return user, group, acl_names
+
+
+@functools.lru_cache(maxsize=None)
+def local_id(is_group, name):
+    """This machine's id for a user or group name, or None when it has no such name."""
+    try:
+        text = os.fsdecode(name)
+        return grp.getgrnam(text).gr_gid if is_group else pwd.getpwnam(text).pw_uid
+    except (KeyError, ValueError):
+        return None
+
+
+def remap_acl(value, acl_names):
+    """A posix_acl_xattr value (version 2) with each named ACL_USER and ACL_GROUP id
+    replaced by this machine's id for the name; other values as they are."""
+    if len(value) < 4 or (len(value) - 4) % 8 or int.from_bytes(value[:4], "little") != 2:
+        return value
+    result = bytearray(value)
+    for start in range(4, len(value), 8):
+        tag = int.from_bytes(value[start:start + 2], "little")
+        if tag not in (ACL_USER, ACL_GROUP):
+            continue
+        name = acl_names.get((tag == ACL_GROUP, int.from_bytes(value[start + 4:start + 8], "little")))
+        local = local_id(tag == ACL_GROUP, name) if name else None
+        if local is not None:
+            result[start + 4:start + 8] = local.to_bytes(4, "little")
+    return bytes(result)
+
+
+def mapped_owner(e, attributes):
+    """As root: (uid, gid, attributes) with the names of tag 6 mapped to this machine's ids
+    where they exist here, in the owner and in the POSIX ACLs; the stored ids otherwise."""
+    uid, gid, names = e["uid"], e["gid"], owner_names(e)
+    if names is None:
+        return uid, gid, attributes
+    user, group, acl_names = names
+    local_uid = local_id(False, user) if user else None
+    local_gid = local_id(True, group) if group else None
+    uid = uid if local_uid is None else local_uid
+    gid = gid if local_gid is None else local_gid
+    if acl_names:
+        attributes = [(name, remap_acl(value, acl_names) if name in ACL_ATTRIBUTES else value)
+                      for name, value in attributes]
+    return uid, gid, attributes
+
+
+class Problems:
+    """What could not be restored although the restore went on: attributes the target
+    refused (one message per namespace and errno, as Cairn reports them) and damaged fields."""
+
+    def __init__(self):
+        self.refused, self.messages = {}, []
+
+    def refusal(self, name, error, path):
+        kind = (name.split(b".", 1)[0].decode(errors="replace"), error.errno)
+        entries, first = self.refused.get(kind, (0, None))
+        self.refused[kind] = (entries + 1, path if first is None else min(first, path, key=order_key))
+
+    def report(self):
+        """The messages, once the restore is over."""
+        lines = list(self.messages)
+        for (namespace, number), (entries, first) in self.refused.items():
+            others = f" and {entries - 1} other entr{'y' if entries == 2 else 'ies'}" if entries > 1 else ""
+            lines.append(f"extended attributes '{namespace}.*' were not restored on {first!r}{others}: "
+                         f"the target refused them ({os.strerror(number)})")
+        return lines
+
+
+def set_attributes(e, where, attributes, problems):
+    """fsetxattr on an open file, lsetxattr on a path; a refused attribute is noted, the rest set."""
+    refused = set()
+    for name, value in attributes:
+        try:
+            if isinstance(where, int):
+                os.setxattr(where, name, value)
+            else:
+                os.setxattr(where, name, value, follow_symlinks=False)
+        except OSError as error:
+            kind = (name.split(b".", 1)[0], error.errno)
+            if kind not in refused:
+                refused.add(kind)
+                problems.refusal(name, error, e["path"])
+
+# --- End of metadata fields ----------------------------------------------------
 
 
 def order_key(path):  # component-wise byte order, the same as '/' sorting before every other byte
@@ -253,7 +466,7 @@ def restore(repo, snapshot, target):
         raise Refused(f"target '{target}' is not empty")
     root = os.fsencode(os.path.abspath(target))
     is_root = os.geteuid() == 0
-    checked, directories, first_link = {root}, [], {}
+    checked, directories, first_link, problems = {root}, [], {}, Problems()
 
     def parent_of(path):  # TARGET/<parent>; missing ancestors made 0755; never through a symlink
         current = root
@@ -267,11 +480,19 @@ def restore(repo, snapshot, target):
                 checked.add(current)
         return current
 
-    def metadata(e, where, follow=True):  # owner (as root), then mode, then times
+    def metadata(e, where, follow=True):  # owner (as root), then mode, then attributes, then times
+        try:
+            attributes = extended_attributes(e)
+        except Refused as error:
+            problems.messages.append(f"extended attributes not restored: {error}")
+            attributes = []
+        uid, gid = e["uid"], e["gid"]
         if is_root:
-            os.chown(where, e["uid"], e["gid"], follow_symlinks=follow)
+            uid, gid, attributes = mapped_owner(e, attributes)
+            os.chown(where, uid, gid, follow_symlinks=follow)
         if e["kind"] != SYMLINK:
             os.chmod(where, e["mode"])
+        set_attributes(e, where, attributes, problems)
         os.utime(where, ns=(e["mtime"], e["mtime"]), follow_symlinks=follow)
 
     for e in entries:
@@ -287,16 +508,14 @@ def restore(repo, snapshot, target):
             if e["links"] > 1 and identity in first_link:
                 os.link(first_link[identity], dest, follow_symlinks=False)
                 continue
+            if INCONSISTENT in e["fields"]:
+                print(f"note: {e['path']!r} was stored while it kept changing; its content may mix versions",
+                      file=sys.stderr)
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             try:
-                written = 0
-                for block in e["blocks"]:
-                    data = memoryview(repo.read_object(block))
-                    written += len(data)
-                    while data:
-                        data = data[os.write(fd, data):]
-                if written != e["size"]:
-                    raise Refused(f"{e['path']!r}: blocks hold {written} bytes, manifest says {e['size']}")
+                written = write_content(fd, e, (repo.read_object(block) for block in e["blocks"]))
+                if written != content_length(e):
+                    raise Refused(f"{e['path']!r}: blocks hold {written} bytes, manifest says {content_length(e)}")
                 metadata(e, fd)
             except BaseException:
                 os.close(fd)
@@ -315,7 +534,7 @@ def restore(repo, snapshot, target):
             print(f"skipped {e['path']!r} (kind {e['kind']})", file=sys.stderr)
     for e, dest in reversed(directories):  # deepest first
         metadata(e, dest)
-    return len(entries)
+    return len(entries), problems.report()
 
 
 def password_source(password_file):
@@ -353,12 +572,17 @@ def main():
         except OSError:
             pass  # a medium without locks: read without one, as Cairn does
         try:
-            count = restore(repo, snapshot, target)
+            count, problems = restore(repo, snapshot, target)
         finally:
             os.close(lock)
     except (Refused, OSError, ValueError, KeyError, TypeError) as error:
         sys.exit(f"restore-without-cairn: {error}")
-    print(f"restored {count} entries of snapshot {snapshot} under {target}")
+    for problem in problems:
+        print(f"restore-without-cairn: {problem}", file=sys.stderr)
+    print(f"restored {count} entries of snapshot {snapshot} under {target}"
+          + (f", with {len(problems)} problem{'s' if len(problems) > 1 else ''} above" if problems else ""))
+    if problems:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

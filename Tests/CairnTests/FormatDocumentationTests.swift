@@ -175,10 +175,105 @@ import Testing
     #expect(FileManager.default.contents(atPath: target + source + "/file") == Data("secret\n".utf8))
   }
 
+  /// The metadata fields (FORMAT.md, "Metadata fields"): a sparse file comes
+  /// back with the same bytes and its holes (only its data extents written,
+  /// then ftruncate), and `user.*` extended attributes of a file and of a
+  /// directory come back byte for byte.
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setfattr"), "needs setfattr (attr)"))
+  func scriptRestoresSparseFilesAndExtendedAttributes() throws {
+    let dir = TemporaryDirectory("cairn-format")
+    let source = dir.sub("src")
+    try shell(
+      #"""
+      set -e
+      mkdir -p '\#(source)/dir'
+      cd '\#(source)'
+      truncate -s 50M sparse
+      head -c 100000 /dev/urandom | dd of=sparse bs=4096 seek=200 conv=notrunc status=none
+      printf 'middle' | dd of=sparse bs=1 seek=30000000 conv=notrunc status=none
+      truncate -s 3M all-hole
+      printf 'labelled\n' > labelled
+      setfattr -n user.color -v blue labelled
+      setfattr -n user.binary -v 0x00ff10fe0a labelled
+      setfattr -n user.empty labelled
+      setfattr -n user.on-dir -v yes dir
+      """#)
+    let sparse = source + "/sparse"
+    let original = try sparseLayout(sparse)
+    try #require(original.allocated < 1 << 20, "the source file system made no hole: \(original)")
+    let attributes = try extendedAttributeListing(source)
+    #expect(attributes.contains("labelled user.color=\(Data("blue".utf8).map { String(format: "%02x", $0) }.joined())"))
+    #expect(attributes.contains("labelled user.binary=00ff10fe0a"))
+    #expect(attributes.contains("labelled user.empty="))
+    #expect(attributes.contains("dir user.on-dir=\(Data("yes".utf8).map { String(format: "%02x", $0) }.joined())"))
+
+    let setup = try Setup(.zstd, in: dir)
+    try setup.cairn(["backup", "--repo", setup.repository, "--full", source])
+    let snapshot = try #require(try snapshotRecords(setup).first)
+    let target = dir.sub("out")
+    let restore = try setup.restore(snapshot.id, to: target)
+    #expect(restore.status == 0, "\(restore.output)")
+
+    let expected = try TreeListing(source)
+    let restored = try TreeListing(target + source)
+    #expect(restored == expected, "\(expected.differences(from: restored))")
+    try shell("cmp '\(sparse)' '\(target + sparse)'")
+    for name in ["sparse", "all-hole"] {
+      let blocks = try shell("stat -c '%b %B %s' '\(target + source)/\(name)'").split(separator: " ").compactMap {
+        Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+      }
+      try #require(blocks.count == 3)
+      #expect(blocks[0] * blocks[1] < 1 << 20, "\(name): \(blocks[0]) blocks allocated, holes were written")
+      #expect(blocks[2] == (name == "sparse" ? 50 << 20 : 3 << 20))
+    }
+    #expect(try sparseLayout(target + sparse).extents == original.extents)
+    #expect(try extendedAttributeListing(target + source) == attributes)
+  }
+
+  /// As root, owners and the users and groups named in POSIX ACLs are mapped
+  /// by name (FORMAT.md, "Tag 6: owner names"): a user renumbered since the
+  /// backup gets its new id; one that no longer exists keeps the stored id.
+  @Test(.enabled(if: runningAsRoot && hasAttributeTools, "needs root, setfacl (acl) and setfattr (attr)"))
+  func scriptMapsOwnersByNameAsRoot() throws {
+    let renumbered = try TemporaryAccount()
+    let vanished = try TemporaryAccount()
+    let dir = TemporaryDirectory("cairn-format")
+    let source = dir.sub("src")
+    try shell(
+      """
+      set -e
+      mkdir -p '\(source)'
+      printf 'a\\n' > '\(source)/renumbered' && chown \(renumbered.name):\(renumbered.name) '\(source)/renumbered'
+      printf 'b\\n' > '\(source)/vanished' && chown \(vanished.name):\(vanished.name) '\(source)/vanished'
+      printf 'c\\n' > '\(source)/acl'
+      setfacl -m u:\(renumbered.name):r,g:\(renumbered.name):rw,u:\(vanished.name):r '\(source)/acl'
+      """)
+    let vanishedIDs = (vanished.uid, vanished.gid)
+    let setup = try Setup(.encrypted, in: dir)
+    try setup.cairn(["backup", "--repo", setup.repository, "--full", source])
+    let snapshot = try #require(try snapshotRecords(setup).first)
+
+    var newID = UInt32.random(in: 400_000..<600_000)
+    if newID == renumbered.uid || newID == renumbered.gid { newID += 1 }
+    try renumbered.recreate(uid: newID, gid: newID)
+    vanished.remove()
+
+    let target = dir.sub("out")
+    let restore = try setup.restore(snapshot.id, to: target)
+    #expect(restore.status == 0, "\(restore.output)")
+    #expect(fileOwner("\(target + source)/renumbered")! == (newID, newID))
+    #expect(fileOwner("\(target + source)/vanished")! == vanishedIDs)
+    let acl = try shell("getfacl -n -c '\(target + source)/acl'")
+    for line in ["user:\(newID):r--", "group:\(newID):rw-", "user:\(vanishedIDs.0):r--"] {
+      #expect(acl.contains(line), "\(acl)")
+    }
+  }
+
   /// A hand-made snapshot whose one entry carries a tagged field: a
   /// non-critical (even) tag the script does not know is skipped, a critical
-  /// (odd) one stops the restore before anything is written.
-  @Test(arguments: zip([UInt8(100), 101], [false, true]))
+  /// (odd) one stops the restore before anything is written; so does tag 1
+  /// (bundle slice), which the script does not implement.
+  @Test(arguments: zip([UInt8(100), 101, 1], [false, true, true]))
   func scriptSkipsOrRefusesUnknownTaggedFields(tag: UInt8, critical: Bool) throws {
     let dir = TemporaryDirectory("cairn-format")
     let source = dir.sub("src")
@@ -208,7 +303,7 @@ import Testing
     let restore = try setup.restore(id, to: target)
     if critical {
       #expect(restore.status != 0)
-      #expect(restore.stderr.contains("critical field 101"), "\(restore.output)")
+      #expect(restore.stderr.contains("critical field \(tag),"), "\(restore.output)")
       #expect(!FileManager.default.fileExists(atPath: target + source))
     } else {
       #expect(restore.status == 0, "\(restore.output)")
