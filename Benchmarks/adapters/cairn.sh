@@ -4,11 +4,15 @@
 # (empty dir, unused by Cairn: it keeps no cache outside the repository) and
 # BENCH_VARIANT are exported; each function runs in a fresh bash after tool_env.
 #
-# Variants:
-#   1m       (default) block size 1 MiB; backups as Cairn chooses: the first is full,
-#            later ones are differential against the newest full (--full-every 14 days)
-#   1m-full  block size 1 MiB; every backup forced with --full (reads and hashes every
-#            file; compare its S2/S3 with the peers', which also re-read or re-stat)
+# Variants (block size 1 MiB in all; backups as Cairn chooses: the first is full,
+# later ones differential against the newest full, unless the variant says --full):
+#   1m          (default) no compression, no encryption: the format-1 comparison point
+#   1m-full     the same, every backup forced with --full (reads and hashes every file)
+#   zstd        zstd (Cairn's default compression, level 1), no encryption
+#   zstd-aes    zstd and AES-256-GCM (password in BENCH_STATE; scrypt at its default cost)
+#   s3          on the S3 server named by CAIRN_TEST_S3_ENDPOINT / CAIRN_TEST_S3_BUCKET
+#               (eval "$(Tests/S3/start-ceph.sh)"), no compression, no encryption
+#   s3-zstd-aes the same with zstd and AES-256-GCM (what `cairn init` does on S3)
 #
 # The binary is the release build of this checkout: <repo>/.build/release/cairn
 # (`swift build -c release --product cairn`, or Benchmarks/run.sh, which builds it).
@@ -21,10 +25,30 @@ CAIRN_BIN=$(cd "$CAIRN_ADAPTER_DIR/../.." && pwd)/.build/release/cairn
 tool_env() {
   export CAIRN_REPO="$BENCH_REPO"
   CAIRN_ENV_ERROR=
-  case "${BENCH_VARIANT:-1m}" in
-    1m | default) CAIRN_BLOCK=1048576; CAIRN_BACKUP_FLAGS=() ;;
-    1m-full) CAIRN_BLOCK=1048576; CAIRN_BACKUP_FLAGS=(--full) ;;
-    *) CAIRN_ENV_ERROR="cairn adapter: unknown variant '$BENCH_VARIANT' (1m | 1m-full)" ;;
+  CAIRN_BLOCK=1048576
+  CAIRN_BACKUP_FLAGS=()
+  CAIRN_INIT_FLAGS=(--compression none --encryption none)
+  local variant=${BENCH_VARIANT:-1m}
+  case "$variant" in
+    1m | default) ;;
+    1m-full) CAIRN_BACKUP_FLAGS=(--full) ;;
+    zstd) CAIRN_INIT_FLAGS=(--compression zstd --encryption none) ;;
+    zstd-aes | s3-zstd-aes) CAIRN_INIT_FLAGS=(--compression zstd --encryption aes-256-gcm) ;;
+    s3) ;;
+    *) CAIRN_ENV_ERROR="cairn adapter: unknown variant '$variant' (1m | 1m-full | zstd | zstd-aes | s3 | s3-zstd-aes)" ;;
+  esac
+  mkdir -p "$BENCH_STATE"
+  printf 'cairn-bench\n' > "$BENCH_STATE/password"
+  export CAIRN_PASSWORD_FILE="$BENCH_STATE/password"
+  case "$variant" in
+    s3*)
+      if [ -z "${CAIRN_TEST_S3_ENDPOINT:-}" ]; then
+        CAIRN_ENV_ERROR="cairn adapter: variant '$variant' needs eval \"\$(Tests/S3/start-ceph.sh)\" first"
+      else
+        [ -s "$BENCH_STATE/s3-prefix" ] || echo "cairn-$(date +%s%N)" > "$BENCH_STATE/s3-prefix"
+        export CAIRN_REPO="s3:$CAIRN_TEST_S3_ENDPOINT/${CAIRN_TEST_S3_BUCKET:-cairn-test}/$(cat "$BENCH_STATE/s3-prefix")"
+      fi
+      ;;
   esac
   if [ ! -x "$CAIRN_BIN" ]; then
     CAIRN_ENV_ERROR="cairn adapter: no release binary at $CAIRN_BIN; build it with"
@@ -44,7 +68,7 @@ cairn_run() {
 }
 
 tool_version() { cairn_run --version; echo "binary: $CAIRN_BIN"; }
-tool_init() { cairn_run init --block-size "$CAIRN_BLOCK"; }
+tool_init() { cairn_run init --block-size "$CAIRN_BLOCK" "${CAIRN_INIT_FLAGS[@]}"; }
 # tool_backup SRC LABEL: LABEL (s1, s2, s3) is not recorded; Cairn names snapshots itself.
 # --json: the snapshot record (kind, files read, new objects and bytes) lands in the step's
 # .out log; without it a backup whose stdout is not a terminal prints nothing.
@@ -52,7 +76,7 @@ tool_backup() { cairn_run backup --json "${CAIRN_BACKUP_FLAGS[@]}" "$1"; }
 # restore writes TARGET/<canonical absolute source path>/...
 tool_restore() { cairn_run restore latest "$1"; }
 tool_restored_root() { echo "$1$(realpath "$2")"; }
-tool_prune() { cairn_run forget --keep 1 && cairn_run gc; }
+tool_prune() { cairn_run forget --keep-last 1 --group-by "" && cairn_run gc; }
 tool_snapshots() {
   local listing
   listing=$(cairn_run snapshots --json) || return 1
