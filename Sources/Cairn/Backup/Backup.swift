@@ -67,6 +67,8 @@ public struct Backup: Sendable {
   static let segmentBytes = 16 << 20
   /// Entries in flight between the walk and the manifest writer.
   static let windowSize = 128
+  /// Bytes of small files read ahead in that window, at most (about).
+  static let smallBytesInWindow = 16 << 20
 
   let repository: Repository
   let logger: Logger
@@ -223,11 +225,16 @@ final class BackupSession {
   private enum Slot {
     case ready(ManifestEntry)
     case reading(ManifestEntry, OpenSourceFile, [Task<SegmentResult, any Error>], baseHadPath: Bool)
+    /// A small file being read whole, for a bundle.
+    case readingSmall(ManifestEntry, OpenSourceFile, Task<SmallFileContent, any Error>, baseHadPath: Bool)
   }
 
   private let store: ObjectStore
   private let chunker: Chunker
-  private var writer: ManifestWriter
+  private let writer: BundleWriter
+  private let published: PublishSchedule
+  /// Bytes of small files read (or being read) in the window.
+  private var smallBytesInWindow = 0
   private var base: ManifestReader?
   private var baseHead: ManifestEntry?
   private var baseStarted = false
@@ -244,7 +251,8 @@ final class BackupSession {
   ) {
     self.store = store
     self.chunker = Chunker(blockSize: blockSize)
-    self.writer = ManifestWriter(store: store)
+    self.published = PublishSchedule.fromEnvironment(store: store)
+    self.writer = BundleWriter(store: store, policy: BundlePolicy(blockSize: blockSize), published: published)
     self.base = base
     self.progress = progress
     self.onProblem = onProblem
@@ -331,12 +339,17 @@ final class BackupSession {
       return
     }
     let entry = ManifestEntry(path: path, status: opened)
+    if writer.policy.isSmall(opened.size) {
+      startReadingSmall(entry, file: file, baseHadPath: baseHadPath)
+      return
+    }
     let segmentLength = UInt64(max(chunker.blockSize, Backup.segmentBytes / chunker.blockSize * chunker.blockSize))
     var tasks: [Task<SegmentResult, any Error>] = []
     var offset: UInt64 = 0
     let store = self.store
     let chunker = self.chunker
     let progress = self.progress
+    let published = self.published
     while offset < opened.size {
       let start = offset
       let length = min(segmentLength, opened.size - offset)
@@ -346,6 +359,7 @@ final class BackupSession {
           result.bytes = try await chunker.forEachBlock(of: file.descriptor, from: start, length: length) { block in
             let stored = try await store.put(block)
             if let size = stored.storedSize {
+              published.wrote(size)
               CrashPoint.reach("backup.object")
               result.newObjects += 1
               result.newBytes += size
@@ -361,8 +375,27 @@ final class BackupSession {
     window.append(.reading(entry, file, tasks, baseHadPath: baseHadPath))
   }
 
+  /// Reads a small file whole (one task; its bytes go into a bundle in order).
+  private func startReadingSmall(_ entry: ManifestEntry, file: OpenSourceFile, baseHadPath: Bool) {
+    let store = self.store
+    let progress = self.progress
+    let size = Int(entry.size)
+    smallBytesInWindow += size
+    let task = Task {
+      try Task.checkCancellation()
+      let content = try SmallFileContent.read(file.descriptor, size: size, store: store)
+      progress?.bytesDone.add(UInt64(content.bytes.count), ordering: .relaxed)
+      CrashPoint.reach("backup.block")
+      return content
+    }
+    window.append(.readingSmall(entry, file, task, baseHadPath: baseHadPath))
+  }
+
   private func drain(keeping limit: Int) async throws {
-    while window.count - windowStart > limit {
+    published.tick()
+    while window.count - windowStart > limit
+      || (smallBytesInWindow > Backup.smallBytesInWindow && windowStart < window.count)
+    {
       let slot = window[windowStart]
       windowStart += 1
       try await complete(slot)
@@ -405,6 +438,31 @@ final class BackupSession {
         report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
       }
       try await writer.append(entry)
+    case .readingSmall(var entry, let file, let task, let baseHadPath):
+      progress?.filesDone.add(1, ordering: .relaxed)
+      smallBytesInWindow -= Int(entry.size)
+      let content: SmallFileContent
+      do {
+        content = try await task.value
+      } catch let failure as Chunker.ReadFailure {
+        report(entry.path, "cannot be read (\(failure.errno)); not backed up")
+        if baseHadPath { try await writer.append(.removal(of: entry.path)) }
+        return
+      }
+      entry.size = UInt64(content.bytes.count)
+      statistics.filesRead += 1
+      statistics.bytesRead += entry.size
+      if let after = try? SystemCalls.status(of: file.descriptor),
+        after.size != entry.size || after.mtime != entry.mtime || after.ctime != entry.ctime
+      {
+        report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
+      }
+      if content.bytes.isEmpty {
+        // It shrank to nothing while it was read: an empty file, without objects.
+        try await writer.append(entry)
+      } else {
+        try await writer.append(entry, file: content)
+      }
     }
   }
 
@@ -425,16 +483,27 @@ final class BackupSession {
     let parts = try await writer.finish()
     statistics.newObjects += writer.newObjects
     statistics.newBytes += writer.newBytes
+    try await published.wait()
     return parts
   }
 
   /// Stops the reading tasks of a failed run and waits until they have.
   func cancel() async {
-    for case .reading(_, _, let tasks, _) in window[windowStart...] {
-      for task in tasks { task.cancel() }
+    for slot in window[windowStart...] {
+      switch slot {
+      case .reading(_, _, let tasks, _): for task in tasks { task.cancel() }
+      case .readingSmall(_, _, let task, _): task.cancel()
+      case .ready: break
+      }
     }
-    for case .reading(_, _, let tasks, _) in window[windowStart...] {
-      for task in tasks { _ = try? await task.value }
+    for slot in window[windowStart...] {
+      switch slot {
+      case .reading(_, _, let tasks, _): for task in tasks { _ = try? await task.value }
+      case .readingSmall(_, _, let task, _): _ = try? await task.value
+      case .ready: break
+      }
     }
+    await writer.cancel()
+    try? await published.wait()
   }
 }

@@ -173,7 +173,18 @@ public struct Checker: Sendable {
               note(block, kind: .corruptedObject, message: reason, snapshot: record, path: entry.path)
             }
           }
-          if complete && sizesKnown && total != entry.size {
+          if let slice = try entry.bundleSlice() {
+            // A small file: its slice must lie inside its bundle.
+            if complete && sizesKnown && slice.end > total {
+              report.problems.append(
+                CheckProblem(
+                  kind: .sizeMismatch, object: entry.blocks[0].hex,
+                  snapshots: [record.id] + (dependents[record.id] ?? []), paths: [entry.path.description],
+                  message:
+                    "bundle '\(entry.blocks[0])' holds \(total) bytes but '\(entry.path)' lies at "
+                    + "\(slice.offset)..<\(slice.end)"))
+            }
+          } else if complete && sizesKnown && total != entry.size {
             // Every block but the last is normally a full block: one that is
             // not is the likely truncated or padded object.
             let suspect = entry.blocks.enumerated().first { index, block in

@@ -157,6 +157,7 @@ final class TreeRestorer {
   }
 
   private let store: ObjectStore
+  private let bundles: BundleCache
   private let targetHandle: DirectoryHandle
   private var target: Int32 { targetHandle.descriptor }
   private let targetPath: String
@@ -176,6 +177,7 @@ final class TreeRestorer {
     onProblem: @escaping @Sendable (String) -> Void
   ) {
     self.store = store
+    self.bundles = BundleCache(store: store)
     self.targetHandle = DirectoryHandle(descriptor: target)
     self.targetPath = targetPath
     self.overwrite = overwrite
@@ -317,7 +319,7 @@ final class TreeRestorer {
     let job = FileWriteJob(
       entry: entry, descriptor: descriptor, parent: currentHandle, name: name,
       displayPath: "\(targetPath)\(entry.path)",
-      setOwner: isRoot, store: store)
+      setOwner: isRoot, store: store, bundles: bundles)
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
       // reachable through another name.
@@ -411,12 +413,24 @@ struct FileWriteJob: Sendable {
   let displayPath: String
   let setOwner: Bool
   let store: ObjectStore
+  let bundles: BundleCache
 
   func run() async -> Outcome {
     defer { SystemCalls.close(descriptor) }
     var written: UInt64 = 0
     do {
-      for block in entry.blocks {
+      // A small file is a slice of a bundle (its one object); others are their blocks.
+      let slice = try entry.bundleSlice()
+      if let slice {
+        let bytes = try await bundles.content(of: entry, slice: slice)
+        do {
+          try SystemCalls.write(descriptor, bytes)
+        } catch {
+          throw CairnError.system("write", error, "could not write '\(displayPath)'")
+        }
+        written = UInt64(bytes.count)
+      }
+      for block in slice == nil ? entry.blocks : [] {
         let bytes = try await store.get(block)
         do {
           try SystemCalls.write(descriptor, bytes)
