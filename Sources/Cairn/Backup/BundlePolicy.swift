@@ -76,4 +76,37 @@ public struct BundlePolicy: Sendable, Equatable {
     let threshold = weight.multipliedReportingOverflow(by: UInt64.max / UInt64(targetSize)).partialValue
     return hash.w0 < threshold
   }
+
+  /// The cut rule as a state machine over the files of one backup, in
+  /// manifest order: what `BundleWriter` follows, and what the tests run on
+  /// synthetic files without any I/O.
+  public struct Cutter: Sendable {
+    public let policy: BundlePolicy
+    /// Bytes and files in the open bundle (0 when none is open).
+    public private(set) var bytes = 0
+    public private(set) var files = 0
+
+    public init(policy: BundlePolicy) { self.policy = policy }
+
+    /// True when the open bundle must end before a file adding `size` bytes
+    /// joins it (it would pass `maximumSize` or `maximumFiles`).
+    public func mustEndBefore(adding size: Int) -> Bool {
+      files > 0 && (bytes + size > policy.maximumSize || files >= policy.maximumFiles)
+    }
+
+    /// Adds a file of `size` bytes (of which `added` are new to the bundle:
+    /// fewer when its content is in the bundle already) with cut hash
+    /// `hash`; returns true when the bundle ends after it.
+    public mutating func add(size: UInt64, added: Int, hash: ObjectID) -> Bool {
+      bytes += added
+      files += 1
+      return policy.endsBundle(size: size, hash: hash) || bytes >= policy.maximumSize
+    }
+
+    /// The open bundle ended.
+    public mutating func reset() {
+      bytes = 0
+      files = 0
+    }
+  }
 }

@@ -62,7 +62,7 @@ final class BundleWriter {
   /// distinct content already is in it (a file repeated in one bundle is stored once).
   private var openBundle: Int?
   private var buffer: [UInt8] = []
-  private var openFiles = 0
+  private var cutter: BundlePolicy.Cutter
   private var offsets: [ObjectID: UInt64] = [:]
   private var nextBundle = 1
   /// The bundle being stored.
@@ -75,6 +75,7 @@ final class BundleWriter {
   init(store: ObjectStore, policy: BundlePolicy, published: PublishSchedule? = nil) {
     self.store = store
     self.policy = policy
+    self.cutter = BundlePolicy.Cutter(policy: policy)
     self.manifest = ManifestWriter(store: store)
     self.published = published
   }
@@ -98,7 +99,7 @@ final class BundleWriter {
   /// Adds a small file (`entry.size` equals `file.bytes.count`) to the open bundle.
   func append(_ entry: ManifestEntry, file: SmallFileContent) async throws {
     precondition(policy.isSmall(UInt64(file.bytes.count)) && entry.size == UInt64(file.bytes.count))
-    if openBundle != nil, buffer.count + file.bytes.count > policy.maximumSize || openFiles >= policy.maximumFiles {
+    if openBundle != nil, cutter.mustEndBefore(adding: offsets[file.content] == nil ? file.bytes.count : 0) {
       try await seal()
     }
     if openBundle == nil {
@@ -107,21 +108,20 @@ final class BundleWriter {
       buffer.reserveCapacity(policy.targetSize + policy.smallFileLimit)
     }
     let offset: UInt64
+    var added = 0
     if let known = offsets[file.content] {
       offset = known
     } else {
       offset = UInt64(buffer.count)
       buffer.append(contentsOf: file.bytes)
       offsets[file.content] = offset
+      added = file.bytes.count
     }
-    openFiles += 1
     held.append(Held(entry: entry, slice: (offset, file.content), bundle: openBundle!))
     let hash = BundlePolicy.cutHashInput(path: entry.path, content: file.content).withUnsafeBytes {
       store.address(of: $0)
     }
-    if policy.endsBundle(size: entry.size, hash: hash) || buffer.count >= policy.maximumSize
-      || heldCount >= Self.maximumHeld
-    {
+    if cutter.add(size: entry.size, added: added, hash: hash) || heldCount >= Self.maximumHeld {
       try await seal()
     }
   }
@@ -135,7 +135,7 @@ final class BundleWriter {
     storing = (bundle, Task { try await store.put(bytes) })
     openBundle = nil
     buffer = []
-    openFiles = 0
+    cutter.reset()
     offsets.removeAll(keepingCapacity: true)
     bundles += 1
   }
