@@ -68,7 +68,7 @@ public struct Backup: Sendable {
   /// Entries in flight between the walk and the manifest writer.
   static let windowSize = 128
   /// Bytes of small files read ahead in that window, at most (about).
-  static let smallBytesInWindow = 16 << 20
+  static let smallBytesInWindow = 8 << 20
 
   let repository: Repository
   let logger: Logger
@@ -130,6 +130,7 @@ public struct Backup: Sendable {
   public func run(_ request: BackupRequest) async throws -> BackupResult {
     let started = ContinuousClock.now
     SystemCalls.raiseOpenFileLimit()
+    AllocatorTuning.apply()
     let roots = try Self.resolveSources(request.sources)
     let sourceNames = roots.map(\.description)
     let snapshots = try await repository.snapshots()
@@ -227,6 +228,8 @@ final class BackupSession {
     case reading(ManifestEntry, OpenSourceFile, [Task<SegmentResult, any Error>], baseHadPath: Bool)
     /// A small file being read whole, for a bundle.
     case readingSmall(ManifestEntry, OpenSourceFile, Task<SmallFileContent, any Error>, baseHadPath: Bool)
+    /// Written to the manifest: what it held (a file's content, its descriptor) is let go.
+    case done
   }
 
   private let store: ObjectStore
@@ -397,6 +400,7 @@ final class BackupSession {
       || (smallBytesInWindow > Backup.smallBytesInWindow && windowStart < window.count)
     {
       let slot = window[windowStart]
+      window[windowStart] = .done
       windowStart += 1
       try await complete(slot)
     }
@@ -408,6 +412,8 @@ final class BackupSession {
 
   private func complete(_ slot: Slot) async throws {
     switch slot {
+    case .done:
+      break
     case .ready(let entry):
       try await writer.append(entry)
     case .reading(var entry, let file, let tasks, let baseHadPath):
@@ -493,14 +499,14 @@ final class BackupSession {
       switch slot {
       case .reading(_, _, let tasks, _): for task in tasks { task.cancel() }
       case .readingSmall(_, _, let task, _): task.cancel()
-      case .ready: break
+      case .ready, .done: break
       }
     }
     for slot in window[windowStart...] {
       switch slot {
       case .reading(_, _, let tasks, _): for task in tasks { _ = try? await task.value }
       case .readingSmall(_, _, let task, _): _ = try? await task.value
-      case .ready: break
+      case .ready, .done: break
       }
     }
     await writer.cancel()

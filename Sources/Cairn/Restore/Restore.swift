@@ -52,6 +52,7 @@ public struct Restore: Sendable {
   public func run(_ request: RestoreRequest) async throws -> RestoreResult {
     try await Self.validate(request.snapshot, in: repository)
     SystemCalls.raiseOpenFileLimit()
+    AllocatorTuning.apply()
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
       store: repository.store, target: targetDescriptor, targetPath: request.target.description,
