@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks/insertion.sh: what fixed-size blocks cost when bytes are inserted into a file.
+# Benchmarks/insertion.sh: what fixed-size blocks cost when bytes are inserted into a file,
+# and what one changed file costs among many small ones.
 #
 # One large incompressible file (default: the corpus's 200 MiB random-1.bin) is backed up
 # by Cairn (fixed 1 MiB blocks), restic (content-defined chunks, ~1 MiB average) and borg
@@ -11,16 +12,22 @@
 #
 #   insert  100 bytes inserted at offset 0 (every later byte moves: fixed blocks all change)
 #   append  1 MiB appended at the end (the old bytes stay where they were)
+#   small   a directory of N small files (1 byte to 16 KiB, deterministic), one of them
+#           rewritten with other bytes of the same size: what one small-file change costs
+#           (Cairn stores small files in bundles: a differential stores a bundle of the one
+#           changed file; a full rewrites about one 4 MiB bundle)
 #
 #   Cairn:  cairn init --block-size 1048576; cairn backup SRC (the second is differential)
+#   cairn-full: the same, every backup --full (every file read again, bundles rebuilt)
 #   restic: restic init --repository-version 2; restic backup --compression off SRC
 #   borg:   borg init -e none; borg create --compression none REPO::sN SRC
 #
 # Environment (all optional):
 #   FILE=/tmp/bench/corpus/big/random-1.bin   the file (any size; random content is the fair case)
 #   WORK=/tmp/bench/insertion                  scratch space (deleted at the end, except the results)
-#   TOOLS="cairn restic borg"                  which tools
-#   CHANGES="insert append"                    which changes
+#   TOOLS="cairn restic borg"                  which tools (cairn-full too)
+#   CHANGES="insert append small"              which changes
+#   SMALL_FILES=10000                          files in the small-file directory
 #   REPS=3                                     runs per tool and change (restic's chunker is random per repository)
 #   CAIRN=<repo>/.build/release/cairn          the binary (swift build -c release --product cairn)
 #   KEEP=0                                     1 = keep the repositories and the source copy
@@ -33,7 +40,8 @@ ROOT=$(cd "$HERE/.." && pwd)
 FILE=${FILE:-/tmp/bench/corpus/big/random-1.bin}
 WORK=${WORK:-/tmp/bench/insertion}
 TOOLS=${TOOLS:-"cairn restic borg"}
-CHANGES=${CHANGES:-"insert append"}
+CHANGES=${CHANGES:-"insert append small"}
+SMALL_FILES=${SMALL_FILES:-10000}
 REPS=${REPS:-3}
 CAIRN=${CAIRN:-$ROOT/.build/release/cairn}
 KEEP=${KEEP:-0}
@@ -43,13 +51,15 @@ RESULTS=${RESULTS:-$WORK/results-$STAMP.md}
 say() { printf '[insertion.sh %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { echo "insertion.sh: $*" >&2; exit 1; }
 
-[ -f "$FILE" ] || die "no file $FILE (make the corpus with ../shared/bench/make_corpus.sh, or set FILE=)"
+case " $CHANGES " in
+  *" insert "* | *" append "*) [ -f "$FILE" ] || die "no file $FILE (make the corpus with ../shared/bench/make_corpus.sh, or set FILE=)" ;;
+esac
 case "$WORK" in /tmp/*) ;; *) die "WORK must be below /tmp (it is deleted)" ;; esac
 for tool in $TOOLS; do
   case $tool in
-    cairn) [ -x "$CAIRN" ] || die "no binary at $CAIRN; build it with 'swift build -c release --product cairn' in $ROOT" ;;
+    cairn | cairn-full) [ -x "$CAIRN" ] || die "no binary at $CAIRN; build it with 'swift build -c release --product cairn' in $ROOT" ;;
     restic | borg) command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install restic borgbackup)" ;;
-    *) die "unknown tool '$tool' (cairn restic borg)" ;;
+    *) die "unknown tool '$tool' (cairn cairn-full restic borg)" ;;
   esac
 done
 [ -x /usr/bin/time ] || die "need /usr/bin/time (apt-get install time)"
@@ -58,9 +68,9 @@ export SRC=$WORK/src CAIRN
 NAME=$(basename "$FILE")
 LOGS=$WORK/logs
 cleanup() {
-  if [ "$KEEP" != 1 ]; then rm -rf "$SRC" "$WORK"/repo-* "$WORK/state" "$LOGS"; fi
+  if [ "$KEEP" != 1 ]; then rm -rf "$SRC" "$WORK"/repo-* "$WORK/state" "$LOGS" "$WORK/small-template"; fi
 }
-rm -rf "$SRC" "$WORK"/repo-* "$WORK/state" "$LOGS"
+rm -rf "$SRC" "$WORK"/repo-* "$WORK/state" "$LOGS" "$WORK/small-template"
 mkdir -p "$WORK" "$LOGS"
 trap cleanup EXIT
 
@@ -74,7 +84,7 @@ bytes_of() { python3 -c 'import hashlib, sys; sys.stdout.buffer.write(hashlib.sh
 
 tool_init() { # TOOL REPO
   case $1 in
-    cairn) "$CAIRN" init --repo "$2" --block-size 1048576 ;;
+    cairn | cairn-full) "$CAIRN" init --repo "$2" --block-size 1048576 ;;
     restic) restic init --repository-version 2 --repo "$2" ;;
     borg) borg init -e none "$2" ;;
   esac
@@ -82,13 +92,15 @@ tool_init() { # TOOL REPO
 tool_backup() { # TOOL REPO LABEL
   case $1 in
     cairn) "$CAIRN" backup --repo "$2" --json "$SRC" ;;
+    cairn-full) "$CAIRN" backup --repo "$2" --json --full "$SRC" ;;
     restic) restic backup --repo "$2" --compression off --host bench "$SRC" ;;
     borg) borg create --compression none --stats "$2::$3" "$SRC" ;;
   esac
 }
 tool_version() {
   case $1 in
-    cairn) echo "cairn $("$CAIRN" --version) (fixed 1 MiB blocks)" ;;
+    cairn) echo "cairn $("$CAIRN" --version) (fixed 1 MiB blocks; files up to 256 KiB in bundles of ~4 MiB)" ;;
+    cairn-full) echo "cairn-full: the same binary, every backup --full" ;;
     restic) echo "$(restic version | cut -d' ' -f1-2) (CDC 512 KiB-8 MiB, ~1 MiB average; pack files)" ;;
     borg) echo "$(borg --version) (buzhash CDC, default 19,23,21: ~2 MiB average; segment files)" ;;
   esac
@@ -110,22 +122,46 @@ timed() {
 du_b() { du -sb "$1" | cut -f1; }
 mb() { awk -v b="$1" 'BEGIN {printf "%.2f", b / 1e6}'; }
 
-size=$(stat -c %s "$FILE")
+# small_template DIR: SMALL_FILES files of 1 byte to 16 KiB (SHAKE-256 bytes, sizes from
+# a seeded generator) in directories of 100, the same on every run
+small_template() {
+  python3 - "$1" "$SMALL_FILES" << 'PY'
+import hashlib, os, random, sys
+root, count = sys.argv[1], int(sys.argv[2])
+rng = random.Random(14)
+for i in range(count):
+    d = os.path.join(root, "d%04d" % (i // 100))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%06d" % i), "wb") as f:
+        f.write(hashlib.shake_256(b"small %d" % i).digest(rng.randint(1, 16384)))
+PY
+}
+SMALL_VICTIM=small/d$(printf '%04d' $((SMALL_FILES / 2 / 100)))/f$(printf '%06d' $((SMALL_FILES / 2)))
+if [[ " $CHANGES " == *" small "* ]]; then
+  say "making $SMALL_FILES small files in $WORK/small-template"
+  small_template "$WORK/small-template"
+fi
 median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2))}'; }
 ROWS=()
 for change in $CHANGES; do
   case $change in
     insert) describe="100 bytes inserted at offset 0" ;;
     append) describe="1 MiB appended" ;;
-    *) die "unknown change '$change' (insert append)" ;;
+    small) describe="1 of $SMALL_FILES small files rewritten" ;;
+    *) die "unknown change '$change' (insert append small)" ;;
   esac
+  if [ "$change" = small ]; then
+    size=$(du -sb --apparent-size "$WORK/small-template" | cut -f1)
+  else
+    size=$(stat -c %s "$FILE")
+  fi
   for tool in $TOOLS; do
     growths="" firsts="" seconds="" before=0
     for rep in $(seq 1 "$REPS"); do
-      say "$change / $tool / rep $rep: fresh copy of $FILE and a fresh repository"
+      say "$change / $tool / rep $rep: fresh copy of the data and a fresh repository"
       rm -rf "$SRC" "$WORK/repo-$tool" "$WORK/state"
       mkdir -p "$SRC" "$WORK/state"
-      cp "$FILE" "$SRC/$NAME"
+      if [ "$change" = small ]; then cp -a "$WORK/small-template" "$SRC/small"; else cp "$FILE" "$SRC/$NAME"; fi
       repo=$WORK/repo-$tool
       timed "$tool" "$repo" "$change-init" tool_init "$tool" "$repo" > /dev/null
       firsts+=" $(timed "$tool" "$repo" "$change-backup1" tool_backup "$tool" "$repo" s1)"
@@ -134,8 +170,10 @@ for change in $CHANGES; do
       case $change in
         insert) { bytes_of insert 100; cat "$FILE"; } > "$SRC/$NAME.new" ;;
         append) { cat "$FILE"; bytes_of append 1048576; } > "$SRC/$NAME.new" ;;
+        small) bytes_of small-changed "$(stat -c %s "$SRC/$SMALL_VICTIM")" > "$SRC/$NAME.new" ;;
       esac
-      cat "$SRC/$NAME.new" > "$SRC/$NAME"
+      if [ "$change" = small ]; then target=$SRC/$SMALL_VICTIM; else target=$SRC/$NAME; fi
+      cat "$SRC/$NAME.new" > "$target"
       rm "$SRC/$NAME.new"
       seconds+=" $(timed "$tool" "$repo" "$change-backup2" tool_backup "$tool" "$repo" s2)"
       after=$(du_b "$repo")
@@ -154,7 +192,13 @@ done
   echo "# Fixed blocks under an insertion: repository growth of the second backup"
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); host: $(hostname), $(nproc) cores; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- file: $FILE, $size bytes ($(awk -v s="$size" 'BEGIN {printf "%.0f", s / 1048576}') MiB), sha256 $(sha256sum "$FILE" | cut -c1-16)…"
+  if [[ " $CHANGES " == *" small "* ]]; then
+    echo "- small files: $SMALL_FILES files, $(du -sb --apparent-size "$WORK/small-template" | cut -f1) bytes; the one changed: $SMALL_VICTIM (% column: of all the small files)"
+  fi
+  if [[ " $CHANGES " == *" insert "* || " $CHANGES " == *" append "* ]]; then
+    fsize=$(stat -c %s "$FILE")
+    echo "- file: $FILE, $fsize bytes ($(awk -v s="$fsize" 'BEGIN {printf "%.0f", s / 1048576}') MiB), sha256 $(sha256sum "$FILE" | cut -c1-16)…"
+  fi
   for tool in $TOOLS; do echo "- $(tool_version "$tool")"; done
   echo "- no compression, no encryption except restic's (it always encrypts: ~+32 bytes per blob, and pack headers)"
   echo "- growth = du -sb of the repository after the second backup minus before it: the changed data plus"

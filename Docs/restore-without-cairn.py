@@ -20,7 +20,8 @@ Tagged fields (FORMAT.md, "Metadata fields"): sparse files keep their holes
 accepts them; as root, owners (and the users and groups ACLs name) are mapped
 by name to this machine's ids when the names exist here (tag 6); a file
 stored while it kept changing (tag 8) is restored with a note. Other
-non-critical fields are skipped; an entry carrying any other critical field
+non-critical fields are skipped; small files are cut from their bundles (tag 1);
+an entry carrying any other critical field
 (tag 1, bundle slices, among them) stops the restore before anything is
 written. Attributes the target refuses are reported, once per namespace and
 error, and the rest is restored; the exit status is then 1.
@@ -214,6 +215,11 @@ class Part:
                 e["blocks"] = [self.take(32).hex() for _ in range(self.varint())]
                 e["target"] = self.take(self.varint())
                 e["fields"] = self.fields(e["path"])
+                e["slice"] = None  # (offset, length, content address) of a small file in its bundle
+                if BUNDLE_SLICE in e["fields"]:
+                    if e["kind"] != FILE:
+                        raise Refused(f"manifest object {self.name}: {e['path']!r} is not a file but has a bundle slice")
+                    e["slice"] = bundle_slice(e, f"manifest object {self.name}")
                 e["extents"] = None  # a dense file; a sparse one's data extents (tag 3)
                 if e["kind"] == FILE and SPARSE_EXTENTS in e["fields"]:
                     e["extents"] = data_extents(e["fields"][SPARSE_EXTENTS], e["size"],
@@ -223,11 +229,11 @@ class Part:
 
 # --- Metadata fields (FORMAT.md, "Metadata fields") ---------------------------
 # Tags 3 (sparse extents, critical), 4 (extended attributes and POSIX ACLs),
-# 6 (owner names) and 8 (inconsistent). Tag 1 (bundle slice) is critical and
-# not known here: an entry carrying it is refused, like any other odd tag.
+# 6 (owner names) and 8 (inconsistent); tag 1 (bundle slice, critical) is read by
+# bundle_slice() below (FORMAT.md, "Bundles").
 
-SPARSE_EXTENTS, EXTENDED_ATTRIBUTES, OWNER_NAMES, INCONSISTENT = 3, 4, 6, 8
-UNDERSTOOD_CRITICAL_TAGS = {SPARSE_EXTENTS}
+BUNDLE_SLICE, SPARSE_EXTENTS, EXTENDED_ATTRIBUTES, OWNER_NAMES, INCONSISTENT = 1, 3, 4, 6, 8
+UNDERSTOOD_CRITICAL_TAGS = {BUNDLE_SLICE, SPARSE_EXTENTS}
 LARGEST_FIELD_COUNT, LARGEST_FIELD_VALUE = 64, 16 << 20
 ACL_ATTRIBUTES = {b"system.posix_acl_access", b"system.posix_acl_default"}
 ACL_USER, ACL_GROUP = 0x02, 0x08
@@ -273,6 +279,29 @@ def data_extents(value, size, what):
 def content_length(e):
     """How many bytes the blocks hold together: the data extents of a sparse file, else the size."""
     return e["size"] if e["extents"] is None else sum(length for _, length in e["extents"])
+
+
+def bundle_slice(e, where):
+    """Tag 1: varint offset, varint length (= size), 32-byte content address; one block, the bundle."""
+    value = FieldValue(e["fields"][BUNDLE_SLICE], f"{where}: the bundle slice of {e['path']!r}")
+    offset, length = value.varint(), value.varint()
+    address = value.take(32).hex()
+    if value.pos != len(value.data) or length != e["size"] or len(e["blocks"]) != 1:
+        raise Refused(f"{where}: the bundle slice of {e['path']!r} is damaged")
+    return offset, length, address
+
+
+def slice_of_bundle(repo, e, cache={}):
+    """A small file's content: its slice of its bundle (read once per bundle in a row), checked
+    against the file's own content address."""
+    offset, length, address = e["slice"]
+    bundle = e["blocks"][0]
+    if cache.get("name") != bundle:
+        cache["name"], cache["data"] = bundle, repo.read_object(bundle)
+    data = cache["data"][offset:offset + length]
+    if len(data) != length or repo.address(data) != address:
+        raise Refused(f"{e['path']!r}: its slice of bundle {bundle} does not match its content address")
+    return data
 
 
 def write_content(fd, e, blocks):
@@ -513,7 +542,10 @@ def restore(repo, snapshot, target):
                       file=sys.stderr)
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             try:
-                written = write_content(fd, e, (repo.read_object(block) for block in e["blocks"]))
+                if e["slice"] is not None:
+                    written = write_content(fd, e, [slice_of_bundle(repo, e)])
+                else:
+                    written = write_content(fd, e, (repo.read_object(block) for block in e["blocks"]))
                 if written != content_length(e):
                     raise Refused(f"{e['path']!r}: blocks hold {written} bytes, manifest says {content_length(e)}")
                 metadata(e, fd)

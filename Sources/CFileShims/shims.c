@@ -3,6 +3,7 @@
 #include "CFileShims.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -36,3 +37,5 @@ int cairn_lsetxattr(const char *path, const char *name, const void *value, unsig
 long long cairn_seek_data_or_hole(int fd, long long offset, int hole) {
   return lseek(fd, offset, hole ? SEEK_HOLE : SEEK_DATA);
 }
+
+int cairn_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }

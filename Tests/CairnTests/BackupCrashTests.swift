@@ -144,7 +144,8 @@ import Testing
   /// The fixture really has what the points below assume.
   private func expectSizes(_ fixture: Fixture, blocks: Int) {
     #expect(fixture.blocks >= blocks, "the fixture has only \(fixture.blocks) blocks")
-    #expect(fixture.newObjects >= fixture.blocks / 2, "the clean backup made only \(fixture.newObjects) objects")
+    // The small files travel in a few bundles: fewer objects than blocks, but some.
+    #expect(fixture.newObjects >= 3, "the clean backup made only \(fixture.newObjects) objects")
     #expect(fixture.directories >= 2)
   }
 

@@ -18,4 +18,7 @@ int cairn_lsetxattr(const char *path, const char *name, const void *value, unsig
 /// lseek(2) with SEEK_DATA (`hole` 0) or SEEK_HOLE (`hole` 1), which glibc declares only under _GNU_SOURCE.
 long long cairn_seek_data_or_hole(int fd, long long offset, int hole);
 
+/// mallopt(M_MMAP_THRESHOLD, bytes): malloc.h is not part of Swift's Glibc module.
+int cairn_set_mmap_threshold(int bytes);
+
 #endif

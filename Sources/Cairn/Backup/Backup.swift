@@ -81,6 +81,8 @@ public struct Backup: Sendable {
   /// How many times a file that changed while it was read is read again
   /// before its last copy is stored marked inconsistent.
   static let rereadLimit = 3
+  /// Bytes of small files read ahead in that window, at most (about).
+  static let smallBytesInWindow = 8 << 20
 
   let repository: Repository
   let logger: Logger
@@ -154,6 +156,7 @@ public struct Backup: Sendable {
   private func run(_ request: BackupRequest, stop: StopFlag) async throws -> BackupResult {
     let started = ContinuousClock.now
     SystemCalls.raiseOpenFileLimit()
+    AllocatorTuning.apply()
     let (roots, missing) = try Self.resolveSources(request.sources, allowingMissing: true)
     // A missing source stays in the record, so the snapshot stays in its group.
     let sourceNames = (roots + missing).sorted().map(\.description)
@@ -297,11 +300,18 @@ final class BackupSession {
   private enum Slot {
     case ready(ManifestEntry)
     case reading(ManifestEntry, OpenSourceFile, [Task<SegmentResult, any Error>], baseHadPath: Bool)
+    /// A small file being read whole, for a bundle.
+    case readingSmall(ManifestEntry, OpenSourceFile, Task<SmallFileContent, any Error>, baseHadPath: Bool)
+    /// Written to the manifest: what it held (a file's content, its descriptor) is let go.
+    case done
   }
 
   private let store: ObjectStore
   private let chunker: Chunker
-  private var writer: ManifestWriter
+  private let writer: BundleWriter
+  private let published: PublishSchedule
+  /// Bytes of small files read (or being read) in the window.
+  private var smallBytesInWindow = 0
   private var base: ManifestReader?
   private var baseHead: ManifestEntry?
   private var baseStarted = false
@@ -326,7 +336,8 @@ final class BackupSession {
     self.stop = stop
     self.store = store
     self.chunker = Chunker(blockSize: blockSize)
-    self.writer = ManifestWriter(store: store)
+    self.published = PublishSchedule.fromEnvironment(store: store)
+    self.writer = BundleWriter(store: store, policy: BundlePolicy(blockSize: blockSize), published: published)
     self.base = base
     self.progress = progress
     self.onProblem = onProblem
@@ -427,6 +438,11 @@ final class BackupSession {
       return
     }
     var entry = ManifestEntry(path: path, status: opened)
+    if writer.policy.isSmall(opened.size) {
+      // Small files travel in bundles, read whole (holes included: they are small).
+      startReadingSmall(entry, file: file, baseHadPath: baseHadPath)
+      return
+    }
     // Holes are neither read nor stored: only the data extents are.
     let extents = SparseMap.dataExtents(of: descriptor, size: opened.size)
     entry.setDataExtents(extents)
@@ -447,6 +463,7 @@ final class BackupSession {
     let chunker = self.chunker
     let progress = self.progress
     let stop = self.stop
+    let published = self.published
     let segments = SparseMap.segments(
       of: extents ?? [DataExtent(offset: 0, length: size)], blockSize: chunker.blockSize,
       segmentLength: segmentLength)
@@ -460,6 +477,7 @@ final class BackupSession {
               try stop.check()
               let stored = try await store.put(block)
               if let size = stored.storedSize {
+                published.wrote(size)
                 CrashPoint.reach("backup.object")
                 result.newObjects += 1
                 result.newBytes += size
@@ -477,9 +495,29 @@ final class BackupSession {
     return tasks
   }
 
+  /// Reads a small file whole (one task; its bytes go into a bundle in order).
+  private func startReadingSmall(_ entry: ManifestEntry, file: OpenSourceFile, baseHadPath: Bool) {
+    let store = self.store
+    let progress = self.progress
+    let size = Int(entry.size)
+    smallBytesInWindow += size
+    let task = Task {
+      try Task.checkCancellation()
+      let content = try SmallFileContent.read(file.descriptor, size: size, store: store)
+      progress?.bytesDone.add(UInt64(content.bytes.count), ordering: .relaxed)
+      CrashPoint.reach("backup.block")
+      return content
+    }
+    window.append(.readingSmall(entry, file, task, baseHadPath: baseHadPath))
+  }
+
   private func drain(keeping limit: Int) async throws {
-    while window.count - windowStart > limit {
+    published.tick()
+    while window.count - windowStart > limit
+      || (smallBytesInWindow > Backup.smallBytesInWindow && windowStart < window.count)
+    {
       let slot = window[windowStart]
+      window[windowStart] = .done
       windowStart += 1
       try await complete(slot)
     }
@@ -491,8 +529,12 @@ final class BackupSession {
 
   private func complete(_ slot: Slot) async throws {
     switch slot {
+    case .done:
+      break
     case .ready(let entry):
       try await writer.append(entry)
+    case .readingSmall(var entry, let file, let task, let baseHadPath):
+      try await completeSmall(&entry, file: file, task: task, baseHadPath: baseHadPath)
     case .reading(var entry, let file, var tasks, let baseHadPath):
       progress?.filesDone.add(1, ordering: .relaxed)
       var rereads = 0
@@ -563,6 +605,56 @@ final class BackupSession {
     }
   }
 
+  /// A small file read whole: read again (a few times) when it changed
+  /// during the read, its attributes added, then its bytes go into a bundle.
+  private func completeSmall(
+    _ entry: inout ManifestEntry, file: OpenSourceFile, task: Task<SmallFileContent, any Error>, baseHadPath: Bool
+  ) async throws {
+    progress?.filesDone.add(1, ordering: .relaxed)
+    smallBytesInWindow -= Int(entry.size)
+    var content: SmallFileContent
+    do {
+      content = try await task.value
+      var rereads = 0
+      while let after = try? SystemCalls.status(of: file.descriptor),
+        after.size != UInt64(content.bytes.count) || after.mtime != entry.mtime || after.ctime != entry.ctime
+      {
+        if rereads == Backup.rereadLimit || !writer.policy.isSmall(after.size) {
+          entry.isInconsistent = true
+          report(
+            entry.path,
+            "kept changing while it was being read (\(rereads + 1) reads); stored marked inconsistent, "
+              + "it may mix old and new bytes")
+          break
+        }
+        rereads += 1
+        try stop.check()
+        entry = ManifestEntry(path: entry.path, status: after)
+        content = try SmallFileContent.read(file.descriptor, size: Int(after.size), store: store)
+      }
+    } catch let failure as Chunker.ReadFailure {
+      report(entry.path, "cannot be read (\(failure.errno)); not backed up")
+      if baseHadPath { try await writer.append(.removal(of: entry.path)) }
+      return
+    }
+    entry.size = UInt64(content.bytes.count)
+    statistics.filesRead += 1
+    statistics.bytesRead += entry.size
+    CrashPoint.reach("backup.attributes")
+    if let problem = metadata.complete(&entry, attributesAt: .descriptor(file.descriptor)) {
+      report(entry.path, problem)
+    }
+    if !entry.isInconsistent, let after = try? SystemCalls.status(of: file.descriptor), after.ctime != entry.ctime {
+      report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
+    }
+    if content.bytes.isEmpty {
+      // It shrank to nothing while it was read: an empty file, without objects.
+      try await writer.append(entry)
+    } else {
+      try await writer.append(entry, file: content)
+    }
+  }
+
   /// Marks what is left of the base as removed, completes every slot and
   /// stores the manifest; returns its parts.
   func finish() async throws -> [ObjectID] {
@@ -581,13 +673,18 @@ final class BackupSession {
     let parts = try await writer.finish()
     statistics.newObjects += writer.newObjects
     statistics.newBytes += writer.newBytes
+    try await published.wait()
     return parts
   }
 
   /// Stops the reading tasks of a failed run.
   func cancel() {
-    for case .reading(_, _, let tasks, _) in window[windowStart...] {
-      for task in tasks { task.cancel() }
+    for slot in window[windowStart...] {
+      switch slot {
+      case .reading(_, _, let tasks, _): for task in tasks { task.cancel() }
+      case .readingSmall(_, _, let task, _): task.cancel()
+      case .ready, .done: break
+      }
     }
     for task in rereadTasks { task.cancel() }
   }
@@ -595,9 +692,15 @@ final class BackupSession {
   /// Waits until every reading task of this run has ended (after `cancel`),
   /// so that none writes an object after the run has cleaned up.
   func waitForReads() async {
-    for case .reading(_, _, let tasks, _) in window {
-      for task in tasks { _ = try? await task.value }
+    for slot in window {
+      switch slot {
+      case .reading(_, _, let tasks, _): for task in tasks { _ = try? await task.value }
+      case .readingSmall(_, _, let task, _): _ = try? await task.value
+      case .ready, .done: break
+      }
     }
     for task in rereadTasks { _ = try? await task.value }
+    await writer.cancel()
+    try? await published.wait()
   }
 }

@@ -196,7 +196,18 @@ public struct Checker: Sendable {
             }
           }
           let expected = (try? entry.contentLength()) ?? entry.size
-          if complete && sizesKnown && total != expected {
+          if let slice = try entry.bundleSlice() {
+            // A small file: its slice must lie inside its bundle.
+            if complete && sizesKnown && slice.end > total {
+              report.problems.append(
+                CheckProblem(
+                  kind: .sizeMismatch, object: entry.blocks[0].hex,
+                  snapshots: [record.id] + (dependents[record.id] ?? []), paths: [entry.path.description],
+                  message:
+                    "bundle '\(entry.blocks[0])' holds \(total) bytes but '\(entry.path)' lies at "
+                    + "\(slice.offset)..<\(slice.end)"))
+            }
+          } else if complete && sizesKnown && total != expected {
             // Every block but the last is normally a full block: one that is
             // not is the likely truncated or padded object.
             let suspect = entry.blocks.enumerated().first { index, block in

@@ -47,7 +47,9 @@ public struct SnapshotDifference: Encodable, Sendable {
         let what = Self.differences(oldEntry, newEntry)
         if !what.isEmpty {
           changed.append(Change(path: newEntry.path.description, what: what))
-          if what.contains("content") {
+          if what.contains("content"), (try? newEntry.bundleSlice()) != nil {
+            bytesDiffering += newEntry.size
+          } else if what.contains("content") {
             let known = Set(oldEntry.blocks)
             for (index, block) in newEntry.blocks.enumerated() where !known.contains(block) {
               bytesDiffering += Self.logicalSize(ofBlock: index, in: newEntry, blockSize: newer.blockSize)
@@ -69,7 +71,7 @@ public struct SnapshotDifference: Encodable, Sendable {
   static func differences(_ old: ManifestEntry, _ new: ManifestEntry) -> [String] {
     var what: [String] = []
     if old.kind != new.kind { what.append("type") }
-    if old.blocks != new.blocks || old.size != new.size || old.field(.sparseExtents) != new.field(.sparseExtents) {
+    if !old.hasSameContent(as: new) || old.field(.sparseExtents) != new.field(.sparseExtents) {
       what.append("content")
     }
     if old.mode != new.mode { what.append("mode") }

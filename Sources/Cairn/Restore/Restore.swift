@@ -73,6 +73,7 @@ public struct Restore: Sendable {
   private func run(_ request: RestoreRequest, stop: StopFlag) async throws -> RestoreResult {
     try await Self.validate(request.snapshot, in: repository)
     SystemCalls.raiseOpenFileLimit()
+    AllocatorTuning.apply()
     let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
     let writer = TreeRestorer(
       store: repository.store, target: targetDescriptor, targetPath: request.target.description,
@@ -184,6 +185,7 @@ final class TreeRestorer {
   }
 
   private let store: ObjectStore
+  private let bundles: BundleCache
   private let targetHandle: DirectoryHandle
   private var target: Int32 { targetHandle.descriptor }
   private let targetPath: String
@@ -221,6 +223,7 @@ final class TreeRestorer {
     self.onWarning = onWarning
     self.owners = OwnerMapper(numericOnly: numericOwner || SystemCalls.effectiveUserID != 0)
     self.store = store
+    self.bundles = BundleCache(store: store)
     self.targetHandle = DirectoryHandle(descriptor: target)
     self.targetPath = targetPath
     self.overwrite = overwrite
@@ -386,7 +389,7 @@ final class TreeRestorer {
     let job = FileWriteJob(
       entry: entry, descriptor: descriptor, parent: currentHandle, name: name, temporaryName: temporaryName,
       displayPath: "\(targetPath)\(entry.path)",
-      setOwner: isRoot, store: store, stop: stop, refusals: refusals)
+      setOwner: isRoot, store: store, bundles: bundles, stop: stop, refusals: refusals)
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
       // reachable through another name.
@@ -496,6 +499,7 @@ struct FileWriteJob: Sendable {
   let displayPath: String
   let setOwner: Bool
   let store: ObjectStore
+  let bundles: BundleCache
   let stop: StopFlag
   let refusals: AttributeRefusals
 
@@ -505,7 +509,20 @@ struct FileWriteJob: Sendable {
     do {
       var placement = ContentPlacement(extents: try entry.dataExtents())
       let length = try entry.contentLength()
-      for block in entry.blocks {
+      // A small file is a slice of a bundle (its one object); others are their blocks.
+      let slice = try entry.bundleSlice()
+      if let slice {
+        let bytes: [UInt8]
+        do {
+          bytes = try await bundles.content(of: entry, slice: slice)
+        } catch {
+          discard()
+          return .damaged("'\(entry.path)' not restored: \(error)")
+        }
+        try placement.write(bytes, to: descriptor, path: entry.path, display: displayPath)
+        written = UInt64(bytes.count)
+      }
+      for block in slice == nil ? entry.blocks : [] {
         try stop.check()
         let bytes: [UInt8]
         do {

@@ -22,8 +22,11 @@ public final class LocalStorage: RepositoryStorage {
   public var location: String { root }
   private let rootDescriptor: Int32
   private let prefixDescriptors: [Int32]
-  /// Objects this process wrote as pending files and has not yet published.
+  /// Objects this process is writing or wrote as pending files and has not yet published.
   private let pending = Mutex(Set<String>())
+  /// Those of `pending` whose write has returned: what `commit()` publishes,
+  /// so a commit may run while other objects are still being written.
+  private let written = Mutex(Set<String>())
   /// Distinguishes this process's pending files from another writer's.
   private let pendingSuffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
   private let logDescriptor = Mutex<Int32?>(nil)
@@ -186,6 +189,7 @@ public final class LocalStorage: RepositoryStorage {
         temporary, relativeTo: directory, flags: [.writeOnly, .create, .exclusive], mode: 0o444)
       defer { SystemCalls.close(descriptor) }
       try SystemCalls.write(descriptor, bytes)
+      written.withLock { _ = $0.insert(file.name) }
       return true
     } catch {
       try? SystemCalls.remove(temporary, relativeTo: directory)
@@ -333,11 +337,12 @@ public final class LocalStorage: RepositoryStorage {
   }
 
   public func commit() async throws {
-    let names = pending.withLock { $0 }
+    let names = written.withLock { $0 }
     guard !names.isEmpty else { return }
     try syncFileSystem()
     for name in names {
       try publish(name)
+      _ = written.withLock { $0.remove(name) }
       _ = pending.withLock { $0.remove(name) }
     }
     try syncFileSystem()
@@ -411,7 +416,10 @@ public final class LocalStorage: RepositoryStorage {
         }
       }
     }
-    if onlyOwn { pending.withLock { $0.removeAll() } }
+    if onlyOwn {
+      pending.withLock { $0.removeAll() }
+      written.withLock { $0.removeAll() }
+    }
     return (files, bytes)
   }
 

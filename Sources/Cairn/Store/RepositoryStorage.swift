@@ -104,7 +104,10 @@ public protocol RepositoryStorage: Sendable {
   func delete(_ kind: StorageKind, _ names: [String]) async throws
 
   /// Makes every object this storage wrote as pending durable, then
-  /// visible, in one pass (not one flush per object).
+  /// visible, in one pass (not one flush per object). A backup commits in
+  /// batches while it still writes: a commit may run while `write`s of
+  /// other objects are in flight, and publishes only those whose `write`
+  /// returned before it started. Commits are never run two at once.
   func commit() async throws
 
   /// Removes what interrupted writes of this storage left behind (pending
