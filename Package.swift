@@ -10,7 +10,8 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
   name: "Cairn",
-  platforms: [.macOS(.v15)],
+  // Linux only: the store relies on syncfs, renameat2, flock on directories,
+  // SEEK_DATA/SEEK_HOLE and Linux xattr calls (Glibc throughout). No platform line.
   products: [
     .library(name: "Cairn", targets: ["Cairn"]),
     .library(name: "CairnS3", targets: ["CairnS3"]),
