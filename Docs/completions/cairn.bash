@@ -173,22 +173,22 @@ _cairn() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|backup|snapshots|restore|forget|gc|check|ls|diff|stats|help)
+    init|backup|snapshots|restore|forget|gc|check|ls|diff|stats|key|log|unlock|help)
         # Offer subcommand argument completions
         "_cairn_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init backup snapshots restore forget gc check ls diff stats help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init backup snapshots restore forget gc check ls diff stats key log unlock help' -- "${cur}"))
         ;;
     esac
 }
 
 _cairn_init() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--s3-path-style --version -h --help)
     repeating_options=()
-    non_repeating_options=(-r --repo --lock-wait --block-size)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command --block-size --compression --encryption --kdf-cost)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
@@ -196,10 +196,28 @@ _cairn_init() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
         return
         ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
+        return
+        ;;
     '--block-size')
+        return
+        ;;
+    '--compression')
+        return
+        ;;
+    '--encryption')
+        return
+        ;;
+    '--kdf-cost')
         return
         ;;
     esac
@@ -207,9 +225,9 @@ _cairn_init() {
 
 _cairn_backup() {
     repeating_flags=()
-    non_repeating_flags=(--if-due --full --differential --allow-empty --exclude-caches --one-file-system --json --quiet -q --verbose -v --version -h --help)
+    non_repeating_flags=(--s3-path-style --if-due --full --differential --allow-empty --exclude-caches --one-file-system --json --quiet -q --verbose -v --version -h --help)
     repeating_options=(--keep-tag --tag --exclude --exclude-if-present --exclude-file)
-    non_repeating_options=(-r --repo --lock-wait --config --full-every --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by --exclude-larger-than)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command --config --full-every --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by --compression --exclude-larger-than)
     __cairn_offer_flags_options -1
 
     # Offer option value completions
@@ -217,7 +235,16 @@ _cairn_backup() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
         return
         ;;
     '--config')
@@ -262,6 +289,9 @@ _cairn_backup() {
     '--exclude')
         return
         ;;
+    '--compression')
+        return
+        ;;
     '--exclude-if-present')
         return
         ;;
@@ -276,9 +306,9 @@ _cairn_backup() {
 
 _cairn_snapshots() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--s3-path-style --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-r --repo --lock-wait)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
@@ -286,7 +316,16 @@ _cairn_snapshots() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
         return
         ;;
     esac
@@ -294,9 +333,9 @@ _cairn_snapshots() {
 
 _cairn_restore() {
     repeating_flags=()
-    non_repeating_flags=(--overwrite --json --quiet -q --verbose -v --version -h --help)
+    non_repeating_flags=(--s3-path-style --overwrite --numeric-owner --json --quiet -q --verbose -v --version -h --help)
     repeating_options=(--include)
-    non_repeating_options=(-r --repo --lock-wait)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
     __cairn_offer_flags_options 2
 
     # Offer option value completions
@@ -304,7 +343,16 @@ _cairn_restore() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
         return
         ;;
     '--include')
@@ -315,9 +363,9 @@ _cairn_restore() {
 
 _cairn_forget() {
     repeating_flags=()
-    non_repeating_flags=(--allow-empty --dry-run --json --quiet -q --verbose -v --version -h --help)
+    non_repeating_flags=(--s3-path-style --allow-empty --dry-run --json --quiet -q --verbose -v --version -h --help)
     repeating_options=(--keep-tag)
-    non_repeating_options=(-r --repo --lock-wait --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
@@ -325,7 +373,16 @@ _cairn_forget() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
         return
         ;;
     '--keep')
@@ -363,9 +420,9 @@ _cairn_forget() {
 
 _cairn_gc() {
     repeating_flags=()
-    non_repeating_flags=(--dry-run --json --quiet -q --verbose -v --version -h --help)
+    non_repeating_flags=(--s3-path-style --dry-run --json --quiet -q --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(-r --repo --lock-wait)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
@@ -373,7 +430,16 @@ _cairn_gc() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
         return
         ;;
     esac
@@ -381,9 +447,9 @@ _cairn_gc() {
 
 _cairn_check() {
     repeating_flags=()
-    non_repeating_flags=(--read-data --json --quiet -q --verbose -v --version -h --help)
+    non_repeating_flags=(--s3-path-style --read-data --repair --json --quiet -q --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(-r --repo --lock-wait)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
@@ -391,7 +457,16 @@ _cairn_check() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
         return
         ;;
     esac
@@ -399,9 +474,9 @@ _cairn_check() {
 
 _cairn_ls() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--s3-path-style --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-r --repo --lock-wait)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
     __cairn_offer_flags_options 2
 
     # Offer option value completions
@@ -409,7 +484,16 @@ _cairn_ls() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
         return
         ;;
     esac
@@ -417,9 +501,9 @@ _cairn_ls() {
 
 _cairn_diff() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--s3-path-style --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-r --repo --lock-wait)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
     __cairn_offer_flags_options 2
 
     # Offer option value completions
@@ -427,7 +511,16 @@ _cairn_diff() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
         return
         ;;
     esac
@@ -435,9 +528,9 @@ _cairn_diff() {
 
 _cairn_stats() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--s3-path-style --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-r --repo --lock-wait)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
     __cairn_offer_flags_options 0
 
     # Offer option value completions
@@ -445,7 +538,210 @@ _cairn_stats() {
     '-r'|'--repo')
         return
         ;;
+    '--connections')
+        return
+        ;;
     '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
+        return
+        ;;
+    esac
+}
+
+_cairn_key() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __cairn_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|add|remove|passwd)
+        # Offer subcommand argument completions
+        "_cairn_key_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list add remove passwd' -- "${cur}"))
+        ;;
+    esac
+}
+
+_cairn_key_list() {
+    repeating_flags=()
+    non_repeating_flags=(--s3-path-style --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
+    __cairn_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-r'|'--repo')
+        return
+        ;;
+    '--connections')
+        return
+        ;;
+    '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
+        return
+        ;;
+    esac
+}
+
+_cairn_key_add() {
+    repeating_flags=()
+    non_repeating_flags=(--s3-path-style --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command --new-password-file)
+    __cairn_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-r'|'--repo')
+        return
+        ;;
+    '--connections')
+        return
+        ;;
+    '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
+        return
+        ;;
+    '--new-password-file')
+        return
+        ;;
+    esac
+}
+
+_cairn_key_remove() {
+    repeating_flags=()
+    non_repeating_flags=(--s3-path-style --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
+    __cairn_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-r'|'--repo')
+        return
+        ;;
+    '--connections')
+        return
+        ;;
+    '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
+        return
+        ;;
+    esac
+}
+
+_cairn_key_passwd() {
+    repeating_flags=()
+    non_repeating_flags=(--s3-path-style --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command --new-password-file)
+    __cairn_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-r'|'--repo')
+        return
+        ;;
+    '--connections')
+        return
+        ;;
+    '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
+        return
+        ;;
+    '--new-password-file')
+        return
+        ;;
+    esac
+}
+
+_cairn_log() {
+    repeating_flags=()
+    non_repeating_flags=(--s3-path-style --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command --last)
+    __cairn_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-r'|'--repo')
+        return
+        ;;
+    '--connections')
+        return
+        ;;
+    '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
+        return
+        ;;
+    '--last')
+        return
+        ;;
+    esac
+}
+
+_cairn_unlock() {
+    repeating_flags=()
+    non_repeating_flags=(--s3-path-style --force --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
+    __cairn_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-r'|'--repo')
+        return
+        ;;
+    '--connections')
+        return
+        ;;
+    '--lock-wait')
+        return
+        ;;
+    '--password-file')
+        return
+        ;;
+    '--password-command')
         return
         ;;
     esac
