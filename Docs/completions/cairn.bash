@@ -447,7 +447,7 @@ _cairn_gc() {
 
 _cairn_check() {
     repeating_flags=()
-    non_repeating_flags=(--s3-path-style --read-data --json --quiet -q --verbose -v --version -h --help)
+    non_repeating_flags=(--s3-path-style --read-data --repair --json --quiet -q --verbose -v --version -h --help)
     repeating_options=()
     non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command)
     __cairn_offer_flags_options 0

@@ -251,6 +251,7 @@ _cairn_check() {
         '--password-file[Read the repository password from this file (default\: $CAIRN_PASSWORD_FILE).]:password-file:'
         '--password-command[Run this command and use its output as the password (default\: $CAIRN_PASSWORD_COMMAND).]:password-command:'
         '--read-data[Read every referenced object and verify its SHA-256.]'
+        '--repair[Move damaged objects into quarantine/ so that the next backup writes them again (needs --read-data).]'
         '--json[Print the result as one JSON document.]'
         '(--quiet -q)'{--quiet,-q}'[Print nothing but errors.]'
         '(--verbose -v)'{--verbose,-v}'[Print the summary even when stdout is not a terminal.]'

@@ -19,13 +19,48 @@ public struct CheckProblem: Codable, Sendable, Equatable, CustomStringConvertibl
   /// Some of the paths it breaks (at most `CheckReport.pathsPerProblem`).
   public var paths: [String]
   public var message: String
+  /// Where `--repair` moved the object (`quarantine/<name>`), when it did.
+  public var quarantined: String?
+
+  public init(
+    kind: Kind, object: String?, snapshots: [String], paths: [String], message: String, quarantined: String? = nil
+  ) {
+    self.kind = kind
+    self.object = object
+    self.snapshots = snapshots
+    self.paths = paths
+    self.message = message
+    self.quarantined = quarantined
+  }
 
   public var description: String {
     var text = message
     if !snapshots.isEmpty { text += "; breaks snapshot(s) \(snapshots.joined(separator: ", "))" }
     if !paths.isEmpty { text += "; path(s) \(paths.map { "'\($0)'" }.joined(separator: ", "))" }
+    if let quarantined { text += "; moved to \(quarantined)" }
     return text
   }
+}
+
+/// What `check --read-data --repair` did with the objects at fault.
+public struct CheckRepair: Codable, Sendable, Equatable {
+  /// One damaged object moved out of `objects/`.
+  public struct Quarantined: Codable, Sendable, Equatable {
+    public var object: String
+    /// The file it is now, relative to the repository (`quarantine/<name>`).
+    public var file: String
+  }
+
+  /// Where quarantined objects are kept (the storage's location and folder).
+  public var quarantine: String
+  /// Damaged objects moved to the quarantine, bytes unchanged.
+  public var quarantined: [Quarantined] = []
+  /// Missing objects: nothing to move.
+  public var missing: [String] = []
+  /// Objects that opened and verified when read again: left in place.
+  public var readableAgain: [String] = []
+  /// Objects that could not be moved, with the reason.
+  public var failed: [String] = []
 }
 
 /// What `check` looked at and found.
@@ -37,13 +72,15 @@ public struct CheckReport: Encodable, Sendable {
   public var bytesRead: UInt64 = 0
   public var readData = false
   public var problems: [CheckProblem] = []
+  /// What `--repair` did; nil when it was not asked for.
+  public var repair: CheckRepair?
   /// Not damage, but worth knowing: files stored marked inconsistent,
   /// snapshots dated ahead of the clock.
   public var warnings: [String] = []
   public var ok: Bool { problems.isEmpty }
 
   enum CodingKeys: String, CodingKey {
-    case snapshots, objectsChecked, bytesRead, readData, problems, warnings, ok
+    case snapshots, objectsChecked, bytesRead, readData, problems, warnings, ok, repair
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -55,6 +92,7 @@ public struct CheckReport: Encodable, Sendable {
     try container.encode(problems, forKey: .problems)
     try container.encode(warnings, forKey: .warnings)
     try container.encode(ok, forKey: .ok)
+    try container.encodeIfPresent(repair, forKey: .repair)
   }
 }
 
@@ -226,13 +264,61 @@ public struct Checker: Sendable {
         }
         for part in parts { _ = await state(of: part) }
       } catch {
+        // The part at fault, when one cannot be read: repair moves it like a damaged block.
+        var culprit: ObjectID?
+        for part in parts {
+          if case .present = await state(of: part) { continue }
+          culprit = part
+          break
+        }
         report.problems.append(
           CheckProblem(
-            kind: .damagedManifest, object: nil, snapshots: [record.id] + (dependents[record.id] ?? []), paths: [],
+            kind: .damagedManifest, object: culprit?.hex, snapshots: [record.id] + (dependents[record.id] ?? []),
+            paths: [],
             message: "the manifest of snapshot '\(record.id)' cannot be read: \(error)"))
       }
     }
     report.problems += order.compactMap { objectProblems[$0] }
     return report
+  }
+
+  /// Moves every damaged object that `report` names (blocks and manifest
+  /// parts that failed to open or verify) into the quarantine, and notes the
+  /// missing ones. Each is read once more first: one that now opens and
+  /// verifies (the failure passed) stays where it is. Needs a report made
+  /// with `readData`, under the exclusive lock.
+  public func repair(_ report: inout CheckReport) async {
+    var repair = CheckRepair(quarantine: repository.store.quarantineLocation)
+    var done: [String: String?] = [:]
+    for index in report.problems.indices {
+      let problem = report.problems[index]
+      guard [.corruptedObject, .missingObject, .damagedManifest].contains(problem.kind),
+        let name = problem.object, let id = ObjectID(hex: name)
+      else { continue }
+      if let known = done[name] {
+        report.problems[index].quarantined = known
+        continue
+      }
+      var moved: String?
+      do {
+        _ = try await repository.store.get(id)
+        repair.readableAgain.append(name)
+      } catch let error as CairnError where error.code == .notFound {
+        repair.missing.append(name)
+      } catch {
+        do {
+          let file = try await repository.store.quarantine(id)
+          moved = file.relativePath
+          repair.quarantined.append(CheckRepair.Quarantined(object: name, file: file.relativePath))
+        } catch let error as CairnError where error.code == .notFound {
+          repair.missing.append(name)
+        } catch {
+          repair.failed.append("object '\(name)' could not be moved to the quarantine: \(error)")
+        }
+      }
+      done[name] = moved
+      report.problems[index].quarantined = moved
+    }
+    report.repair = repair
   }
 }

@@ -7,7 +7,7 @@ import Synchronization
 public final class FaultyStorage: RepositoryStorage {
   /// The calls a fault can be aimed at.
   public enum Operation: String, Sendable, CaseIterable {
-    case write, read, size, list, delete, commit, removeLeftovers, lock, appendLog
+    case write, read, size, list, delete, commit, removeLeftovers, lock, appendLog, move
   }
 
   /// What happens when a fault fires.
@@ -124,6 +124,11 @@ public final class FaultyStorage: RepositoryStorage {
   public func delete(_ kind: StorageKind, _ names: [String]) async throws {
     try await hangIfAsked(try fault(for: .delete, kind: kind))
     try await wrapped.delete(kind, names)
+  }
+
+  public func move(_ file: StorageFile, to destination: StorageFile) async throws -> Bool {
+    try await hangIfAsked(try fault(for: .move, kind: file.kind))
+    return try await wrapped.move(file, to: destination)
   }
 
   public func commit() async throws {

@@ -4,7 +4,8 @@ import SystemPackage
 /// A repository in a local (or mounted) folder.
 ///
 /// Layout: `config`, `keys/<id>`, `objects/ab/<name>`, `snapshots/<id>`,
-/// `backup.log` (the log kept in the repository). The repository directory
+/// `backup.log` (the log kept in the repository), and `quarantine/<name>`
+/// (made when `check --repair` first moves a damaged object there). The repository directory
 /// itself is the lock (`flock` on it), so no lock file can be unlinked from
 /// under a holder, and a reader on a read-only medium writes nothing.
 ///
@@ -112,7 +113,7 @@ public final class LocalStorage: RepositoryStorage {
       return (rootDescriptor, Array("config".utf8), false)
     case .log:
       return (rootDescriptor, Array(Self.logName.utf8), false)
-    case .keys, .snapshots, .locks:
+    case .keys, .snapshots, .locks, .quarantine:
       let directory = try Self.openDirectory("\(root)/\(file.kind.rawValue)", description: "folder")
       return (directory, Array(file.name.utf8), true)
     }
@@ -143,7 +144,7 @@ public final class LocalStorage: RepositoryStorage {
     if file.kind == .objects { return try writeObject(file, bytes) }
     // Local repositories lock with flock; a lock file is only ever written by
     // tools, so its folder is made when first needed.
-    if file.kind == .locks { try Self.makeDirectory("\(root)/locks") }
+    if file.kind == .locks || file.kind == .quarantine { try Self.makeDirectory("\(root)/\(file.kind.rawValue)") }
     let (directory, name, owned) = try directoryAndName(file)
     defer { if owned { SystemCalls.close(directory) } }
     let temporary = Array(".\(file.name).\(UInt32.random(in: 0...UInt32.max)).tmp".utf8)
@@ -275,7 +276,7 @@ public final class LocalStorage: RepositoryStorage {
       let file = StorageFile(kind, kind == .config ? "config" : Self.logName)
       guard let size = try await size(of: file) else { return [] }
       return [StorageEntry(name: file.name, size: size)]
-    case .keys, .snapshots, .locks:
+    case .keys, .snapshots, .locks, .quarantine:
       let path = "\(root)/\(kind.rawValue)"
       let directory: Int32
       do {
@@ -307,7 +308,40 @@ public final class LocalStorage: RepositoryStorage {
     return result
   }
 
-  // MARK: Deleting, committing, cleaning up
+  // MARK: Moving, deleting, committing, cleaning up
+
+  /// A rename (never replacing the destination), made durable in both
+  /// folders; a copy when the two are on different file systems.
+  public func move(_ file: StorageFile, to destination: StorageFile) async throws -> Bool {
+    if destination.kind == .locks || destination.kind == .quarantine {
+      try Self.makeDirectory("\(root)/\(destination.kind.rawValue)")
+    }
+    let (from, fromName, ownsFrom) = try directoryAndName(file)
+    defer { if ownsFrom { SystemCalls.close(from) } }
+    let (to, toName, ownsTo) = try directoryAndName(destination)
+    defer { if ownsTo { SystemCalls.close(to) } }
+    do {
+      try SystemCalls.renameNoReplace(fromName, relativeTo: from, to: toName, relativeTo: to)
+    } catch {
+      switch error {
+      case .fileExists: return false
+      case .noSuchFileOrDirectory:
+        throw CairnError(.notFound, "'\(displayPath(file))' is missing from the repository")
+      case .improperLink, .invalidArgument:
+        return try await copyingMove(file, to: destination)
+      default:
+        throw CairnError.system(
+          "renameat2", error, "could not move '\(displayPath(file))' to '\(displayPath(destination))'")
+      }
+    }
+    do {
+      try SystemCalls.sync(to)
+      try SystemCalls.sync(from)
+    } catch {
+      throw CairnError.system("fsync", error, "could not make the move to '\(displayPath(destination))' durable")
+    }
+    return true
+  }
 
   public func delete(_ kind: StorageKind, _ names: [String]) async throws {
     var touched = Set<Int32>()
@@ -387,7 +421,7 @@ public final class LocalStorage: RepositoryStorage {
     var owned: [Int32] = []
     defer { for descriptor in owned { SystemCalls.close(descriptor) } }
     if !onlyOwn {
-      for directory in ["keys", "snapshots"] {
+      for directory in ["keys", "snapshots", "quarantine"] {
         if let descriptor = try? SystemCalls.open("\(root)/\(directory)", flags: [.readOnly, .directory]) {
           owned.append(descriptor)
           places.append((descriptor, "\(root)/\(directory)", true))

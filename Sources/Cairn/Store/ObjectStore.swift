@@ -126,6 +126,26 @@ public final class ObjectStore: Sendable {
     }
   }
 
+  /// Where `quarantine(_:)` moves objects, for messages: the storage's
+  /// location and the quarantine folder.
+  public var quarantineLocation: String { "\(storage.location)/\(StorageKind.quarantine.rawValue)" }
+
+  /// Moves the object `id` out of `objects/` into `quarantine/<name>` (or
+  /// `<name>.1`, `<name>.2`… when an earlier copy is there), its bytes kept
+  /// exactly; returns the quarantine file. From then on the object is absent,
+  /// so the next backup that produces its content writes it again. Throws
+  /// `.notFound` when the object is missing.
+  public func quarantine(_ id: ObjectID) async throws -> StorageFile {
+    for attempt in 0..<1000 {
+      let destination = StorageFile(.quarantine, attempt == 0 ? id.hex : "\(id.hex).\(attempt)")
+      if try await storage.move(Self.file(id), to: destination) {
+        index.withLock { _ = $0?.remove(id) }
+        return destination
+      }
+    }
+    throw CairnError(.io, "could not find a free name in \(quarantineLocation) for object '\(id)'")
+  }
+
   /// Makes every object written so far durable and visible.
   public func commit() async throws {
     try await storage.commit()

@@ -14,6 +14,10 @@ public enum StorageKind: String, Sendable, CaseIterable, CustomStringConvertible
   case locks
   /// `log/<name>`: run logs kept inside the repository.
   case log
+  /// `quarantine/<name>`: damaged objects moved out of `objects/` by
+  /// `check --read-data --repair`, their bytes kept exactly. Nothing reads
+  /// them and gc never deletes them.
+  case quarantine
 
   public var description: String { rawValue }
 }
@@ -125,10 +129,35 @@ public protocol RepositoryStorage: Sendable {
   /// Appends one line (without its newline) to the log kept in the
   /// repository. Never throws: logging must not be why a backup fails.
   func appendLog(_ line: [UInt8]) async
+
+  /// Moves `file` to `destination` (another kind, such as quarantine) with
+  /// its bytes unchanged, however damaged or large they are; the source is
+  /// gone and the destination durable when the call returns. Returns false,
+  /// moving nothing, when `destination` exists; throws `.notFound` when
+  /// `file` does not.
+  func move(_ file: StorageFile, to destination: StorageFile) async throws -> Bool
 }
 
 extension RepositoryStorage {
   public var checksExistenceCheaply: Bool { true }
+
+  /// The most a move through `read` and `write` holds in memory.
+  public static var copyingMoveLimit: Int { 1 << 30 }
+
+  /// A move through the protocol: read, write as new, then delete the
+  /// source. Storages that can rename (a local folder) do better.
+  public func move(_ file: StorageFile, to destination: StorageFile) async throws -> Bool {
+    try await copyingMove(file, to: destination)
+  }
+
+  /// The move of `move(_:to:)` done by copying: read whole, written with
+  /// `ifAbsent`, then the source deleted.
+  public func copyingMove(_ file: StorageFile, to destination: StorageFile) async throws -> Bool {
+    let bytes = try await read(file, maximumSize: Self.copyingMoveLimit)
+    guard try await write(destination, bytes, ifAbsent: true) else { return false }
+    try await delete(file.kind, [file.name])
+    return true
+  }
 }
 
 /// Shared locks (backup, restore, check) exclude exclusive ones (forget, gc).

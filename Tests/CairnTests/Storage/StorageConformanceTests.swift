@@ -95,6 +95,41 @@ import Testing
     }
   }
 
+  /// What `check --repair` relies on: a damaged object moves to
+  /// `quarantine/<name>` with its bytes unchanged, is gone from `objects/` (so
+  /// the same object can be written again), and a move never replaces.
+  @Test(arguments: StorageFactory.all) func moveToQuarantineKeepsTheBytes(_ factory: StorageFactory) async throws {
+    try await withStorage(factory) { sut in
+      let storage = sut.storage
+      let name = objectName("5a", 1)
+      let object = StorageFile(.objects, name)
+      let damaged = testBytes(70000, seed: 9)
+      #expect(try await storage.write(object, damaged, ifAbsent: true))
+      try await storage.commit()
+      let quarantined = StorageFile(.quarantine, name)
+      #expect(try await storage.move(object, to: quarantined))
+      #expect(try await storage.read(quarantined, maximumSize: 1 << 20) == damaged)
+      #expect(try await storage.size(of: object) == nil)
+      #expect(try await storage.list(.objects, prefix: "5a").isEmpty)
+      #expect(try await storage.list(.quarantine, prefix: "").map(\.name) == [name])
+      await expectError(.notFound, naming: name) {
+        _ = try await storage.read(object, maximumSize: 1 << 20)
+      }
+      // Deduplication no longer finds it: the good object is written again.
+      let good = testBytes(70000, seed: 10)
+      #expect(try await storage.write(object, good, ifAbsent: true))
+      try await storage.commit()
+      #expect(try await storage.read(object, maximumSize: 1 << 20) == good)
+      // A taken quarantine name is never replaced; nothing moves.
+      #expect(try await !storage.move(object, to: quarantined))
+      #expect(try await storage.read(object, maximumSize: 1 << 20) == good)
+      #expect(try await storage.read(quarantined, maximumSize: 1 << 20) == damaged)
+      await expectError(.notFound, naming: objectName("5a", 2)) {
+        _ = try await storage.move(StorageFile(.objects, objectName("5a", 2)), to: StorageFile(.quarantine, "x"))
+      }
+    }
+  }
+
   @Test(arguments: StorageFactory.all) func oversizedFilesAreRefusedAsDamaged(_ factory: StorageFactory) async throws {
     try await withStorage(factory) { sut in
       let storage = sut.storage
