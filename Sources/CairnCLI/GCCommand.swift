@@ -29,6 +29,10 @@ struct GCCommand: AsyncParsableCommand {
           "objectsScanned": "\(report.objectsScanned)", "objectsDeleted": "\(report.objectsDeleted)",
           "bytesFreed": "\(report.bytesFreed)", "temporaryFilesRemoved": "\(report.temporaryFilesRemoved)",
         ])
+      for skipped in report.leftoversSkipped {
+        Terminal.error("warning: '\(skipped)' has a leftover's name but is not a file; left alone, remove it by hand")
+        log.warning("leftover skipped", ["path": "\(skipped)"])
+      }
       if output.json { print(try Terminal.json(report)) }
       // A dry run exists for its output: printed whether or not stdout is a terminal.
       if !output.json && !output.quiet && (dryRun || output.showsSummary) {

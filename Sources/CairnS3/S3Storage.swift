@@ -178,7 +178,7 @@ public final class S3Storage: RepositoryStorage {
   public func commit() async throws {}
 
   /// S3 uploads are whole or absent (no multipart uploads here), so nothing is left over.
-  public func removeLeftovers(onlyOwn: Bool) async throws -> (files: Int, bytes: UInt64) { (0, 0) }
+  public func removeLeftovers(onlyOwn: Bool) async throws -> Leftovers { Leftovers() }
 
   public func lock(_ mode: StorageLockMode, wait: Duration, onWait: @Sendable (String) -> Void) async throws
     -> any StorageLock

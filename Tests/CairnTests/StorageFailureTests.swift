@@ -307,6 +307,10 @@ import Testing
     #expect(report["temporaryFilesRemoved"] as? Int == 1, "\(gc.stdout)")
     #expect(!FileManager.default.fileExists(atPath: leftover))
     #expect(directoryContents(strange) == ["inside"], "gc touched a directory that is not its own")
+    // ... and says so: it is named in the report and on stderr.
+    let skipped = report["leftoversSkipped"] as? [String] ?? []
+    #expect(skipped.contains { $0.hasSuffix("objects/ab/.x.pending") }, "\(gc.stdout)")
+    #expect(gc.stderr.contains(".x.pending") && gc.stderr.contains("not a file"), "\(gc.stderr)")
     // A second gc is just as happy.
     let second = try Cairn.run(["gc", "--repo", work.repo, "--json"])
     #expect(second.status == 0, "\(second.output)")

@@ -12,6 +12,8 @@ public struct GarbageCollectionReport: Codable, Sendable, Equatable {
   /// Referenced objects that are not in the store (check reports what they break).
   public var objectsMissing = 0
   public var temporaryFilesRemoved = 0
+  /// Things under a leftover's name that are not files: left alone, named here.
+  public var leftoversSkipped: [String] = []
   public var dryRun = false
 
   public init() {}
@@ -120,6 +122,7 @@ public struct GarbageCollector: Sendable {
       }
       let leftovers = try await repository.storage.removeLeftovers(onlyOwn: false)
       report.temporaryFilesRemoved = leftovers.files
+      report.leftoversSkipped = leftovers.skipped
     }
     return report
   }

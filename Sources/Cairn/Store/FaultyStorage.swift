@@ -136,7 +136,7 @@ public final class FaultyStorage: RepositoryStorage {
     try await wrapped.commit()
   }
 
-  public func removeLeftovers(onlyOwn: Bool) async throws -> (files: Int, bytes: UInt64) {
+  public func removeLeftovers(onlyOwn: Bool) async throws -> Leftovers {
     try await hangIfAsked(try fault(for: .removeLeftovers, kind: nil))
     return try await wrapped.removeLeftovers(onlyOwn: onlyOwn)
   }

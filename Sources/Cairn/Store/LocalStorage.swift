@@ -407,9 +407,10 @@ public final class LocalStorage: RepositoryStorage {
     }
   }
 
-  public func removeLeftovers(onlyOwn: Bool) async throws -> (files: Int, bytes: UInt64) {
+  public func removeLeftovers(onlyOwn: Bool) async throws -> Leftovers {
     var files = 0
     var bytes: UInt64 = 0
+    var skipped: [String] = []
     let ownSuffix = Array("\(pendingSuffix)\(Self.pendingExtension)".utf8)
     let isLeftover: ([UInt8]) -> Bool = { name in
       guard name.first == UInt8(ascii: ".") else { return false }
@@ -439,7 +440,10 @@ public final class LocalStorage: RepositoryStorage {
       for name in names where isLeftover(name) {
         guard let status = try? SystemCalls.linkStatus(name, relativeTo: directory) else { continue }
         // Only files are leftovers; anything else under such a name is not ours to remove.
-        guard status.kind == .file else { continue }
+        guard status.kind == .file else {
+          skipped.append("\(display)/\(EntryPath.printable(name))")
+          continue
+        }
         do {
           try SystemCalls.remove(name, relativeTo: directory)
           files += 1
@@ -454,7 +458,7 @@ public final class LocalStorage: RepositoryStorage {
       pending.withLock { $0.removeAll() }
       written.withLock { $0.removeAll() }
     }
-    return (files, bytes)
+    return Leftovers(files: files, bytes: bytes, skipped: skipped)
   }
 
   // MARK: Locks and the log

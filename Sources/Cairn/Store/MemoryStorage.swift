@@ -67,8 +67,8 @@ public actor MemoryStorage: RepositoryStorage {
     pending.removeAll()
   }
 
-  public func removeLeftovers(onlyOwn: Bool) async throws -> (files: Int, bytes: UInt64) {
-    let result = (files: pending.count, bytes: pending.values.reduce(UInt64(0)) { $0 + UInt64($1.count) })
+  public func removeLeftovers(onlyOwn: Bool) async throws -> Leftovers {
+    let result = Leftovers(files: pending.count, bytes: pending.values.reduce(UInt64(0)) { $0 + UInt64($1.count) })
     pending.removeAll()
     return result
   }

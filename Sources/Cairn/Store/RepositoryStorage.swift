@@ -118,7 +118,7 @@ public protocol RepositoryStorage: Sendable {
   /// objects and temporary files) and returns how many files and bytes;
   /// `onlyOwn` limits it to this process's own pending files, for a run
   /// that failed and cleans up after itself while others may be writing.
-  func removeLeftovers(onlyOwn: Bool) async throws -> (files: Int, bytes: UInt64)
+  func removeLeftovers(onlyOwn: Bool) async throws -> Leftovers
 
   /// Takes the repository lock, waiting up to `wait` (calling `onWait` once
   /// with a message when it has to wait). The lock is held until
@@ -157,6 +157,21 @@ extension RepositoryStorage {
     guard try await write(destination, bytes, ifAbsent: true) else { return false }
     try await delete(file.kind, [file.name])
     return true
+  }
+}
+
+/// What `removeLeftovers` removed, and what it left alone.
+public struct Leftovers: Sendable, Equatable {
+  public var files = 0
+  public var bytes: UInt64 = 0
+  /// Things under a leftover's name that are not files (a directory, say):
+  /// not ours to remove, so skipped and reported.
+  public var skipped: [String] = []
+
+  public init(files: Int = 0, bytes: UInt64 = 0, skipped: [String] = []) {
+    self.files = files
+    self.bytes = bytes
+    self.skipped = skipped
   }
 }
 
