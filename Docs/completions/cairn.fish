@@ -138,7 +138,7 @@ complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "c
 complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" block-size' -l 'block-size' -d 'Block size in bytes, 65536 to 16777216; files are split into blocks of this size.' -rfka ''
 complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" compression' -l 'compression' -d 'Compression of stored objects: \'zstd\' (default), \'zstd:LEVEL\' (1 to 19) or \'none\'.' -rfka ''
 complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" encryption' -l 'encryption' -d 'Encryption: \'aes-256-gcm\' (default on S3) or \'none\' (default for a local folder).' -rfka ''
-complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" kdf-cost' -l 'kdf-cost' -d 'The cost of deriving the key from the password: log2 of scrypt\'s N (10 to 20; default 17).' -rfka ''
+complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" kdf-cost' -l 'kdf-cost' -d 'The cost of deriving the key from the password: log2 of scrypt\'s N with p = 1 (10 to 20; default: N = 2^15, p = 4).' -rfka ''
 complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" version' -l 'version' -d 'Show the version.'
 complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn init" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'cairn' -n '__cairn_should_offer_completions_for_flags_or_options "cairn backup" r repo' -s 'r' -l 'repo' -d 'The repository: a directory, or s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX] (default: $CAIRN_REPO).' -rfka ''

@@ -91,7 +91,7 @@ _cairn_init() {
         '--block-size[Block size in bytes, 65536 to 16777216; files are split into blocks of this size.]:block-size:'
         '--compression[Compression of stored objects\: '\''zstd'\'' (default), '\''zstd\:LEVEL'\'' (1 to 19) or '\''none'\''.]:compression:'
         '--encryption[Encryption\: '\''aes-256-gcm'\'' (default on S3) or '\''none'\'' (default for a local folder).]:encryption:'
-        '--kdf-cost[The cost of deriving the key from the password\: log2 of scrypt'\''s N (10 to 20; default 17).]:kdf-cost:'
+        '--kdf-cost[The cost of deriving the key from the password\: log2 of scrypt'\''s N with p = 1 (10 to 20; default\: N = 2^15, p = 4).]:kdf-cost:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -22,8 +22,9 @@ struct InitCommand: AsyncParsableCommand {
   @Option(help: "Encryption: 'aes-256-gcm' (default on S3) or 'none' (default for a local folder).")
   var encryption: String?
 
-  @Option(help: "The cost of deriving the key from the password: log2 of scrypt's N (10 to 20; default 17).")
-  var kdfCost = 17
+  @Option(
+    help: "The cost of deriving the key from the password: log2 of scrypt's N with p = 1 (10 to 20; default: N = 2^15, p = 4).")
+  var kdfCost: Int?
 
   func validate() throws {
     guard RepositoryConfig.compression(named: compression) != nil else {
@@ -33,7 +34,9 @@ struct InitCommand: AsyncParsableCommand {
     if let encryption, encryption != "none", encryption != "aes-256-gcm" {
       throw ValidationError("--encryption must be 'none' or 'aes-256-gcm', not '\(encryption)'")
     }
-    guard (10...20).contains(kdfCost) else { throw ValidationError("--kdf-cost must be between 10 and 20") }
+    if let kdfCost, !(10...20).contains(kdfCost) {
+      throw ValidationError("--kdf-cost must be between 10 and 20")
+    }
   }
 
   func run() async throws {
@@ -45,7 +48,7 @@ struct InitCommand: AsyncParsableCommand {
       blockSize: blockSize, compression: RepositoryConfig.compression(named: compression) ?? .none)
     if encryption == "aes-256-gcm" {
       options.password = try repository.passwordSource.password(prompt: "enter a password for the new repository: ")
-      options.keyDerivation = Scrypt.Parameters(n: 1 << UInt64(kdfCost), r: 8, p: 1)
+      if let kdfCost { options.keyDerivation = Scrypt.Parameters(n: 1 << UInt64(kdfCost), r: 8, p: 1) }
     }
     let created = try await location.initialize(options: options)
     print(
