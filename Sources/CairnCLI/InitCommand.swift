@@ -23,7 +23,9 @@ struct InitCommand: AsyncParsableCommand {
   var encryption: String?
 
   @Option(
-    help: "The cost of deriving the key from the password: log2 of scrypt's N with p = 1 (10 to 20; default: N = 2^15, p = 4).")
+    help:
+      "The cost of deriving the key from the password: log2 of scrypt's N with p = 1 (10 to 20; default: N = 2^15, p = 4)."
+  )
   var kdfCost: Int?
 
   func validate() throws {
