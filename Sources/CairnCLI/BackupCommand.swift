@@ -227,14 +227,22 @@ struct BackupJob {
 
   /// Credentials named by the job's `s3_*_file` keys, or nil to take AWS_* from the environment.
   private static func s3Credentials(_ configuration: JobConfig) throws -> S3Credentials? {
-    guard let idFile = configuration.s3AccessKeyIDFile, let secretFile = configuration.s3SecretAccessKeyFile else {
-      return nil
-    }
     func read(_ path: String) throws -> String {
       guard let data = FileManager.default.contents(atPath: path) else {
         throw CairnError(.notFound, "S3 credentials file '\(path)' cannot be read")
       }
       return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    guard let idFile = configuration.s3AccessKeyIDFile, let secretFile = configuration.s3SecretAccessKeyFile else {
+      // Keys from AWS_*; the job's region and session token still apply.
+      guard JobConfig.isRemote(configuration.repository),
+        configuration.s3Region != nil || configuration.s3SessionTokenFile != nil
+      else { return nil }
+      let base = try S3Credentials.fromEnvironment()
+      return S3Credentials(
+        accessKeyID: base.accessKeyID, secretAccessKey: base.secretAccessKey,
+        sessionToken: try configuration.s3SessionTokenFile.map(read) ?? base.sessionToken,
+        region: configuration.s3Region ?? base.region)
     }
     let environment = ProcessInfo.processInfo.environment
     return S3Credentials(

@@ -47,7 +47,7 @@ public struct JobConfig: Sendable, Equatable {
   public var s3Connections = 32
 
   /// `s3:…` repositories are URLs, not paths.
-  static func isRemote(_ repository: String) -> Bool { repository.hasPrefix("s3:") }
+  public static func isRemote(_ repository: String) -> Bool { repository.hasPrefix("s3:") }
 
   static let keys = [
     "repository", "create_repository", "sources", "exclude", "keep", "keep_last", "keep_hourly", "keep_daily",
