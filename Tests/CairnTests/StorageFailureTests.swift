@@ -202,21 +202,22 @@ import Testing
   func failedBackupRemovesItsOwnPendingFiles() async throws {
     let work = try BackupWorkspace()
     let source = work.sub("src")
-    // 150 small files with distinct contents, then `zz-last` whose block's
-    // prefix directory no other file uses: when its write fails, the
-    // other blocks (walked first) are pending files already.
+    // 40 files of one block each (20 KB: above the small-file limit of a
+    // 64 KiB block, so not bundled), then `zz-last` whose block's prefix
+    // directory no other file uses: when its write fails, the other blocks
+    // (walked first) are pending files already.
     try shell(
       """
       set -e
       mkdir -p '\(source)'
-      for f in $(seq -w 1 150); do echo "small file $f" > '\(source)/file-'$f; done
+      for f in $(seq -w 1 40); do head -c 20000 /dev/urandom > '\(source)/file-'$f; done
       """)
     let others = Set(
       try shell("for f in '\(source)'/file-*; do sha256sum < \"$f\"; done")
         .split(separator: "\n").map { String($0.prefix(2)) })
     var prefix = ""
-    for attempt in 0..<1000 {
-      try shell("echo 'the last file, attempt \(attempt)' > '\(source)/zz-last'")
+    for _ in 0..<1000 {
+      try shell("head -c 20000 /dev/urandom > '\(source)/zz-last'")
       prefix = String(try blockHashes(of: "\(source)/zz-last", blockSize: 65536)[0].prefix(2))
       if !others.contains(prefix) { break }
     }
