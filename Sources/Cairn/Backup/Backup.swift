@@ -438,13 +438,14 @@ final class BackupSession {
       return
     }
     var entry = ManifestEntry(path: path, status: opened)
-    if writer.policy.isSmall(opened.size) {
-      // Small files travel in bundles, read whole (holes included: they are small).
+    // Holes are neither read nor stored: only the data extents are.
+    let extents = SparseMap.dataExtents(of: descriptor, size: opened.size)
+    if extents == nil, writer.policy.isSmall(opened.size) {
+      // Small dense files travel in bundles, read whole; a small file with
+      // holes keeps them (blocks of its data extents, like a large one).
       startReadingSmall(entry, file: file, baseHadPath: baseHadPath)
       return
     }
-    // Holes are neither read nor stored: only the data extents are.
-    let extents = SparseMap.dataExtents(of: descriptor, size: opened.size)
     entry.setDataExtents(extents)
     window.append(
       .reading(entry, file, readTasks(file, size: opened.size, extents: extents), baseHadPath: baseHadPath))
