@@ -573,11 +573,7 @@ final class BackupSession {
           after.size != entry.size || after.mtime != entry.mtime || after.ctime != entry.ctime
         else { break }
         if rereads == Backup.rereadLimit {
-          entry.isInconsistent = true
-          report(
-            entry.path,
-            "kept changing while it was being read (\(rereads + 1) reads); stored marked inconsistent, "
-              + "it may mix old and new bytes")
+          markInconsistent(&entry, reads: rereads + 1)
           break
         }
         rereads += 1
@@ -591,18 +587,31 @@ final class BackupSession {
       rereadTasks.removeAll()
       statistics.filesRead += 1
       statistics.bytesRead += dataBytes
-      // Attributes are read after the content, from the same descriptor: a
-      // change of them meanwhile changes the ctime, caught below, and the
-      // entry keeps the ctime from before the read, so the next backup reads
-      // the file again.
-      CrashPoint.reach("backup.attributes")
-      if let problem = metadata.complete(&entry, attributesAt: .descriptor(file.descriptor)) {
-        report(entry.path, problem)
-      }
-      if !entry.isInconsistent, let after = try? SystemCalls.status(of: file.descriptor), after.ctime != entry.ctime {
-        report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
-      }
+      addAttributes(&entry, file: file)
       try await writer.append(entry)
+    }
+  }
+
+  /// Marks a file that changed during every read: its copy may mix versions.
+  private func markInconsistent(_ entry: inout ManifestEntry, reads: Int) {
+    entry.isInconsistent = true
+    report(
+      entry.path,
+      "kept changing while it was being read (\(reads) reads); stored marked inconsistent, "
+        + "it may mix old and new bytes")
+  }
+
+  /// Reads the attributes after the content, from the same descriptor: a
+  /// change of them meanwhile changes the ctime, which is reported, and the
+  /// entry keeps the ctime from before the read, so the next backup reads
+  /// the file again.
+  private func addAttributes(_ entry: inout ManifestEntry, file: OpenSourceFile) {
+    CrashPoint.reach("backup.attributes")
+    if let problem = metadata.complete(&entry, attributesAt: .descriptor(file.descriptor)) {
+      report(entry.path, problem)
+    }
+    if !entry.isInconsistent, let after = try? SystemCalls.status(of: file.descriptor), after.ctime != entry.ctime {
+      report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
     }
   }
 
@@ -621,11 +630,7 @@ final class BackupSession {
         after.size != UInt64(content.bytes.count) || after.mtime != entry.mtime || after.ctime != entry.ctime
       {
         if rereads == Backup.rereadLimit || !writer.policy.isSmall(after.size) {
-          entry.isInconsistent = true
-          report(
-            entry.path,
-            "kept changing while it was being read (\(rereads + 1) reads); stored marked inconsistent, "
-              + "it may mix old and new bytes")
+          markInconsistent(&entry, reads: rereads + 1)
           break
         }
         rereads += 1
@@ -641,13 +646,7 @@ final class BackupSession {
     entry.size = UInt64(content.bytes.count)
     statistics.filesRead += 1
     statistics.bytesRead += entry.size
-    CrashPoint.reach("backup.attributes")
-    if let problem = metadata.complete(&entry, attributesAt: .descriptor(file.descriptor)) {
-      report(entry.path, problem)
-    }
-    if !entry.isInconsistent, let after = try? SystemCalls.status(of: file.descriptor), after.ctime != entry.ctime {
-      report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
-    }
+    addAttributes(&entry, file: file)
     if content.bytes.isEmpty {
       // It shrank to nothing while it was read: an empty file, without objects.
       try await writer.append(entry)
