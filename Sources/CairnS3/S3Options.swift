@@ -3,9 +3,9 @@ public struct S3Options: Sendable {
   /// At most this many requests in flight (`--connections`).
   public var connections = 32
   /// Attempts per request before giving up (the first one included).
-  public var maxAttempts = 6
-  /// Backoff between attempts: a random wait up to `base × 2^(attempt-1)`,
-  /// capped at `retryMaxDelay` ("full jitter").
+  public var maxAttempts = 8
+  /// Backoff between attempts: at least half of `base × 2^(attempt-2)` and at
+  /// most all of it, capped at `retryMaxDelay` ("equal jitter").
   public var retryBaseDelay: Duration = .milliseconds(200)
   public var retryMaxDelay: Duration = .seconds(8)
   /// The time one request may take, from sending to the last byte of the answer.

@@ -47,7 +47,7 @@ struct S3Response: Sendable {
 extension S3Storage {
   /// Sends one request, retrying what may pass: 5xx, 429, SlowDown,
   /// RequestTimeout, timeouts and dropped connections, with exponential
-  /// backoff and full jitter, up to `options.maxAttempts` attempts. Other
+  /// backoff and jitter, up to `options.maxAttempts` attempts. Other
   /// answers (2xx, 3xx, 4xx) are returned for the caller to judge.
   /// `refuseAbove` refuses a body larger than that as damaged, before reading it.
   func send(
@@ -223,11 +223,14 @@ extension S3Storage {
     }
   }
 
-  /// Full jitter: a random wait in [0, min(max, base × 2^(attempt-2))].
+  /// Equal jitter: half of min(max, base × 2^(attempt-2)) for sure, plus a
+  /// random share of the other half. Full jitter could make all the waits
+  /// short, so that a server gone for two seconds exhausted every attempt;
+  /// with the default options the attempts now span 10 to 20 seconds.
   private func backoff(attempt: Int) async throws {
     let base = Double(options.retryBaseDelay.wholeNanoseconds)
-    let cap = min(Double(options.retryMaxDelay.wholeNanoseconds), base * pow(2, Double(attempt - 2)))
-    let nanos = Double.random(in: 0...max(cap, 0))
+    let cap = max(0, min(Double(options.retryMaxDelay.wholeNanoseconds), base * pow(2, Double(attempt - 2))))
+    let nanos = cap / 2 + Double.random(in: 0...(cap / 2))
     try await Task.sleep(for: .nanoseconds(Int64(nanos)))
   }
 

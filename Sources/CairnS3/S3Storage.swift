@@ -12,7 +12,7 @@ import Synchronization
 /// Requests are signed with SigV4 and carry the payload's SHA-256; at most
 /// `options.connections` are in flight; failures that may pass (5xx, 429,
 /// SlowDown, timeouts, dropped connections) are retried with exponential
-/// backoff and full jitter, a bounded number of times. A successful PUT is
+/// backoff and jitter, a bounded number of times. A successful PUT is
 /// durable, so nothing is pending and `commit()` has nothing to do.
 ///
 /// One `HTTPClient` serves every request of a storage; call `shutdown()`
