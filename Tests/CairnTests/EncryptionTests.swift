@@ -112,9 +112,15 @@ import Testing
       })
     let record = try #require(try fixture.files(under: "snapshots").first)
     let key = try #require(try fixture.files(under: "keys").first)
+    /// Inverts every bit of one byte (writing a fixed value could leave it unchanged).
     func flip(_ path: String, at offset: Int) throws {
-      try shell(
-        "chmod u+w '\(path)' && printf '\\x5a' | dd of='\(path)' bs=1 seek=\(offset) conv=notrunc status=none")
+      try shell("chmod u+w '\(path)'")
+      let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+      defer { try? handle.close() }
+      try handle.seek(toOffset: UInt64(offset))
+      let byte = try #require(try handle.read(upToCount: 1)?.first)
+      try handle.seek(toOffset: UInt64(offset))
+      try handle.write(contentsOf: Data([~byte]))
     }
     var expected: [String]
     switch damage {
