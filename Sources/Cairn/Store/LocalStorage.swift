@@ -34,7 +34,7 @@ public final class LocalStorage: RepositoryStorage {
 
   static let logName = "backup.log"
   static let directories = ["keys", "objects", "snapshots"]
-  static let prefixNames: [String] = (0..<256).map { Hex.byte(UInt8($0)) }
+  static var prefixNames: [String] { StorageFile.objectPrefixes }
   static let pendingExtension = ".pending"
 
   /// Opens the repository folder at `root` (which must exist).

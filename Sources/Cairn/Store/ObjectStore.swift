@@ -96,7 +96,7 @@ public final class ObjectStore: Sendable {
   /// Calls `visit` with every object and its stored size, one prefix group at
   /// a time (groups are listed a few at once), in no particular order.
   public func forEachObject(_ visit: (ObjectID, UInt64) throws -> Void) async throws {
-    let prefixes = LocalStorage.prefixNames
+    let prefixes = StorageFile.objectPrefixes
     let storage = self.storage
     let parallel = 8
     var next = 0

@@ -34,6 +34,9 @@ public struct StorageFile: Hashable, Sendable, CustomStringConvertible {
 
   public static let config = StorageFile(.config, "config")
 
+  /// The 256 groups objects are stored and listed in: their names' first two hex digits.
+  public static let objectPrefixes: [String] = (0..<256).map { Hex.byte(UInt8($0)) }
+
   /// The path of the file relative to the repository root, as every storage lays it out.
   public var relativePath: String {
     switch kind {
