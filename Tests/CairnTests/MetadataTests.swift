@@ -33,6 +33,7 @@ func sparseLayout(_ path: String) throws -> (extents: [String], size: Int, alloc
   let script = #"""
     import os, sys
     fd = os.open(sys.argv[1], os.O_RDONLY)
+    os.fsync(fd)  # delayed allocation: extent-tree blocks count only once written
     st = os.fstat(fd)
     extents, position = [], 0
     while position < st.st_size:
