@@ -470,6 +470,8 @@ struct BackupJob {
       }
     }
     withExtendedLifetime(lock) {}
+    json.requests = RequestCounts.of(repository)
+    RequestCounts.report(json.requests, log: log, output: output)
     if output.json { print(try Terminal.json(json)) }
     if !result.problems.isEmpty {
       Terminal.error("warning: \(result.problems.count) file(s) could not be backed up; see the warnings above")
@@ -489,6 +491,8 @@ struct BackupOutput: Encodable {
   let problems: [String]
   var forget: ForgetOutput?
   var gc: GarbageCollectionReport?
+  /// Requests sent to an S3 repository (absent for a local one).
+  var requests: S3RequestCounts?
 }
 
 /// The JSON shape of a run that found the backup not due.

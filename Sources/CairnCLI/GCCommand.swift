@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cairn
+import CairnS3
 import Logging
 
 struct GCCommand: AsyncParsableCommand {
@@ -33,11 +34,28 @@ struct GCCommand: AsyncParsableCommand {
         Terminal.error("warning: '\(skipped)' has a leftover's name but is not a file; left alone, remove it by hand")
         log.warning("leftover skipped", ["path": "\(skipped)"])
       }
-      if output.json { print(try Terminal.json(report)) }
+      let requests = RequestCounts.of(repo)
+      RequestCounts.report(requests, log: log, output: output)
+      if output.json { print(try Terminal.json(GCOutput(report: report, requests: requests))) }
       // A dry run exists for its output: printed whether or not stdout is a terminal.
       if !output.json && !output.quiet && (dryRun || output.showsSummary) {
         print(Summary.garbageCollection(report))
       }
     }
+  }
+}
+
+/// The JSON shape of a gc: the report's fields, and the requests sent to an
+/// S3 repository (absent for a local one).
+struct GCOutput: Encodable {
+  let report: GarbageCollectionReport
+  let requests: S3RequestCounts?
+
+  private enum CodingKeys: String, CodingKey { case requests }
+
+  func encode(to encoder: any Encoder) throws {
+    try report.encode(to: encoder)
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encodeIfPresent(requests, forKey: .requests)
   }
 }

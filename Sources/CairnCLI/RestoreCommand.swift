@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cairn
+import CairnS3
 import Logging
 
 struct RestoreCommand: AsyncParsableCommand {
@@ -68,7 +69,11 @@ struct RestoreCommand: AsyncParsableCommand {
     request.numericOwner = numericOwner
     let result = try await restore.run(request)
     display?.stop()
-    if output.json { print(try Terminal.json(RestoreOutput(snapshot: record.id, target: target, result: result))) }
+    let requests = RequestCounts.of(repo)
+    RequestCounts.report(requests, log: log, output: output)
+    if output.json {
+      print(try Terminal.json(RestoreOutput(snapshot: record.id, target: target, result: result, requests: requests)))
+    }
     if output.showsSummary {
       print(
         "restored snapshot \(record.id) to '\(target)': \(result.files) files, \(result.directories) directories, "
@@ -95,15 +100,21 @@ struct RestoreOutput: Encodable {
   let bytes: UInt64
   let problems: [String]
   let warnings: [String]
+  /// Objects read from the repository (a bundle once for all of its files).
+  let objectsRead: Int
+  /// Requests sent to an S3 repository (absent for a local one).
+  let requests: S3RequestCounts?
 
-  init(snapshot: String, target: String, result: RestoreResult) {
+  init(snapshot: String, target: String, result: RestoreResult, requests: S3RequestCounts?) {
     self.snapshot = snapshot
     self.target = target
     files = result.files
     directories = result.directories
     others = result.others
     bytes = result.bytes
-    problems = result.problems
+    problems = result.problems.map(\.description)
     warnings = result.warnings
+    objectsRead = result.objectsRead
+    self.requests = requests
   }
 }

@@ -24,7 +24,7 @@ public struct S3Options: Sendable {
 
 /// HTTP requests an `S3Storage` sent, by operation (retries included), for
 /// benchmarks and tests.
-public struct S3RequestCounts: Hashable, Sendable, CustomStringConvertible {
+public struct S3RequestCounts: Hashable, Sendable, Codable, CustomStringConvertible {
   public var put = 0
   public var get = 0
   public var head = 0

@@ -34,6 +34,9 @@ public final class S3Storage: RepositoryStorage {
   /// Every existence check is a request: backups list the objects once instead.
   public var checksExistenceCheaply: Bool { false }
 
+  /// Each read waits a round trip: as many as there are connections.
+  public var parallelReads: Int { options.connections }
+
   public init(location: S3Location, credentials: S3Credentials, options: S3Options = S3Options()) {
     self.s3Location = location
     self.options = options

@@ -162,8 +162,9 @@ public struct Backup: Sendable {
     let sourceNames = (roots + missing).sorted().map(\.description)
     let snapshots = try await repository.snapshots()
     if !repository.storage.checksExistenceCheaply {
-      // One listing (256 prefixes in parallel) instead of a request per block.
-      try await repository.store.loadIndex()
+      // One listing (256 prefixes in parallel) instead of a request per
+      // block, made once the backup has more than a few objects to store.
+      repository.store.useListingForExistence()
     }
     var (kind, base, note) = Self.plan(request, sources: sourceNames, snapshots: snapshots)
     var warnings: [String] = []

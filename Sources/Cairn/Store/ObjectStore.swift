@@ -11,9 +11,8 @@ public final class ObjectStore: Sendable {
   /// No valid object is larger than this (a block, a bundle or a manifest
   /// part); a larger one is damaged, and is refused before it is read.
   public let maximumObjectSize: Int
-  /// Object names known to exist, when the store was told to list them once
-  /// instead of asking the storage per object (remote storages).
-  private let index = Mutex<Set<ObjectID>?>(nil)
+  /// How "is this object there?" is answered (see `ExistenceIndex`).
+  private let index = ExistenceIndex()
 
   init(storage: any RepositoryStorage, codec: ObjectCodec, maximumObjectSize: Int) {
     self.storage = storage
@@ -55,13 +54,35 @@ public final class ObjectStore: Sendable {
   private func write(_ sealed: [UInt8]?, as id: ObjectID) async throws -> PutResult {
     guard let sealed else { return PutResult(id: id, storedSize: nil) }
     let written = try await storage.write(Self.file(id), sealed, ifAbsent: true)
-    if written { index.withLock { _ = $0?.insert(id) } }
+    if written { index.inserted(id) }
     return PutResult(id: id, storedSize: written ? UInt64(sealed.count) : nil)
   }
 
   private func isPresent(_ id: ObjectID) async throws -> Bool {
-    if let known = index.withLock({ $0?.contains(id) }) { return known }
-    return try await storage.size(of: Self.file(id)) != nil
+    switch index.lookUp(id) {
+    case .known(let present): return present
+    case .ask: return try await storage.size(of: Self.file(id)) != nil
+    case .waitForListing(let listing):
+      try await listing.value
+      return try await isPresent(id)
+    case .list:
+      let listing = Task { try await self.listAll() }
+      index.listingStarted(listing)
+      try await listing.value
+      return try await isPresent(id)
+    }
+  }
+
+  /// Lists every object into the index.
+  private func listAll() async throws {
+    var known = Set<ObjectID>()
+    do {
+      try await forEachObject { id, _ in known.insert(id) }
+    } catch {
+      index.listingFailed()
+      throw error
+    }
+    index.listed(known)
   }
 
   /// The plaintext of `id`, verified: throws `.corrupted` naming the object
@@ -84,13 +105,21 @@ public final class ObjectStore: Sendable {
     try await storage.size(of: Self.file(id))
   }
 
-  /// Lists every object once (in parallel over the 256 prefixes) and answers
-  /// "is it there?" from that set from now on, instead of one request per
-  /// object: what a remote storage needs for deduplication.
+  /// Answers "is it there?" from one listing of every object (256 prefixes,
+  /// listed in parallel) instead of one request per object: what a remote
+  /// storage needs for deduplication. The listing is made lazily: the first
+  /// `ExistenceIndex.checksBeforeListing` checks are asked one by one, so a
+  /// run that stores next to nothing (a backup of an unchanged tree, whose
+  /// manifest part is already there) lists nothing.
+  public func useListingForExistence() {
+    index.listWhenNeeded()
+  }
+
+  /// Lists every object now and answers "is it there?" from that set from
+  /// now on (as `useListingForExistence`, without the checks one by one).
   public func loadIndex() async throws {
-    var known = Set<ObjectID>()
-    try await forEachObject { id, _ in known.insert(id) }
-    index.withLock { $0 = known }
+    index.listWhenNeeded(afterChecks: 0)
+    try await listAll()
   }
 
   /// Calls `visit` with every object and its stored size, one prefix group at
@@ -120,10 +149,7 @@ public final class ObjectStore: Sendable {
 
   public func delete(_ ids: [ObjectID]) async throws {
     try await storage.delete(.objects, ids.map(\.hex))
-    index.withLock { known in
-      guard known != nil else { return }
-      for id in ids { known!.remove(id) }
-    }
+    for id in ids { index.removed(id) }
   }
 
   /// Where `quarantine(_:)` moves objects, for messages: the storage's
@@ -139,7 +165,7 @@ public final class ObjectStore: Sendable {
     for attempt in 0..<1000 {
       let destination = StorageFile(.quarantine, attempt == 0 ? id.hex : "\(id.hex).\(attempt)")
       if try await storage.move(Self.file(id), to: destination) {
-        index.withLock { _ = $0?.remove(id) }
+        index.removed(id)
         return destination
       }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The kinds of file a repository holds. Every file is addressed by its kind
 /// and a name; each storage maps that to its own layout (a local folder:
 /// `objects/ab/<name>`, `snapshots/<name>`; S3: the same under a key prefix).
@@ -78,6 +80,11 @@ public protocol RepositoryStorage: Sendable {
   /// once instead of asking per block.
   var checksExistenceCheaply: Bool { get }
 
+  /// How many reads are worth having in flight at once: a restore reads
+  /// that many objects ahead. For a local disk, the cores (opening objects
+  /// is CPU work); for a server, its connections (each read waits a round trip).
+  var parallelReads: Int { get }
+
   /// Stores `bytes` as `file`.
   ///
   /// - With `ifAbsent`, an existing file (or, for objects, one already
@@ -143,6 +150,8 @@ public protocol RepositoryStorage: Sendable {
 
 extension RepositoryStorage {
   public var checksExistenceCheaply: Bool { true }
+
+  public var parallelReads: Int { ProcessInfo.processInfo.activeProcessorCount }
 
   /// The most a move through `read` and `write` holds in memory.
   public static var copyingMoveLimit: Int { 1 << 30 }

@@ -1,0 +1,327 @@
+import SystemPackage
+
+/// Writes entries, arriving in manifest order, under a target directory:
+/// directories, links and special files itself, file contents by
+/// `FileWriteJob`s in flight (collected in order, so problems are reported
+/// in manifest order). A directory gets its metadata once the files written
+/// into it are complete, since a rename into it changes its mtime.
+/// Used by one task.
+final class TreeRestorer {
+  private struct Frame {
+    let path: EntryPath
+    let handle: DirectoryHandle
+    var descriptor: Int32 { handle.descriptor }
+    /// The directory's own entry, applied when the frame is left (after its children).
+    let entry: ManifestEntry?
+  }
+
+  private struct Identity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+  }
+
+  private let store: ObjectStore
+  private let readAhead: ObjectReadAhead
+  private let targetHandle: DirectoryHandle
+  private var target: Int32 { targetHandle.descriptor }
+  private let targetPath: String
+  private let overwrite: Bool
+  private let stop: StopFlag
+  private let onProblem: @Sendable (RestoreProblem) -> Void
+  private let onWarning: @Sendable (String) -> Void
+  /// Files are written under `.cairn-<random>-<n>.part` in their directory
+  /// and renamed to their names when complete.
+  private let temporaryPrefix = ".cairn-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))-"
+  private var temporaryCount = 0
+  private let isRoot = SystemCalls.effectiveUserID == 0
+  private var stack: [Frame] = []
+  private var firstLinks: [Identity: EntryPath] = [:]
+  private let owners: OwnerMapper
+  private let refusals = AttributeRefusals()
+  private(set) var result = RestoreResult()
+  /// File contents being written by other threads, oldest first.
+  private var writes: [Task<FileWriteJob.Outcome, Never>] = []
+  private var writesStart = 0
+  /// Writes started and collected since the restore began.
+  private var writesStarted = 0
+  private var writesCollected = 0
+  /// Directories left, whose metadata waits until the writes started before
+  /// they were left are collected: renaming a file into a directory changes
+  /// its mtime. Deepest first, as they were left.
+  private var leftDirectories: [(writesBefore: Int, frame: Frame)] = []
+  /// File writes in flight: enough to keep the disk and both cores busy
+  /// (reading ahead is `ObjectReadAhead`'s job, not theirs).
+  static let writesInFlight = 32
+
+  init(
+    store: ObjectStore, readAhead: ObjectReadAhead, target: Int32, targetPath: String, overwrite: Bool,
+    numericOwner: Bool = false, stop: StopFlag,
+    onProblem: @escaping @Sendable (RestoreProblem) -> Void, onWarning: @escaping @Sendable (String) -> Void
+  ) {
+    self.stop = stop
+    self.onWarning = onWarning
+    self.owners = OwnerMapper(numericOnly: numericOwner || SystemCalls.effectiveUserID != 0)
+    self.store = store
+    self.readAhead = readAhead
+    self.targetHandle = DirectoryHandle(descriptor: target)
+    self.targetPath = targetPath
+    self.overwrite = overwrite
+    self.onProblem = onProblem
+  }
+
+  func report(_ path: EntryPath, _ message: String) {
+    report(RestoreProblem(path: path, message: message))
+  }
+
+  private func report(_ problem: RestoreProblem) {
+    result.problems.append(problem)
+    onProblem(problem)
+  }
+
+  func warn(_ message: String) {
+    result.warnings.append(message)
+    onWarning(message)
+  }
+
+  func close() {
+    // Descriptors close when the last user (a write in flight) lets go.
+    stack.removeAll()
+  }
+
+  private var currentHandle: DirectoryHandle { stack.last?.handle ?? targetHandle }
+  private var currentDirectory: Int32 { currentHandle.descriptor }
+
+  /// Leaves directories until the top of the stack is an ancestor of `path`.
+  private func leave(until path: EntryPath) {
+    while let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
+      stack.removeLast()
+      if top.entry != nil { leftDirectories.append((writesStarted, top)) }
+    }
+    applyLeftDirectories()
+  }
+
+  /// Sets the metadata of the left directories whose files are all written.
+  private func applyLeftDirectories() {
+    var applied = 0
+    for (writesBefore, frame) in leftDirectories {
+      guard writesBefore <= writesCollected else { break }
+      if let entry = frame.entry { applyMetadata(entry, descriptor: frame.descriptor) }
+      applied += 1
+    }
+    leftDirectories.removeFirst(applied)
+  }
+
+  /// Opens (creating when missing) the directories between the stack and `parent`.
+  private func enter(_ parent: [ArraySlice<UInt8>]) throws {
+    while stack.count < parent.count {
+      let name = Array(parent[stack.count])
+      let path = EntryPath(bytes: [EntryPath.slash] + parent[0...stack.count].joined(separator: [EntryPath.slash]))
+      let descriptor = try openDirectory(name, path: path, create: true)
+      stack.append(Frame(path: path, handle: DirectoryHandle(descriptor: descriptor), entry: nil))
+    }
+  }
+
+  private func openDirectory(_ name: [UInt8], path: EntryPath, create: Bool) throws -> Int32 {
+    do {
+      return try SystemCalls.open(name, relativeTo: currentDirectory, flags: [.readOnly, .directory, .noFollow])
+    } catch {
+      if error == .noSuchFileOrDirectory && create {
+        try makeDirectory(name, path: path, mode: 0o755)
+        return try openDirectory(name, path: path, create: false)
+      }
+      if error == .tooManySymbolicLinkLevels || error == .notDirectory {
+        throw CairnError(
+          .unsafePath, "'\(path)' is not a directory in the target (a symlink or file is in the way); restore refused")
+      }
+      throw CairnError.system("open", error, "could not open '\(targetPath)\(path)'")
+    }
+  }
+
+  /// Directories with an entry start private (0700) and get their mode when
+  /// left; ancestors the snapshot does not hold (above a source) get 0755.
+  private func makeDirectory(_ name: [UInt8], path: EntryPath, mode: UInt32 = 0o700) throws {
+    do {
+      try SystemCalls.makeDirectory(name, relativeTo: currentDirectory, mode: mode)
+    } catch {
+      if error == .fileExists { return }
+      throw CairnError.system("mkdir", error, "could not create '\(targetPath)\(path)'")
+    }
+  }
+
+  func restore(_ planned: PlannedEntry) async throws {
+    let entry = owners.mapped(planned.entry)
+    leave(until: entry.path)
+    let components = entry.path.components
+    guard let last = components.last else {
+      // The entry for "/" itself: its contents land directly in the target.
+      readAhead.drop(planned.tickets)
+      return
+    }
+    try enter(Array(components.dropLast()))
+    let name = Array(last)
+    switch entry.kind {
+    case .directory:
+      result.directories += 1
+      try makeDirectory(name, path: entry.path)
+      let descriptor = try openDirectory(name, path: entry.path, create: false)
+      stack.append(Frame(path: entry.path, handle: DirectoryHandle(descriptor: descriptor), entry: entry))
+    case .file:
+      result.files += 1
+      if entry.isInconsistent {
+        warn(
+          "'\(entry.path)' kept changing while it was backed up: the restored copy may not be a consistent version")
+      }
+      try await restoreFile(entry, name: name, tickets: planned.tickets)
+      try await drain(keeping: Self.writesInFlight)
+    case .symlink:
+      result.others += 1
+      try replaceExisting(name, path: entry.path)
+      do {
+        try SystemCalls.makeSymlink(name, relativeTo: currentDirectory, target: entry.symlinkTarget)
+      } catch {
+        report(entry.path, "could not create symlink '\(entry.path)' (\(error))")
+        return
+      }
+      applyMetadata(entry, name: name)
+    case .fifo, .socket, .characterDevice, .blockDevice:
+      result.others += 1
+      try replaceExisting(name, path: entry.path)
+      do {
+        try SystemCalls.makeNode(
+          name, relativeTo: currentDirectory, kind: entry.kind, mode: entry.mode, device: entry.rdev)
+      } catch {
+        report(entry.path, "could not create \(entry.kind) '\(entry.path)' (\(error))")
+        return
+      }
+      applyMetadata(entry, name: name)
+    case .removed:
+      break
+    }
+  }
+
+  /// With --overwrite, removes a non-directory in the way of a new entry.
+  private func replaceExisting(_ name: [UInt8], path: EntryPath) throws {
+    guard overwrite else { return }
+    guard let status = try? SystemCalls.linkStatus(name, relativeTo: currentDirectory) else { return }
+    if status.kind == .directory {
+      throw CairnError(.invalidArgument, "'\(targetPath)\(path)' is a directory in the target; remove it first")
+    }
+    try? SystemCalls.remove(name, relativeTo: currentDirectory)
+  }
+
+  /// Starts the write of a file's content (`tickets` are its planned
+  /// objects), or links it to an earlier copy of the same inode.
+  private func restoreFile(_ entry: ManifestEntry, name: [UInt8], tickets: [ObjectReadAhead.Ticket]) async throws {
+    var handedOver = false
+    defer { if !handedOver { readAhead.drop(tickets) } }
+    try replaceExisting(name, path: entry.path)
+    let identity = Identity(device: entry.device, inode: entry.inode)
+    if entry.linkCount > 1, let first = firstLinks[identity] {
+      do {
+        try SystemCalls.makeHardLink(
+          Array(first.bytes.dropFirst()), relativeTo: target, as: name, relativeTo: currentDirectory)
+        return
+      } catch {
+        // Fall through and write a copy: the content is the same.
+      }
+    }
+    temporaryCount += 1
+    let temporaryName = Array("\(temporaryPrefix)\(temporaryCount).part".utf8)
+    let descriptor: Int32
+    do {
+      descriptor = try SystemCalls.open(
+        temporaryName, relativeTo: currentDirectory, flags: [.writeOnly, .create, .exclusive, .noFollow], mode: 0o600)
+    } catch {
+      throw CairnError.system("open", error, "could not create a temporary file for '\(targetPath)\(entry.path)'")
+    }
+    let job = FileWriteJob(
+      entry: entry, descriptor: descriptor, parent: currentHandle, name: name, temporaryName: temporaryName,
+      displayPath: "\(targetPath)\(entry.path)",
+      setOwner: isRoot, store: store, readAhead: readAhead, tickets: tickets, stop: stop, refusals: refusals)
+    handedOver = true
+    if entry.linkCount > 1 {
+      // Written before its links exist, so a damaged first copy is never
+      // reachable through another name.
+      switch await job.run() {
+      case .written(let bytes): result.bytes += bytes
+      case .damaged(let problem):
+        report(problem)
+        return
+      case .failed(let error): throw error
+      }
+      if firstLinks[identity] == nil { firstLinks[identity] = entry.path }
+      return
+    }
+    writes.append(Task { await job.run() })
+    writesStarted += 1
+  }
+
+  /// Ownership (as root), then mode (chown clears setuid), then times.
+  private func applyMetadata(_ entry: ManifestEntry, descriptor: Int32) {
+    do {
+      if isRoot { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
+      try SystemCalls.changeMode(descriptor, to: entry.mode)
+      if let problem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(descriptor), refusals: refusals) {
+        report(entry.path, problem)
+      }
+      try SystemCalls.setTimes(descriptor, modification: entry.mtime)
+    } catch {
+      report(entry.path, "could not set the metadata of '\(entry.path)' (\(error))")
+    }
+  }
+
+  /// The same for entries that cannot be opened (symlinks, FIFOs, devices).
+  private func applyMetadata(_ entry: ManifestEntry, name: [UInt8]) {
+    do {
+      if isRoot { try SystemCalls.changeOwner(name, relativeTo: currentDirectory, uid: entry.uid, gid: entry.gid) }
+      if entry.kind != .symlink { try SystemCalls.changeMode(name, relativeTo: currentDirectory, to: entry.mode) }
+      let target = SystemCalls.AttributeTarget.entry(
+        name, in: currentDirectory, fullPath: Array(targetPath.utf8) + entry.path.bytes)
+      if let problem = MetadataRestorer.restoreAttributes(entry, on: target, refusals: refusals) {
+        report(entry.path, problem)
+      }
+      try SystemCalls.setTimes(name, relativeTo: currentDirectory, modification: entry.mtime)
+    } catch {
+      report(entry.path, "could not set the metadata of '\(entry.path)' (\(error))")
+    }
+  }
+
+  /// Leaves every directory, applying their metadata deepest first, and
+  /// waits for every file write.
+  func finish() async throws {
+    leave(until: EntryPath(bytes: []))
+    try await drain(keeping: 0)
+    applyLeftDirectories()
+    for problem in refusals.problems { report(problem) }
+  }
+
+  /// After a failure: lets every write in flight end before descriptors close.
+  func waitForWrites() async {
+    for task in writes[writesStart...] { _ = await task.value }
+    writes.removeAll()
+    writesStart = 0
+  }
+
+  /// Collects finished writes in order, so reports keep the manifest's order.
+  private func drain(keeping limit: Int) async throws {
+    while writes.count - writesStart > limit {
+      let task = writes[writesStart]
+      writesStart += 1
+      let outcome = await task.value
+      writesCollected += 1
+      applyLeftDirectories()
+      switch outcome {
+      case .written(let bytes):
+        result.bytes += bytes
+      case .damaged(let problem):
+        report(problem)
+      case .failed(let error):
+        throw error
+      }
+    }
+    if writesStart > 1024 {
+      writes.removeFirst(writesStart)
+      writesStart = 0
+    }
+  }
+}
