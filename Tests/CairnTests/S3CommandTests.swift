@@ -85,6 +85,34 @@ import Testing
     #expect(wrong.status == 1, "\(wrong.output)")
   }
 
+  /// backup, restore and gc report their requests in --json; a backup of an
+  /// unchanged tree checks its few objects one by one instead of listing
+  /// the 256 object groups, and a restore reads ahead with a GET per object.
+  @Test func requestCountsShowAndAnUnchangedBackupListsNoObjects() throws {
+    let fixture = try Fixture()
+    // 64 KiB blocks: the 2.5 MB file alone makes 39 objects, more than are checked one by one.
+    let created = try fixture.run(["init", "--repo", fixture.repo, "--kdf-cost", "10", "--block-size", "65536"])
+    try #require(created.status == 0, "\(created.output)")
+    func requests(_ arguments: [String]) throws -> [String: Int] {
+      let result = try fixture.run(arguments + ["--json"])
+      try #require(result.status == 0, "\(result.output)")
+      return try #require(try jsonObject(result.stdout)["requests"] as? [String: Int], "\(result.stdout)")
+    }
+    let backup = ["backup", "--repo", fixture.repo, fixture.source]
+    let first = try requests(backup)
+    #expect(first["put"]! > 39 && first["list"]! >= 256, "a first backup stores and lists: \(first)")
+    let unchanged = try requests(backup)
+    // The lock and the snapshot records are listed; no object group is.
+    #expect(unchanged["list"]! < 10, "\(unchanged)")
+    #expect(unchanged["head"]! <= 32, "\(unchanged)")
+    let target = fixture.work.sub("out")
+    let restore = try requests(["restore", "--repo", fixture.repo, "latest", target])
+    #expect(restore["get"]! >= 40 && restore["put"]! <= 3, "a GET per object, no upload: \(restore)")
+    #expect(try TreeListing(fixture.source) == TreeListing(target + fixture.source))
+    let gc = try requests(["gc", "--repo", fixture.repo])
+    #expect(gc["list"]! >= 256, "gc lists every object group: \(gc)")
+  }
+
   @Test func theScheduledJobRunsFromYAMLWithCredentialsFromFiles() throws {
     let fixture = try Fixture()
     let environment = ProcessInfo.processInfo.environment
