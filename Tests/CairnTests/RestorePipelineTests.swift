@@ -116,8 +116,9 @@ import Testing
   }
 
   /// End to end: a tree of small files in bundles, large files of many
-  /// blocks, a sparse file and hard links restores exactly, and the restore
-  /// reads each data object once (a bundle once for all of its files).
+  /// blocks (one of more than `FileReads.sliceBlocks`, planned in slices),
+  /// a sparse file and hard links restores exactly, and the restore reads
+  /// each data object once (a bundle once for all of its files).
   @Test func aRestoreReadsEachObjectOnceAndRestoresExactly() throws {
     let work = try BackupWorkspace(blockSize: BundleTests.blockSize)
     let source = work.sub("src")
@@ -127,6 +128,7 @@ import Testing
       set -e
       cd '\(source)'
       head -c 3000000 /dev/urandom > d7/large
+      head -c 70000000 /dev/urandom > d5/more-blocks-than-one-plan
       head -c 1500000 /dev/urandom > d31/other-large
       ln d7/large d39/large-link
       truncate -s 5000000 sparse

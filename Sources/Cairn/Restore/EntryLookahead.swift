@@ -37,7 +37,9 @@ struct EntryLookahead {
         break
       }
       guard try selection.admits(entry) else { continue }
-      buffer.append(PlannedEntry(entry: entry, tickets: readAhead.plan(Self.objects(of: entry, blockSize: blockSize))))
+      let first = Self.objects(
+        of: entry, blockSize: blockSize, blocks: 0..<min(entry.blocks.count, FileReads.sliceBlocks))
+      buffer.append(PlannedEntry(entry: entry, tickets: readAhead.plan(first)))
     }
     guard head < buffer.count else { return nil }
     let next = buffer[head]
@@ -49,18 +51,17 @@ struct EntryLookahead {
     return next
   }
 
-  /// The objects a file's write reads, in order, with what they will hold
-  /// in memory as far as the entry tells. A damaged entry plans nothing: its
-  /// write fails on the same damage.
-  static func objects(of entry: ManifestEntry, blockSize: Int) -> [ObjectReadAhead.PlannedObject] {
-    guard entry.kind == .file, !entry.blocks.isEmpty else { return [] }
+  /// The objects `blocks` of a file's write reads, in order, with what
+  /// they will hold in memory as far as the entry tells. A damaged entry
+  /// plans nothing: its write fails on the same damage.
+  static func objects(of entry: ManifestEntry, blockSize: Int, blocks: Range<Int>) -> [ObjectReadAhead.PlannedObject] {
+    guard entry.kind == .file, !blocks.isEmpty else { return [] }
     guard let slice = try? entry.bundleSlice() else {
       guard let length = try? entry.contentLength() else { return [] }
-      var remaining = length
-      return entry.blocks.map { id in
+      return blocks.map { index in
+        let remaining = length - min(length, UInt64(index) * UInt64(blockSize))
         let estimate = max(1, min(UInt64(blockSize), remaining))
-        remaining -= min(remaining, estimate)
-        return ObjectReadAhead.PlannedObject(id: id, estimate: Int(estimate), isBundle: false)
+        return ObjectReadAhead.PlannedObject(id: entry.blocks[index], estimate: Int(estimate), isBundle: false)
       }
     }
     // A bundle's size is not in the manifest: counted at the largest a bundle may be.

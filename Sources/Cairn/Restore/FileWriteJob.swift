@@ -26,31 +26,29 @@ struct FileWriteJob: Sendable {
   let setOwner: Bool
   let store: ObjectStore
   let readAhead: ObjectReadAhead
-  /// The planned takes of the file's objects: its bundle, or its blocks in order.
+  /// The planned takes of the file's objects: its bundle, or its first blocks in order.
   let tickets: [ObjectReadAhead.Ticket]
+  let blockSize: Int
   let stop: StopFlag
   let refusals: AttributeRefusals
 
   func run() async -> Outcome {
     defer { SystemCalls.close(descriptor) }
-    var taken = 0
+    var reads = FileReads(entry: entry, blockSize: blockSize, readAhead: readAhead, tickets: tickets)
     // Whatever ends the write early, the takes it will not make are given up.
-    defer { readAhead.drop(tickets[taken...]) }
+    defer { reads.dropRest() }
     do {
       var placement = ContentPlacement(extents: try entry.dataExtents())
       let length = try entry.contentLength()
       // A small file is a slice of a bundle (its one object); others are their blocks.
       let slice = try entry.bundleSlice()
-      guard tickets.map(\.id) == entry.blocks else {
-        throw CairnError(.io, "the objects planned for '\(entry.path)' are not its blocks (a bug in the restore)")
-      }
       var written: UInt64 = 0
-      for ticket in tickets {
+      while true {
         try stop.check()
         var bytes: [UInt8]
         do {
-          taken += 1
-          bytes = try await readAhead.take(ticket)
+          guard let next = try await reads.next() else { break }
+          bytes = next
           if let slice { bytes = try Self.cut(slice, of: entry, from: bytes, store: store) }
         } catch let error as CancellationError {
           throw error

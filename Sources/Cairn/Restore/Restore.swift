@@ -51,7 +51,7 @@ public struct Restore: Sendable {
     let readAhead = ObjectReadAhead(store: repository.store, limits: limits)
     logger.debug("restore reads ahead", metadata: ["reads": "\(limits.reads)", "bytes": "\(limits.bytes)"])
     let writer = TreeRestorer(
-      store: repository.store, readAhead: readAhead, target: targetDescriptor,
+      store: repository.store, readAhead: readAhead, blockSize: request.snapshot.blockSize, target: targetDescriptor,
       targetPath: request.target.description, overwrite: request.overwrite, numericOwner: request.numericOwner,
       stop: stop, onProblem: onProblem, onWarning: onWarning)
     defer { writer.close() }

@@ -22,6 +22,8 @@ final class TreeRestorer {
 
   private let store: ObjectStore
   private let readAhead: ObjectReadAhead
+  /// The snapshot's block size, for the estimates of large files' later blocks.
+  private let blockSize: Int
   private let targetHandle: DirectoryHandle
   private var target: Int32 { targetHandle.descriptor }
   private let targetPath: String
@@ -54,7 +56,7 @@ final class TreeRestorer {
   static let writesInFlight = 32
 
   init(
-    store: ObjectStore, readAhead: ObjectReadAhead, target: Int32, targetPath: String, overwrite: Bool,
+    store: ObjectStore, readAhead: ObjectReadAhead, blockSize: Int, target: Int32, targetPath: String, overwrite: Bool,
     numericOwner: Bool = false, stop: StopFlag,
     onProblem: @escaping @Sendable (RestoreProblem) -> Void, onWarning: @escaping @Sendable (String) -> Void
   ) {
@@ -63,6 +65,7 @@ final class TreeRestorer {
     self.owners = OwnerMapper(numericOnly: numericOwner || SystemCalls.effectiveUserID != 0)
     self.store = store
     self.readAhead = readAhead
+    self.blockSize = blockSize
     self.targetHandle = DirectoryHandle(descriptor: target)
     self.targetPath = targetPath
     self.overwrite = overwrite
@@ -237,7 +240,8 @@ final class TreeRestorer {
     let job = FileWriteJob(
       entry: entry, descriptor: descriptor, parent: currentHandle, name: name, temporaryName: temporaryName,
       displayPath: "\(targetPath)\(entry.path)",
-      setOwner: isRoot, store: store, readAhead: readAhead, tickets: tickets, stop: stop, refusals: refusals)
+      setOwner: isRoot, store: store, readAhead: readAhead, tickets: tickets,
+      blockSize: blockSize, stop: stop, refusals: refusals)
     handedOver = true
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
