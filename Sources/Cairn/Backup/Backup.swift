@@ -225,7 +225,7 @@ public struct Backup: Sendable {
       let manifest = try await session.finish()
       try stop.check()
       try await repository.store.commit()
-      CrashPoint.reach("backup.record")
+      await CrashPoint.reachSuspending("backup.record")
       try stop.check()
       var statistics = session.statistics
       statistics.durationSeconds = (ContinuousClock.now - started).seconds
