@@ -195,7 +195,7 @@ struct BackupCommand: AsyncParsableCommand {
       location = try repository.location()
     }
     settings.compression = compression.flatMap(RepositoryConfig.compression(named:))
-    var job = BackupJob(settings: settings, repository: try location.opener())
+    var job = BackupJob(settings: settings, repository: location)
     let source = passwordSource
     job.password = { try source.password() }
     if let time = try snapshotTime() { job.clock = { time } }

@@ -4,7 +4,7 @@ import Foundation
 
 /// Where a repository is, as given by `--repo`, `CAIRN_REPO` or a job's
 /// `repository`: a local folder, or `s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]`.
-struct RepositoryLocation: Sendable {
+struct RepositoryLocation: RepositoryOpener {
   /// How to reach an S3 repository beyond its URL.
   struct S3Settings: Sendable {
     var forcePathStyle = false
@@ -23,6 +23,8 @@ struct RepositoryLocation: Sendable {
 
   var isS3: Bool { S3Location.isS3URL(text) }
 
+  var name: String { text }
+
   /// The local folder, for a local repository.
   var localPath: String? { isS3 ? nil : text }
 
@@ -36,8 +38,10 @@ struct RepositoryLocation: Sendable {
     return S3Storage(location: location, credentials: credentials, options: options)
   }
 
-  /// The repository as the library reaches it: a folder, or a storage.
-  func opener() throws -> any RepositoryOpener {
+  /// The repository as the library reaches it: a folder, or a storage
+  /// (made anew for each call, so that a missing credential is an error of
+  /// the call, logged by the job).
+  private func opener() throws -> any RepositoryOpener {
     if let localPath { return FolderRepository(path: localPath) }
     let storage = try storage()
     return StorageRepository(storage: storage) {
