@@ -479,13 +479,13 @@ final class BackupSession {
               let stored = try await store.put(block)
               if let size = stored.storedSize {
                 published.wrote(size)
-                CrashPoint.reach("backup.object")
+                await CrashPoint.reachSuspending("backup.object")
                 result.newObjects += 1
                 result.newBytes += size
               }
               result.blocks.append(stored.id)
               progress?.bytesDone.add(UInt64(block.count), ordering: .relaxed)
-              CrashPoint.reach("backup.block")
+              await CrashPoint.reachSuspending("backup.block")
             }
             result.bytes += read
             if read < piece.length { break }
@@ -506,7 +506,7 @@ final class BackupSession {
       try Task.checkCancellation()
       let content = try SmallFileContent.read(file.descriptor, size: size, store: store)
       progress?.bytesDone.add(UInt64(content.bytes.count), ordering: .relaxed)
-      CrashPoint.reach("backup.block")
+      await CrashPoint.reachSuspending("backup.block")
       return content
     }
     window.append(.readingSmall(entry, file, task, baseHadPath: baseHadPath))

@@ -535,7 +535,7 @@ struct FileWriteJob: Sendable {
         }
         try placement.write(bytes, to: descriptor, path: entry.path, display: displayPath)
         written += UInt64(bytes.count)
-        CrashPoint.reach("restore.block")
+        await CrashPoint.reachSuspending("restore.block")
       }
       try stop.check()
       if written != length {
