@@ -296,7 +296,9 @@ public struct BackupJob: Sendable {
     var run: SavedRun
     do {
       let onEvent = onEvent
-      let backup = Backup(repository: repository, logger: Logger(label: "cairn.backup"), progress: progress) {
+      let backup = Backup(
+        repository: repository, logger: log.logger ?? Logger(label: "cairn.backup"), progress: progress
+      ) {
         problem in
         onEvent(.fileSkipped(problem))
         log.warning("file skipped", ["path": "\(problem.path)", "reason": "\(problem.message)"])
@@ -362,7 +364,9 @@ public struct BackupJob: Sendable {
           "rules": "\(policy.description)", "kept": "\(plan.keptByCount.count)",
           "keptAsBase": "\(plan.keptAsBase.count)", "removed": "\(plan.removed.map(\.id).joined(separator: ","))",
         ])
-      let collected = try await GarbageCollector(repository: repository, logger: Logger(label: "cairn.gc")).run(
+      let collected = try await GarbageCollector(
+        repository: repository, logger: log.logger ?? Logger(label: "cairn.gc")
+      ).run(
         dryRun: false)
       log.info(
         "gc finished",
