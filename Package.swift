@@ -50,7 +50,9 @@ let package = Package(
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "Yams", package: "Yams"),
       ],
-      swiftSettings: swiftSettings
+      // The crash and hold points (CrashPoint) exist in debug builds only,
+      // the ones `swift test` runs; `swift build -c release` has none.
+      swiftSettings: swiftSettings + [.define("CAIRN_TEST_HOOKS", .when(configuration: .debug))]
     ),
     // S3-compatible object storage. A target of its own so that what needs
     // only the core (the fuzzers among them) does not build the HTTP stack.

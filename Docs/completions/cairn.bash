@@ -227,7 +227,7 @@ _cairn_backup() {
     repeating_flags=()
     non_repeating_flags=(--s3-path-style --if-due --full --differential --allow-empty --exclude-caches --one-file-system --json --quiet -q --verbose -v --version -h --help)
     repeating_options=(--keep-tag --tag --exclude --exclude-if-present --exclude-file)
-    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command --config --full-every --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by --compression --exclude-larger-than)
+    non_repeating_options=(-r --repo --connections --lock-wait --password-file --password-command --config --full-every --time --keep --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --group-by --compression --exclude-larger-than)
     __cairn_offer_flags_options -1
 
     # Offer option value completions
@@ -251,6 +251,9 @@ _cairn_backup() {
         return
         ;;
     '--full-every')
+        return
+        ;;
+    '--time')
         return
         ;;
     '--keep')

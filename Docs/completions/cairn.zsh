@@ -114,6 +114,7 @@ _cairn_backup() {
         '--full[Take a full snapshot\: read and hash every file.]'
         '--differential[Take a differential snapshot against the newest full.]'
         '--full-every[Days after which the next backup is full.]:full-every:'
+        '--time[Date the snapshot at this time and run as if it were now\: '\''2026-01-02 15\:04\:05'\'' (local time) or ISO 8601 with a zone.]:time:'
         '--keep[Same as --keep-last.]:n:'
         '--keep-last[Keep the newest N snapshots of each group.]:n:'
         '--keep-hourly[Keep the newest snapshot of each of the last N hours that have one.]:n:'

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cairn
+import Foundation
 import Logging
 
 struct CheckCommand: AsyncParsableCommand {
@@ -55,7 +56,7 @@ struct CheckCommand: AsyncParsableCommand {
     var report: CheckReport
     let checker = Checker(repository: repo, progress: progress)
     do {
-      report = try await checker.run(readData: readData, now: Terminal.now)
+      report = try await checker.run(readData: readData, now: Date())
       display?.stop()
     } catch {
       display?.stop()

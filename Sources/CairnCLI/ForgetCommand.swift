@@ -52,8 +52,9 @@ struct ForgetCommand: AsyncParsableCommand {
       let lock = try await repository.lock(repo, .exclusive)
       defer { withExtendedLifetime(lock) {} }
       let plan = RetentionPlan(snapshots: try await repo.snapshots(), policy: policy, grouping: grouping)
-      for ahead in plan.keptByCount + plan.keptAsBase + plan.removed where ahead.isDatedAhead(of: Terminal.now) {
-        let warning = ahead.aheadOfClockWarning(now: Terminal.now)
+      let now = Date()
+      for ahead in plan.keptByCount + plan.keptAsBase + plan.removed where ahead.isDatedAhead(of: now) {
+        let warning = ahead.aheadOfClockWarning(now: now)
         Terminal.error("warning: \(warning)")
         log.warning("snapshot dated ahead of the clock", ["warning": "\(warning)"])
       }
@@ -64,7 +65,7 @@ struct ForgetCommand: AsyncParsableCommand {
           "these rules would remove every snapshot of \(groups); nothing was removed (pass --allow-empty to do it)")
       }
       if !dryRun {
-        try await Forget(repository: repo).apply(plan)
+        try await Forget(repository: repo).run(plan)
         log.info(
           "retention applied",
           [

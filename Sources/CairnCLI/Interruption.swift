@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -44,6 +45,8 @@ enum Interruption {
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler {
         if received.compareExchange(expected: 0, desired: number, ordering: .relaxed).exchanged {
+          FileHandle.standardError.write(
+            Data("cairn: \(name(of: number)) received; stopping (send it again to stop at once)\n".utf8))
           task.cancel()
         } else {
           _exit(128 + number)

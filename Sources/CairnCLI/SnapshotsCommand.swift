@@ -15,7 +15,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
     let repo = try await repository.open()
     let (records, damaged) = try await repo.loadSnapshots()
     for problem in damaged { Terminal.error("warning: \(problem)") }
-    let now = Terminal.now
+    let now = Date()
     for record in records where record.isDatedAhead(of: now) {
       Terminal.error("warning: \(record.aheadOfClockWarning(now: now))")
     }

@@ -24,15 +24,6 @@ enum Terminal {
     FileHandle.standardError.write(Data((line + "\n").utf8))
   }
 
-  /// The clock the commands use: the real one, or CAIRN_NOW (ISO 8601) so
-  /// that tests can simulate days passing without sleeping.
-  static var now: Date {
-    if let fake = ProcessInfo.processInfo.environment["CAIRN_NOW"], let date = Timestamps.parse(fake) {
-      return date
-    }
-    return Date()
-  }
-
   /// A time for tables: local time to the second, with the zone's offset
   /// (`2026-03-01 03:00:00 +01:00`), so that no reader has to guess the zone.
   static func localTime(_ date: Date) -> String {

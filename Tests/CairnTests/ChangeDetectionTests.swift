@@ -17,8 +17,10 @@ import Testing
       if day == 2 { try shell("head -c 150000 /dev/urandom > \(source)/added") }
       if day == 6 { try shell("echo changed >> \(source)/a") }
       let result = try Cairn.run(
-        ["backup", "--repo", repo, "--full-every", "14", "--json", source],
-        environment: ["CAIRN_NOW": String(format: "2026-03-%02dT02:00:00Z", day)])
+        [
+          "backup", "--repo", repo, "--full-every", "14", "--json", source, "--time",
+          String(format: "2026-03-%02dT02:00:00Z", day),
+        ])
       #expect(result.status == 0, "day \(day): \(result.output)")
       let snapshot = try jsonObject(result.stdout)["snapshot"] as? [String: Any] ?? [:]
       kinds.append(snapshot["kind"] as? String ?? "?")
@@ -49,8 +51,7 @@ import Testing
     #expect(try Cairn.run(["init", "--repo", repo, "--block-size", "65536"]).status == 0)
     func backup(day: Int) throws -> [String: Any] {
       let result = try Cairn.run(
-        ["backup", "--repo", repo, "--json", source],
-        environment: ["CAIRN_NOW": String(format: "2026-03-%02dT02:00:00Z", day)])
+        ["backup", "--repo", repo, "--json", source, "--time", String(format: "2026-03-%02dT02:00:00Z", day)])
       #expect(result.status == 0, "day \(day): \(result.output)")
       return try jsonObject(result.stdout)["snapshot"] as? [String: Any] ?? [:]
     }

@@ -120,15 +120,16 @@ import Testing
     try shell("mkdir -p '\(source)' && head -c \(8 * 65536) /dev/urandom > '\(file)'")
 
     let stderrPath = work.sub("backup.stderr")
+    let hold = HoldPoint("backup.block", in: work.directory.path)
     let process = try startCairn(
-      ["backup", "--repo", work.repo, source], environment: ["CAIRN_HOLD_AT": "backup.block:3"],
-      stderrPath: stderrPath)
+      ["backup", "--repo", work.repo, source], environment: hold.environment, stderrPath: stderrPath)
     let held = waitForText("holding at", in: stderrPath)
     #expect(held, "the backup never reached backup.block")
     switch change {
     case .grows: try shell("head -c 100000 /dev/urandom >> '\(file)'")
     case .shrinks: try shell("truncate -s 100000 '\(file)'")
     }
+    hold.release()
     let final = try Data(contentsOf: URL(fileURLWithPath: file))
     #expect(waitForExit(process, timeout: 60), "the backup did not finish")
     let stderr = String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self)
@@ -194,13 +195,15 @@ import Testing
       """)
 
     let stderrPath = work.sub("backup.stderr")
+    let hold = HoldPoint("walk.enter", in: work.directory.path)
     let process = try startCairn(
-      ["backup", "--repo", work.repo, source], environment: ["CAIRN_HOLD_AT": "walk.enter:5"], stderrPath: stderrPath)
+      ["backup", "--repo", work.repo, source], environment: hold.environment, stderrPath: stderrPath)
     #expect(waitForText("holding at", in: stderrPath), "the backup never reached walk.enter")
     switch replacement {
     case .file: try shell("mv '\(source)' '\(source)-moved' && echo 'now a file' > '\(source)'")
     case .symlink: try shell("mv '\(source)' '\(source)-moved' && ln -s '\(elsewhere)' '\(source)'")
     }
+    hold.release()
     #expect(waitForExit(process, timeout: 60), "the backup did not finish")
     let stderr = String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self)
     #expect(process.terminationStatus == 3, "\(stderr)")

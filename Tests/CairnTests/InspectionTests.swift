@@ -38,7 +38,7 @@ import Testing
     }
 
     static func backup(_ repo: String, _ source: String, _ now: String) throws -> String {
-      let result = try Cairn.run(["backup", "--repo", repo, "--json", source], environment: ["CAIRN_NOW": now])
+      let result = try Cairn.run(["backup", "--repo", repo, "--json", "--time", now, source])
       #expect(result.status == 0, "\(result.output)")
       return (try jsonObject(result.stdout)["snapshot"] as? [String: Any])?["id"] as? String ?? ""
     }

@@ -23,7 +23,7 @@ import Testing
     }
 
     func run() throws -> CommandResult {
-      try Cairn.run(["backup", "--config", config, "--json"], environment: ["CAIRN_NOW": "2026-03-01T02:00:00Z"])
+      try Cairn.run(["backup", "--config", config, "--json", "--time", "2026-03-01T02:00:00Z"])
     }
 
     func mark(_ name: String) -> [String: String]? {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Locks are flock(2) on REPO/lock, so util-linux's `flock` can stand in for
@@ -53,12 +54,22 @@ import Testing
     #expect(try Cairn.run(["init", "--repo", repo, "--block-size", "65536"]).status == 0)
     // The backup pauses after its objects are durable and before its record
     // exists: the moment when its objects are referenced by nothing yet.
+    let hold = HoldPoint("backup.record", in: dir.path)
     let backup = try startCairn(
-      ["backup", "--repo", repo, dir.sub("src")], environment: ["CAIRN_HOLD_AT": "backup.record:2"],
-      stderrPath: dir.sub("backup.err"))
+      ["backup", "--repo", repo, dir.sub("src")], environment: hold.environment, stderrPath: dir.sub("backup.err"))
     #expect(waitForText("holding at backup.record", in: dir.sub("backup.err")))
-    let gc = try Cairn.run(["gc", "--repo", repo, "--lock-wait", "60", "--json"])
+    // gc starts while the backup holds, and is let go once it has logged its start.
+    let gcDone = DispatchSemaphore(value: 0)
+    let gcRun = CommandOutcome()
+    Thread {
+      gcRun.set(try? Cairn.run(["gc", "--repo", repo, "--lock-wait", "60", "--json"]))
+      gcDone.signal()
+    }.start()
+    #expect(waitForText("msg=\"gc started\"", in: "\(repo)/backup.log"), "gc never started")
+    hold.release()
     backup.waitUntilExit()
+    gcDone.wait()
+    let gc = try #require(gcRun.result)
     #expect(backup.terminationStatus == 0)
     #expect(gc.status == 0, "\(gc.output)")
     #expect((try jsonObject(gc.stdout))["objectsDeleted"] as? Int == 0)
@@ -68,4 +79,13 @@ import Testing
     #expect(restore.status == 0, "\(restore.output)")
     #expect(try TreeListing(dir.sub("src")) == TreeListing(dir.sub("out") + dir.sub("src")))
   }
+}
+
+/// The result of a command run on another thread.
+private final class CommandOutcome: Sendable {
+  private let value = Mutex<CommandResult?>(nil)
+
+  func set(_ result: CommandResult?) { value.withLock { $0 = result } }
+
+  var result: CommandResult? { value.withLock { $0 } }
 }

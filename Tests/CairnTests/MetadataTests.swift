@@ -211,11 +211,12 @@ struct MetadataTests {
       setfattr -n user.state -v before '\(source)/file'
       """)
     let errors = work.sub("stderr")
+    let hold = HoldPoint("backup.attributes", in: work.directory.path)
     let process = try startCairn(
-      ["backup", "--repo", work.repo, source], environment: ["CAIRN_HOLD_AT": "backup.attributes:3"],
-      stderrPath: errors)
+      ["backup", "--repo", work.repo, source], environment: hold.environment, stderrPath: errors)
     #expect(waitForText("holding at backup.attributes", in: errors))
     try shell("setfattr -n user.state -v during '\(source)/file'")
+    hold.release()
     #expect(waitForExit(process, timeout: 60))
     let stderr = String(decoding: FileManager.default.contents(atPath: errors) ?? Data(), as: UTF8.self)
     #expect(stderr.contains("changed while it was being read"), "\(stderr)")

@@ -18,7 +18,7 @@ import Testing
       for day in days {
         for source in [first, second] {
           let result = try Cairn.run(
-            ["backup", "-r", repo, "--full", source], environment: ["CAIRN_NOW": "2026-03-0\(day)T10:00:00Z"])
+            ["backup", "-r", repo, "--full", "--time", "2026-03-0\(day)T10:00:00Z", source])
           #expect(result.status == 0, "\(result.output)")
         }
       }
@@ -98,8 +98,10 @@ import Testing
   @Test func tagsAreStoredShownAndKeep() async throws {
     let trees = try TwoTrees(days: 1...1)
     let tagged = try Cairn.run(
-      ["backup", "--repo", trees.repo, "--full", "--tag", "monthly", "--tag", "before-upgrade", "--json", trees.first],
-      environment: ["CAIRN_NOW": "2026-03-04T10:00:00Z"])
+      [
+        "backup", "--repo", trees.repo, "--full", "--tag", "monthly", "--tag", "before-upgrade", "--json", "--time",
+        "2026-03-04T10:00:00Z", trees.first,
+      ])
     #expect(tagged.status == 0, "\(tagged.output)")
     let id = (try jsonObject(tagged.stdout)["snapshot"] as? [String: Any])?["id"] as? String ?? ""
     #expect(try await trees.records().first { $0.id == id }?.tags == ["monthly", "before-upgrade"])
@@ -108,8 +110,7 @@ import Testing
     // A newer untagged snapshot of the same tree: keep-last 1 and keep-tag keep both.
     #expect(
       try Cairn.run(
-        ["backup", "--repo", trees.repo, "--full", trees.first], environment: ["CAIRN_NOW": "2026-03-05T10:00:00Z"]
-      ).status == 0)
+        ["backup", "--repo", trees.repo, "--full", "--time", "2026-03-05T10:00:00Z", trees.first]).status == 0)
     let forget = try Cairn.run(
       ["forget", "--repo", trees.repo, "--keep-last", "1", "--keep-tag", "monthly", "--json"])
     #expect(forget.status == 0, "\(forget.output)")
@@ -120,8 +121,10 @@ import Testing
   @Test func backupRulesTouchOnlyItsOwnGroupAndNeverTheNewSnapshot() async throws {
     let trees = try TwoTrees()
     let result = try Cairn.run(
-      ["backup", "--repo", trees.repo, "--full", "--keep-tag", "absent", "--json", trees.first],
-      environment: ["CAIRN_NOW": "2026-03-04T10:00:00Z"])
+      [
+        "backup", "--repo", trees.repo, "--full", "--keep-tag", "absent", "--json", "--time", "2026-03-04T10:00:00Z",
+        trees.first,
+      ])
     #expect(result.status == 0, "\(result.output)")
     let records = try await trees.records()
     #expect(records.filter { $0.sources == [trees.first] }.map(\.time) == ["2026-03-04T10:00:00.000Z"])
@@ -143,7 +146,7 @@ import Testing
     for (day, hour) in [(3, 1), (3, 13), (4, 1), (5, 1), (5, 13), (6, 1)] {
       try shell("echo \(day)-\(hour) >> \(trees.first)/a")
       let now = String(format: "2026-03-%02dT%02d:00:00Z", day, hour)
-      let run = try Cairn.run(["backup", "--config", config], environment: ["CAIRN_NOW": now, "TZ": "UTC"])
+      let run = try Cairn.run(["backup", "--config", config, "--time", now], environment: ["TZ": "UTC"])
       #expect(run.status == 0, "\(run.output)")
     }
     let mine = try await trees.records().filter { $0.sources == [trees.first] }

@@ -77,8 +77,7 @@ import Testing
   @Test func backupKeepAppliesRetentionAndCollectsGarbage() async throws {
     let history = try History()
     let result = try Cairn.run(
-      ["backup", "--repo", history.repo, "--keep", "1", "--json", history.source],
-      environment: ["CAIRN_NOW": "2026-01-19T12:00:00Z"])
+      ["backup", "--repo", history.repo, "--keep", "1", "--json", "--time", "2026-01-19T12:00:00Z", history.source])
     #expect(result.status == 0, "\(result.output)")
     let output = try jsonObject(result.stdout)
     let snapshot = output["snapshot"] as? [String: Any] ?? [:]

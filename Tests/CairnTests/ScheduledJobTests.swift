@@ -39,7 +39,7 @@ import Testing
 
     func run(day: Int, hour: Int = 2, _ extra: [String] = []) throws -> CommandResult {
       let now = String(format: "2026-03-%02dT%02d:00:00Z", day, hour)
-      return try Cairn.run(["backup", "--config", config] + extra, environment: ["CAIRN_NOW": now])
+      return try Cairn.run(["backup", "--config", config, "--time", now] + extra)
     }
 
     func logLines() throws -> [String] {

@@ -34,9 +34,13 @@ import Testing
     _ arguments: [String], holdingAt hold: String, with signal: Int32, in work: BackupWorkspace
   ) throws -> (status: Int32?, stderr: String) {
     let stderrPath = work.sub("stderr-\(UUID().uuidString)")
-    let process = try startCairn(arguments, environment: ["CAIRN_HOLD_AT": "\(hold):2"], stderrPath: stderrPath)
+    let point = HoldPoint(hold, in: work.directory.path)
+    let process = try startCairn(arguments, environment: point.environment, stderrPath: stderrPath)
     #expect(waitForText("holding at", in: stderrPath), "the command never reached \(hold)")
     kill(process.processIdentifier, signal)
+    // Taken while the process is held; it stops once it goes on.
+    #expect(waitForText("received; stopping", in: stderrPath), "the command did not acknowledge the signal")
+    point.release()
     #expect(waitForExit(process, timeout: 60), "the command did not stop after the signal")
     let stderr = String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self)
     return (process.terminationReason == .exit ? process.terminationStatus : nil, stderr)

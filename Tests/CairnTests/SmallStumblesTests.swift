@@ -16,7 +16,7 @@ import Testing
       #expect(try Cairn.run(["init", "-r", repo, "--block-size", "65536"]).status == 0)
       for day in [1, 2] {
         let result = try Cairn.run(
-          ["backup", "-r", repo, "--json", source], environment: ["CAIRN_NOW": "2026-03-0\(day)T10:00:00Z"])
+          ["backup", "-r", repo, "--json", "--time", "2026-03-0\(day)T10:00:00Z", source])
         #expect(result.status == 0, "\(result.output)")
         ids.append((try jsonObject(result.stdout)["snapshot"] as? [String: Any])?["id"] as? String ?? "")
       }

@@ -260,9 +260,9 @@ import Testing
     let work = try BackupWorkspace()
     let source = work.sub("src")
     try shell("mkdir -p '\(source)' && head -c 1000000 /dev/urandom > '\(source)/big' && echo x > '\(source)/small'")
+    let hold = HoldPoint("backup.record", in: work.directory.path)
     let backup = try startCairn(
-      ["backup", "--repo", work.repo, source], environment: ["CAIRN_HOLD_AT": "backup.record:8"],
-      stderrPath: work.sub("backup.err"))
+      ["backup", "--repo", work.repo, source], environment: hold.environment, stderrPath: work.sub("backup.err"))
     #expect(waitForText("holding at backup.record", in: work.sub("backup.err")))
 
     let gc = try Cairn.run(["gc", "--repo", work.repo, "--lock-wait", "0"])
@@ -273,6 +273,7 @@ import Testing
     #expect(again.status == 1, "gc got in after the lock file was removed: \(again.output)")
     #expect(again.stderr.contains("locked"), "\(again.stderr)")
 
+    hold.release()
     #expect(waitForExit(backup, timeout: 120), "the backup did not finish")
     #expect(backup.terminationStatus == 0)
     let check = try Cairn.run(["check", "--repo", work.repo, "--read-data"])

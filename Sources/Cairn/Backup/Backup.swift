@@ -226,7 +226,7 @@ public struct Backup: Sendable {
       let manifest = try await session.finish()
       try stop.check()
       try await repository.store.commit()
-      CrashPoint.reach("backup.record")
+      await CrashPoint.reachSuspending("backup.record")
       try stop.check()
       var statistics = session.statistics
       statistics.durationSeconds = (ContinuousClock.now - started).seconds
@@ -480,13 +480,13 @@ final class BackupSession {
               let stored = try await store.put(block)
               if let size = stored.storedSize {
                 published.wrote(size)
-                CrashPoint.reach("backup.object")
+                await CrashPoint.reachSuspending("backup.object")
                 result.newObjects += 1
                 result.newBytes += size
               }
               result.blocks.append(stored.id)
               progress?.bytesDone.add(UInt64(block.count), ordering: .relaxed)
-              CrashPoint.reach("backup.block")
+              await CrashPoint.reachSuspending("backup.block")
             }
             result.bytes += read
             if read < piece.length { break }
@@ -507,7 +507,7 @@ final class BackupSession {
       try Task.checkCancellation()
       let content = try SmallFileContent.read(file.descriptor, size: size, store: store)
       progress?.bytesDone.add(UInt64(content.bytes.count), ordering: .relaxed)
-      CrashPoint.reach("backup.block")
+      await CrashPoint.reachSuspending("backup.block")
       return content
     }
     window.append(.readingSmall(entry, file, task, baseHadPath: baseHadPath))

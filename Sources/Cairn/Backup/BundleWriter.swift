@@ -149,7 +149,7 @@ final class BundleWriter {
       newObjects += 1
       newBytes += size
       published?.wrote(size)
-      CrashPoint.reach("backup.object")
+      await CrashPoint.reachSuspending("backup.object")
     }
     while heldStart < held.count, held[heldStart].bundle == bundle {
       var item = held[heldStart]

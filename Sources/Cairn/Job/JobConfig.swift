@@ -96,212 +96,157 @@ public struct JobConfig: Sendable, Equatable {
     return URL(fileURLWithPath: value, relativeTo: config.deletingLastPathComponent()).standardizedFileURL.path
   }
 
+  /// Parses a job file's text; `path` is where it is (relative paths in it
+  /// are resolved against its directory) and is named in every error.
   public static func parse(_ text: String, path: String) throws(CairnError) -> JobConfig {
-    func failure(_ node: Node?, _ message: String) -> CairnError {
-      let line = node?.mark.map { "line \($0.line): " } ?? ""
-      return CairnError(.invalidArgument, "config '\(path)': \(line)\(message)")
-    }
-    let root: Node?
-    do {
-      root = try Yams.compose(yaml: text)
-    } catch let error as YamlError {
-      throw CairnError(.invalidArgument, "config '\(path)' is not valid YAML: \(Self.describe(error))")
-    } catch {
-      throw CairnError(.invalidArgument, "config '\(path)' is not valid YAML")
-    }
-    guard let root, let mapping = root.mapping else {
-      throw failure(root, "expected a mapping of settings such as 'repository:' and 'sources:'")
-    }
-    var values: [String: (key: Node, value: Node)] = [:]
-    for (key, value) in mapping {
-      guard let given = key.string else { throw failure(key, "a setting name must be text") }
-      let name = aliases[given] ?? given
-      guard keys.contains(name) else {
-        throw failure(key, "unknown key '\(given)'; known keys are \(keys.joined(separator: ", "))")
-      }
-      guard values[name] == nil else {
-        let other = given == name ? aliases.first { $0.value == name }?.key ?? name : name
-        throw failure(
-          key,
-          other == given
-            ? "key '\(given)' is given twice" : "keys '\(other)' and '\(given)' are the same setting; give one")
-      }
-      values[name] = (key, value)
-    }
-
-    func string(_ name: String) throws(CairnError) -> String? {
-      guard let (key, value) = values[name] else { return nil }
-      guard case .scalar = value, let text = value.string, !text.isEmpty else {
-        throw failure(key, "key '\(name)' must be a non-empty string")
-      }
-      return text
-    }
-    func integer(_ name: String, range: ClosedRange<Int>) throws(CairnError) -> Int? {
-      guard let (key, value) = values[name] else { return nil }
-      guard case .scalar(let scalar) = value, scalar.style == .plain, let number = Int(scalar.string) else {
-        throw failure(key, "key '\(name)' must be a whole number")
-      }
-      guard range.contains(number) else {
-        throw failure(key, "key '\(name)' must be between \(range.lowerBound) and \(range.upperBound)")
-      }
-      return number
-    }
-    func number(_ name: String) throws(CairnError) -> Double? {
-      guard let (key, value) = values[name] else { return nil }
-      guard case .scalar(let scalar) = value, scalar.style == .plain, let number = Double(scalar.string),
-        number > 0, number.isFinite
-      else { throw failure(key, "key '\(name)' must be a positive number") }
-      return number
-    }
-    func strings(_ name: String) throws(CairnError) -> [String]? {
-      guard let (key, value) = values[name] else { return nil }
-      guard let sequence = value.sequence else { throw failure(key, "key '\(name)' must be a list") }
-      var result: [String] = []
-      for item in sequence {
-        guard case .scalar = item, let text = item.string, !text.isEmpty else {
-          throw failure(item, "every item of '\(name)' must be a non-empty string")
-        }
-        result.append(text)
-      }
-      return result
-    }
-    func bool(_ name: String) throws(CairnError) -> Bool? {
-      guard let (key, value) = values[name] else { return nil }
-      guard case .scalar(let scalar) = value, scalar.style == .plain, let flag = value.bool else {
-        throw failure(key, "key '\(name)' must be true or false")
-      }
-      return flag
-    }
-
-    guard let repository = try string("repository").map({ resolve($0, relativeTo: path) }) else {
-      throw failure(root, "missing key 'repository' (the directory backups go to)")
-    }
-    guard let sources = try strings("sources")?.map({ resolve($0, relativeTo: path) }), !sources.isEmpty else {
-      throw failure(values["sources"]?.key ?? root, "key 'sources' must list at least one directory")
-    }
-    var config = JobConfig(repository: repository, sources: sources)
-    // A missing source is not a config error: the run warns, backs up the others and exits 3.
-    config.createRepository = try bool("create_repository") ?? false
-    config.exclude = try strings("exclude") ?? []
-    for (index, pattern) in config.exclude.enumerated() where !ExcludeMatcher.isValid(pattern) {
-      throw failure(values["exclude"]?.value.sequence?[index], "exclude pattern '\(pattern)' is malformed")
-    }
-    try config.readRetention(values: values, integer: integer, string: string, strings: strings, failure: failure)
-    config.fullEveryDays = try number("full_every_days") ?? 14
-    config.backupIntervalHours = try number("backup_interval_hours") ?? 24
-    for stage in [JobHooks.Stage.before, .after, .onFailure] {
-      guard let (key, value) = values[stage.rawValue] else { continue }
-      let commands: [String]
-      if case .scalar = value, let text = value.string, !text.isEmpty {
-        commands = [text]
-      } else if let list = try strings(stage.rawValue) {
-        commands = list
-      } else {
-        throw failure(key, "key '\(stage.rawValue)' must be a shell command or a list of them")
-      }
-      switch stage {
-      case .before: config.hooks.before = commands
-      case .after: config.hooks.after = commands
-      case .onFailure: config.hooks.onFailure = commands
-      }
-    }
-    config.excludeRules.excludeCaches = try bool("exclude_caches") ?? false
-    config.excludeRules.ifPresent = try strings("exclude_if_present") ?? []
-    config.excludeRules.oneFileSystem = try bool("one_file_system") ?? false
-    if let (key, value) = values["exclude_larger_than"] {
-      guard case .scalar(let scalar) = value else { throw failure(key, "key 'exclude_larger_than' must be a size") }
-      do {
-        config.excludeRules.largerThan = try SourceExcludes.size(scalar.string)
-      } catch {
-        throw failure(key, "key 'exclude_larger_than': \(error.message)")
-      }
-    }
-    if let file = try string("exclude_file") {
-      do {
-        config.exclude += try SourceExcludes.patterns(fromFile: file)
-      } catch {
-        throw failure(values["exclude_file"]?.key, error.message)
-      }
-    }
-    config.logFile = try string("log_file").map { resolve($0, relativeTo: path) }
-    if let logFile = config.logFile {
-      let directory = URL(fileURLWithPath: logFile).deletingLastPathComponent().path
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw failure(
-          values["log_file"]?.key, "the directory of log_file '\(logFile)', '\(directory)', does not exist")
-      }
-    }
-    config.blockSize = try integer("block_size", range: RepositoryConfig.blockSizeRange) ?? config.blockSize
-    config.lockWaitSeconds = try integer("lock_wait_seconds", range: 0...86400) ?? 300
-    config.passwordFile = try string("password_file").map { resolve($0, relativeTo: path) }
-    config.s3AccessKeyIDFile = try string("s3_access_key_id_file").map { resolve($0, relativeTo: path) }
-    config.s3SecretAccessKeyFile = try string("s3_secret_access_key_file").map { resolve($0, relativeTo: path) }
-    config.s3SessionTokenFile = try string("s3_session_token_file").map { resolve($0, relativeTo: path) }
-    config.s3Region = try string("s3_region")
-    config.s3PathStyle = try bool("s3_path_style") ?? false
-    config.s3Connections = try integer("s3_connections", range: 1...256) ?? 32
-    if (config.s3AccessKeyIDFile == nil) != (config.s3SecretAccessKeyFile == nil) {
-      throw failure(
-        values["s3_access_key_id_file"]?.key ?? values["s3_secret_access_key_file"]?.key,
-        "give both s3_access_key_id_file and s3_secret_access_key_file, or neither (then AWS_* from the environment)")
-    }
-    config.passwordCommand = try string("password_command")
+    let fields = try JobConfigFields(text: text, path: path)
+    var config = try JobConfig(required: fields)
+    try config.readExcludePatterns(fields)
+    try config.readRetention(fields)
+    try config.readSchedule(fields)
+    try config.readHooks(fields)
+    try config.readExcludeRules(fields)
+    try config.readLogFile(fields)
+    try config.readRepositorySettings(fields)
+    try config.readS3(fields)
     return config
-  }
-
-  private static func describe(_ error: YamlError) -> String {
-    switch error {
-    case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-      .composer(_, let problem, let mark, _):
-      return "line \(mark.line): \(problem)"
-    default:
-      return "\(error)".split(separator: "\n").first.map(String.init) ?? "unreadable"
-    }
   }
 }
 
 extension JobConfig {
+  /// `repository` and `sources`, the two keys every job file needs, and
+  /// `create_repository`. A missing source is not a config error: the run
+  /// warns, backs up the others and exits 3.
+  fileprivate init(required fields: JobConfigFields) throws(CairnError) {
+    guard let repository = try fields.path("repository") else {
+      throw fields.failure(fields.root, "missing key 'repository' (the directory backups go to)")
+    }
+    guard let sources = try fields.strings("sources")?.map({ Self.resolve($0, relativeTo: fields.path) }),
+      !sources.isEmpty
+    else {
+      throw fields.failure(
+        fields.field("sources")?.key ?? fields.root, "key 'sources' must list at least one directory")
+    }
+    self.init(repository: repository, sources: sources)
+    createRepository = try fields.bool("create_repository") ?? false
+  }
+
+  fileprivate mutating func readExcludePatterns(_ fields: JobConfigFields) throws(CairnError) {
+    exclude = try fields.strings("exclude") ?? []
+    for (index, pattern) in exclude.enumerated() where !ExcludeMatcher.isValid(pattern) {
+      throw fields.failure(fields.field("exclude")?.value.sequence?[index], "exclude pattern '\(pattern)' is malformed")
+    }
+  }
+
   /// The keep rules: `keep` (alias `keep_last`, `retention_count`), the
   /// calendar rules, `keep_within`, `keep_tags`; with none, keep the newest 7.
-  fileprivate mutating func readRetention(
-    values: [String: (key: Node, value: Node)],
-    integer: (String, ClosedRange<Int>) throws(CairnError) -> Int?,
-    string: (String) throws(CairnError) -> String?,
-    strings: (String) throws(CairnError) -> [String]?,
-    failure: (Node?, String) -> CairnError
-  ) throws(CairnError) {
-    if values["keep"] != nil, let (key, _) = values["keep_last"] {
-      throw failure(key, "'keep' and 'keep_last' are the same rule; give one")
+  /// Then `group_by` and the `tags` given to each snapshot.
+  fileprivate mutating func readRetention(_ fields: JobConfigFields) throws(CairnError) {
+    if fields.field("keep") != nil, let (key, _) = fields.field("keep_last") {
+      throw fields.failure(key, "'keep' and 'keep_last' are the same rule; give one")
     }
+    let counts = 1...1_000_000
     var policy = RetentionPolicy()
-    let keepLast = try integer("keep_last", 1...1_000_000)
-    policy.last = try integer("keep", 1...1_000_000) ?? keepLast ?? 0
-    policy.hourly = try integer("keep_hourly", 1...1_000_000) ?? 0
-    policy.daily = try integer("keep_daily", 1...1_000_000) ?? 0
-    policy.weekly = try integer("keep_weekly", 1...1_000_000) ?? 0
-    policy.monthly = try integer("keep_monthly", 1...1_000_000) ?? 0
-    policy.yearly = try integer("keep_yearly", 1...1_000_000) ?? 0
-    if let within = try string("keep_within") {
+    let keepLast = try fields.integer("keep_last", range: counts)
+    policy.last = try fields.integer("keep", range: counts) ?? keepLast ?? 0
+    policy.hourly = try fields.integer("keep_hourly", range: counts) ?? 0
+    policy.daily = try fields.integer("keep_daily", range: counts) ?? 0
+    policy.weekly = try fields.integer("keep_weekly", range: counts) ?? 0
+    policy.monthly = try fields.integer("keep_monthly", range: counts) ?? 0
+    policy.yearly = try fields.integer("keep_yearly", range: counts) ?? 0
+    if let within = try fields.string("keep_within") {
       do {
         policy.within = try RetentionDuration(parsing: within)
       } catch {
-        throw failure(values["keep_within"]?.key, "key 'keep_within': \(error.message)")
+        throw fields.failure(fields.field("keep_within")?.key, "key 'keep_within': \(error.message)")
       }
     }
-    policy.tags = try strings("keep_tags") ?? []
+    policy.tags = try fields.strings("keep_tags") ?? []
     retention = policy.isEmpty ? RetentionPolicy(last: 7) : policy
-    if let groupBy = values["group_by"] {
+    if let groupBy = fields.field("group_by") {
       guard case .scalar = groupBy.value, let text = groupBy.value.string else {
-        throw failure(groupBy.key, "key 'group_by' must be text such as 'host,paths'")
+        throw fields.failure(groupBy.key, "key 'group_by' must be text such as 'host,paths'")
       }
       do {
         self.groupBy = try SnapshotGrouping(parsing: text)
       } catch {
-        throw failure(groupBy.key, "key 'group_by': \(error.message)")
+        throw fields.failure(groupBy.key, "key 'group_by': \(error.message)")
       }
     }
-    tags = try strings("tags") ?? []
+    tags = try fields.strings("tags") ?? []
+  }
+
+  /// How often a full, and how often a run backs up with `--if-due`.
+  fileprivate mutating func readSchedule(_ fields: JobConfigFields) throws(CairnError) {
+    fullEveryDays = try fields.number("full_every_days") ?? 14
+    backupIntervalHours = try fields.number("backup_interval_hours") ?? 24
+  }
+
+  fileprivate mutating func readHooks(_ fields: JobConfigFields) throws(CairnError) {
+    hooks.before = try fields.commands(JobHooks.Stage.before.rawValue) ?? []
+    hooks.after = try fields.commands(JobHooks.Stage.after.rawValue) ?? []
+    hooks.onFailure = try fields.commands(JobHooks.Stage.onFailure.rawValue) ?? []
+  }
+
+  /// The standard excludes, and the patterns of `exclude_file` (read now, so
+  /// that a missing file is an error of the config).
+  fileprivate mutating func readExcludeRules(_ fields: JobConfigFields) throws(CairnError) {
+    excludeRules.excludeCaches = try fields.bool("exclude_caches") ?? false
+    excludeRules.ifPresent = try fields.strings("exclude_if_present") ?? []
+    excludeRules.oneFileSystem = try fields.bool("one_file_system") ?? false
+    if let (key, value) = fields.field("exclude_larger_than") {
+      guard case .scalar(let scalar) = value else {
+        throw fields.failure(key, "key 'exclude_larger_than' must be a size")
+      }
+      do {
+        excludeRules.largerThan = try SourceExcludes.size(scalar.string)
+      } catch {
+        throw fields.failure(key, "key 'exclude_larger_than': \(error.message)")
+      }
+    }
+    if let file = try fields.string("exclude_file") {
+      do {
+        exclude += try SourceExcludes.patterns(fromFile: file)
+      } catch {
+        throw fields.failure(fields.field("exclude_file")?.key, error.message)
+      }
+    }
+  }
+
+  /// `log_file`, whose directory must exist: a log that cannot be written
+  /// would hide every later failure.
+  fileprivate mutating func readLogFile(_ fields: JobConfigFields) throws(CairnError) {
+    logFile = try fields.path("log_file")
+    guard let logFile else { return }
+    let directory = URL(fileURLWithPath: logFile).deletingLastPathComponent().path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw fields.failure(
+        fields.field("log_file")?.key, "the directory of log_file '\(logFile)', '\(directory)', does not exist")
+    }
+  }
+
+  /// The block size of a repository the job creates, the lock wait, the password.
+  fileprivate mutating func readRepositorySettings(_ fields: JobConfigFields) throws(CairnError) {
+    blockSize = try fields.integer("block_size", range: RepositoryConfig.blockSizeRange) ?? blockSize
+    lockWaitSeconds = try fields.integer("lock_wait_seconds", range: 0...86400) ?? 300
+    passwordFile = try fields.path("password_file")
+    passwordCommand = try fields.string("password_command")
+  }
+
+  /// The S3 settings; the keys' files come in pairs or not at all.
+  fileprivate mutating func readS3(_ fields: JobConfigFields) throws(CairnError) {
+    s3AccessKeyIDFile = try fields.path("s3_access_key_id_file")
+    s3SecretAccessKeyFile = try fields.path("s3_secret_access_key_file")
+    s3SessionTokenFile = try fields.path("s3_session_token_file")
+    s3Region = try fields.string("s3_region")
+    s3PathStyle = try fields.bool("s3_path_style") ?? false
+    s3Connections = try fields.integer("s3_connections", range: 1...256) ?? 32
+    if (s3AccessKeyIDFile == nil) != (s3SecretAccessKeyFile == nil) {
+      throw fields.failure(
+        fields.field("s3_access_key_id_file")?.key ?? fields.field("s3_secret_access_key_file")?.key,
+        "give both s3_access_key_id_file and s3_secret_access_key_file, or neither (then AWS_* from the environment)")
+    }
   }
 
   init(repository: String, sources: [String]) {

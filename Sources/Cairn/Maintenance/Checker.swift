@@ -113,173 +113,14 @@ public struct Checker: Sendable {
     self.progress = progress
   }
 
-  private enum ObjectState {
-    /// Present, with its logical size when it was read.
-    case present(UInt64?)
-    case missing
-    case corrupted(String)
-  }
-
   /// Checks every snapshot; `now` is the clock records are compared with
   /// (a record dated ahead of it is a warning).
   public func run(readData: Bool, now: Date = Date()) async throws -> CheckReport {
-    var report = CheckReport()
-    report.readData = readData
     let (records, damaged) = try await repository.loadSnapshots()
-    report.snapshots = records.count
-    for record in records where record.isDatedAhead(of: now) {
-      report.warnings.append(record.aheadOfClockWarning(now: now))
-    }
-    for record in damaged {
-      report.problems.append(
-        CheckProblem(kind: .damagedRecord, object: nil, snapshots: [record.name], paths: [], message: "\(record)"))
-    }
-    let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-    var dependents: [String: [String]] = [:]
-    for record in records where record.kind == .differential {
-      guard let base = record.base, let baseRecord = byID[base], baseRecord.kind == .full else {
-        report.problems.append(
-          CheckProblem(
-            kind: .missingBase, object: nil, snapshots: [record.id], paths: [],
-            message:
-              "differential snapshot '\(record.id)' needs full snapshot '\(record.base ?? "(none)")', which is missing")
-        )
-        continue
-      }
-      dependents[base, default: []].append(record.id)
-    }
-
-    var states: [ObjectID: ObjectState] = [:]
-    // Problems keyed by object, so one bad block shared by many files is one report.
-    var objectProblems: [ObjectID: CheckProblem] = [:]
-    var order: [ObjectID] = []
-
-    func state(of id: ObjectID) async -> ObjectState {
-      if let known = states[id] { return known }
-      let result: ObjectState
-      do {
-        if readData {
-          let bytes = try await repository.store.get(id)
-          report.bytesRead += UInt64(bytes.count)
-          progress?.fileDone(bytes: UInt64(bytes.count))
-          result = .present(UInt64(bytes.count))
-        } else if try await repository.store.storedSize(of: id) != nil {
-          // Present; its logical size is known only by reading it (--read-data).
-          result = .present(nil)
-        } else {
-          result = .missing
-        }
-      } catch let error as CairnError where error.code == .notFound {
-        result = .missing
-      } catch {
-        result = .corrupted("\(error)")
-      }
-      report.objectsChecked += 1
-      states[id] = result
-      return result
-    }
-
-    func note(_ id: ObjectID, kind: CheckProblem.Kind, message: String, snapshot: SnapshotRecord, path: EntryPath?) {
-      let affected = [snapshot.id] + (dependents[snapshot.id] ?? [])
-      if var existing = objectProblems[id] {
-        for snapshotID in affected where !existing.snapshots.contains(snapshotID) {
-          existing.snapshots.append(snapshotID)
-        }
-        if let path, existing.paths.count < CheckReport.pathsPerProblem, !existing.paths.contains(path.description) {
-          existing.paths.append(path.description)
-        }
-        objectProblems[id] = existing
-      } else {
-        order.append(id)
-        objectProblems[id] = CheckProblem(
-          kind: kind, object: id.hex, snapshots: affected, paths: path.map { [$0.description] } ?? [], message: message)
-      }
-    }
-
-    for record in records {
-      let parts: [ObjectID]
-      do {
-        parts = try record.manifestObjects()
-      } catch {
-        report.problems.append(
-          CheckProblem(kind: .damagedRecord, object: nil, snapshots: [record.id], paths: [], message: "\(error)"))
-        continue
-      }
-      var reader = ManifestReader(store: repository.store, parts: parts)
-      do {
-        while let entry = try await reader.next() {
-          guard entry.kind == .file else { continue }
-          if entry.isInconsistent {
-            report.warnings.append(
-              "snapshot '\(record.id)': '\(entry.path)' is stored marked inconsistent "
-                + "(it kept changing while it was read)")
-          }
-          var total: UInt64 = 0
-          var complete = true
-          var sizesKnown = true
-          for block in entry.blocks {
-            switch await state(of: block) {
-            case .present(let size?):
-              total += size
-            case .present(nil):
-              sizesKnown = false
-            case .missing:
-              complete = false
-              note(
-                block, kind: .missingObject, message: "object '\(block)' is missing", snapshot: record, path: entry.path
-              )
-            case .corrupted(let reason):
-              complete = false
-              note(block, kind: .corruptedObject, message: reason, snapshot: record, path: entry.path)
-            }
-          }
-          let expected = (try? entry.contentLength()) ?? entry.size
-          if let slice = try entry.bundleSlice() {
-            // A small file: its slice must lie inside its bundle.
-            if complete && sizesKnown && slice.end > total {
-              report.problems.append(
-                CheckProblem(
-                  kind: .sizeMismatch, object: entry.blocks[0].hex,
-                  snapshots: [record.id] + (dependents[record.id] ?? []), paths: [entry.path.description],
-                  message:
-                    "bundle '\(entry.blocks[0])' holds \(total) bytes but '\(entry.path)' lies at "
-                    + "\(slice.offset)..<\(slice.end)"))
-            }
-          } else if complete && sizesKnown && total != expected {
-            // Every block but the last is normally a full block: one that is
-            // not is the likely truncated or padded object.
-            let suspect = entry.blocks.enumerated().first { index, block in
-              guard case .present(let size?) = states[block] else { return false }
-              let isLast = index == entry.blocks.count - 1
-              return isLast ? size > UInt64(record.blockSize) : size != UInt64(record.blockSize)
-            }?.element
-            let blame = suspect.map { " (object '\($0)' has an unexpected size)" } ?? ""
-            report.problems.append(
-              CheckProblem(
-                kind: .sizeMismatch, object: suspect?.hex, snapshots: [record.id] + (dependents[record.id] ?? []),
-                paths: [entry.path.description],
-                message:
-                  "the blocks of '\(entry.path)' hold \(total) bytes but the manifest says \(expected)\(blame)"))
-          }
-        }
-        for part in parts { _ = await state(of: part) }
-      } catch {
-        // The part at fault, when one cannot be read: repair moves it like a damaged block.
-        var culprit: ObjectID?
-        for part in parts {
-          if case .present = await state(of: part) { continue }
-          culprit = part
-          break
-        }
-        report.problems.append(
-          CheckProblem(
-            kind: .damagedManifest, object: culprit?.hex, snapshots: [record.id] + (dependents[record.id] ?? []),
-            paths: [],
-            message: "the manifest of snapshot '\(record.id)' cannot be read: \(error)"))
-      }
-    }
-    report.problems += order.compactMap { objectProblems[$0] }
-    return report
+    let check = CheckRun(repository: repository, progress: progress, readData: readData)
+    check.checkRecords(records, damaged: damaged, now: now)
+    for record in records { await check.checkManifest(of: record) }
+    return check.finish()
   }
 
   /// Moves every damaged object that `report` names (blocks and manifest
@@ -320,5 +161,209 @@ public struct Checker: Sendable {
       report.problems[index].quarantined = moved
     }
     report.repair = repair
+  }
+}
+
+/// One run of `Checker`, pass by pass: the records (dates, bases), then each
+/// snapshot's manifest and the files in it, each object looked at once
+/// (present, or read and verified with `readData`).
+private final class CheckRun {
+  private enum ObjectState {
+    /// Present, with its logical size when it was read.
+    case present(UInt64?)
+    case missing
+    case corrupted(String)
+  }
+
+  private let repository: Repository
+  private let progress: BackupProgress?
+  private var report = CheckReport()
+  /// The differentials built on each full: damage to a full breaks them too.
+  private var dependents: [String: [String]] = [:]
+  private var states: [ObjectID: ObjectState] = [:]
+  /// Problems keyed by object, so one bad block shared by many files is one report.
+  private var objectProblems: [ObjectID: CheckProblem] = [:]
+  private var objectOrder: [ObjectID] = []
+
+  init(repository: Repository, progress: BackupProgress?, readData: Bool) {
+    self.repository = repository
+    self.progress = progress
+    report.readData = readData
+  }
+
+  /// The report: the problems found pass by pass, then the objects at fault.
+  func finish() -> CheckReport {
+    report.problems += objectOrder.compactMap { objectProblems[$0] }
+    return report
+  }
+
+  /// The records pass: records dated ahead of `now`, damaged records, and
+  /// differentials whose base is missing.
+  func checkRecords(_ records: [SnapshotRecord], damaged: [Repository.DamagedRecord], now: Date) {
+    report.snapshots = records.count
+    for record in records where record.isDatedAhead(of: now) {
+      report.warnings.append(record.aheadOfClockWarning(now: now))
+    }
+    for record in damaged {
+      report.problems.append(
+        CheckProblem(kind: .damagedRecord, object: nil, snapshots: [record.name], paths: [], message: "\(record)"))
+    }
+    let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    for record in records where record.kind == .differential {
+      guard let base = record.base, let baseRecord = byID[base], baseRecord.kind == .full else {
+        report.problems.append(
+          CheckProblem(
+            kind: .missingBase, object: nil, snapshots: [record.id], paths: [],
+            message:
+              "differential snapshot '\(record.id)' needs full snapshot '\(record.base ?? "(none)")', which is missing")
+        )
+        continue
+      }
+      dependents[base, default: []].append(record.id)
+    }
+  }
+
+  /// The manifest pass for one snapshot: its parts decode, and every file
+  /// in it has its objects, of the sizes the entry needs.
+  func checkManifest(of record: SnapshotRecord) async {
+    let parts: [ObjectID]
+    do {
+      parts = try record.manifestObjects()
+    } catch {
+      report.problems.append(
+        CheckProblem(kind: .damagedRecord, object: nil, snapshots: [record.id], paths: [], message: "\(error)"))
+      return
+    }
+    var reader = ManifestReader(store: repository.store, parts: parts)
+    do {
+      while let entry = try await reader.next() {
+        guard entry.kind == .file else { continue }
+        try await checkFile(entry, in: record)
+      }
+      for part in parts { _ = await state(of: part) }
+    } catch {
+      // The part at fault, when one cannot be read: repair moves it like a damaged block.
+      var culprit: ObjectID?
+      for part in parts {
+        if case .present = await state(of: part) { continue }
+        culprit = part
+        break
+      }
+      report.problems.append(
+        CheckProblem(
+          kind: .damagedManifest, object: culprit?.hex, snapshots: affected(by: record), paths: [],
+          message: "the manifest of snapshot '\(record.id)' cannot be read: \(error)"))
+    }
+  }
+
+  /// One file: every block present (and verified with readData), and the
+  /// sizes adding up to what the entry says.
+  private func checkFile(_ entry: ManifestEntry, in record: SnapshotRecord) async throws {
+    if entry.isInconsistent {
+      report.warnings.append(
+        "snapshot '\(record.id)': '\(entry.path)' is stored marked inconsistent "
+          + "(it kept changing while it was read)")
+    }
+    var total: UInt64 = 0
+    var complete = true
+    var sizesKnown = true
+    for block in entry.blocks {
+      switch await state(of: block) {
+      case .present(let size?):
+        total += size
+      case .present(nil):
+        sizesKnown = false
+      case .missing:
+        complete = false
+        note(block, kind: .missingObject, message: "object '\(block)' is missing", snapshot: record, path: entry.path)
+      case .corrupted(let reason):
+        complete = false
+        note(block, kind: .corruptedObject, message: reason, snapshot: record, path: entry.path)
+      }
+    }
+    let slice = try entry.bundleSlice()
+    guard complete && sizesKnown else { return }
+    checkSize(of: entry, slice: slice, total: total, in: record)
+  }
+
+  /// The size pass for a file whose objects are all present and read.
+  private func checkSize(of entry: ManifestEntry, slice: BundleSlice?, total: UInt64, in record: SnapshotRecord) {
+    let expected = (try? entry.contentLength()) ?? entry.size
+    if let slice {
+      // A small file: its slice must lie inside its bundle.
+      guard slice.end > total else { return }
+      report.problems.append(
+        CheckProblem(
+          kind: .sizeMismatch, object: entry.blocks[0].hex, snapshots: affected(by: record),
+          paths: [entry.path.description],
+          message:
+            "bundle '\(entry.blocks[0])' holds \(total) bytes but '\(entry.path)' lies at "
+            + "\(slice.offset)..<\(slice.end)"))
+    } else if total != expected {
+      // Every block but the last is normally a full block: one that is
+      // not is the likely truncated or padded object.
+      let suspect = entry.blocks.enumerated().first { index, block in
+        guard case .present(let size?) = states[block] else { return false }
+        let isLast = index == entry.blocks.count - 1
+        return isLast ? size > UInt64(record.blockSize) : size != UInt64(record.blockSize)
+      }?.element
+      let blame = suspect.map { " (object '\($0)' has an unexpected size)" } ?? ""
+      report.problems.append(
+        CheckProblem(
+          kind: .sizeMismatch, object: suspect?.hex, snapshots: affected(by: record),
+          paths: [entry.path.description],
+          message: "the blocks of '\(entry.path)' hold \(total) bytes but the manifest says \(expected)\(blame)"))
+    }
+  }
+
+  /// The object pass, one object at a time: looked at once, the answer kept.
+  private func state(of id: ObjectID) async -> ObjectState {
+    if let known = states[id] { return known }
+    let result: ObjectState
+    do {
+      if report.readData {
+        let bytes = try await repository.store.get(id)
+        report.bytesRead += UInt64(bytes.count)
+        progress?.fileDone(bytes: UInt64(bytes.count))
+        result = .present(UInt64(bytes.count))
+      } else if try await repository.store.storedSize(of: id) != nil {
+        // Present; its logical size is known only by reading it (--read-data).
+        result = .present(nil)
+      } else {
+        result = .missing
+      }
+    } catch let error as CairnError where error.code == .notFound {
+      result = .missing
+    } catch {
+      result = .corrupted("\(error)")
+    }
+    report.objectsChecked += 1
+    states[id] = result
+    return result
+  }
+
+  /// The snapshot and the differentials built on it.
+  private func affected(by record: SnapshotRecord) -> [String] {
+    [record.id] + (dependents[record.id] ?? [])
+  }
+
+  /// Records an object at fault once, adding the snapshots and paths it breaks.
+  private func note(
+    _ id: ObjectID, kind: CheckProblem.Kind, message: String, snapshot: SnapshotRecord, path: EntryPath?
+  ) {
+    let broken = affected(by: snapshot)
+    guard var existing = objectProblems[id] else {
+      objectOrder.append(id)
+      objectProblems[id] = CheckProblem(
+        kind: kind, object: id.hex, snapshots: broken, paths: path.map { [$0.description] } ?? [], message: message)
+      return
+    }
+    for snapshotID in broken where !existing.snapshots.contains(snapshotID) {
+      existing.snapshots.append(snapshotID)
+    }
+    if let path, existing.paths.count < CheckReport.pathsPerProblem, !existing.paths.contains(path.description) {
+      existing.paths.append(path.description)
+    }
+    objectProblems[id] = existing
   }
 }

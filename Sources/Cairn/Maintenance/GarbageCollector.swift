@@ -117,7 +117,7 @@ public struct GarbageCollector: Sendable {
       while start < unreferenced.count {
         let batch = Array(unreferenced[start..<min(start + 1000, unreferenced.count)])
         try await repository.store.delete(batch)
-        for _ in batch { CrashPoint.reach("gc.delete") }
+        for _ in batch { await CrashPoint.reachSuspending("gc.delete") }
         start += batch.count
       }
       let leftovers = try await repository.storage.removeLeftovers(onlyOwn: false)

@@ -22,12 +22,6 @@ public struct RetentionPlan: Sendable {
   /// Groups the rules would leave without any snapshot.
   public var emptiedGroups: [SnapshotGroupKey] = []
 
-  /// Keeps the newest `keep` snapshots of each host's sources.
-  public init(snapshots: [SnapshotRecord], keep: Int) {
-    precondition(keep > 0, "retention keeps at least one snapshot")
-    self.init(snapshots: snapshots, policy: RetentionPolicy(last: keep))
-  }
-
   /// Applies `policy` within each group of `snapshots` (oldest first, as
   /// `Repository.snapshots()` returns them), then keeps every full that a
   /// kept differential depends on: a differential never loses its base.
@@ -137,26 +131,5 @@ public struct RetentionPlan: Sendable {
       result[record.id] = why
     }
     return result
-  }
-}
-
-/// Removes snapshot records; their space comes back with gc.
-public struct Forget: Sendable {
-  let repository: Repository
-
-  public init(repository: Repository) { self.repository = repository }
-
-  /// Applies `plan`, each removal durable before the next. Differentials go first, before any
-  /// full, so a crash in between never leaves a differential
-  /// without its base.
-  public func apply(_ plan: RetentionPlan) async throws {
-    let differentials = plan.removed.filter { $0.kind == .differential }
-    let fulls = plan.removed.filter { $0.kind == .full }
-    for batch in [differentials, fulls] where !batch.isEmpty {
-      for record in batch {
-        try await repository.deleteSnapshots([record.id])
-        CrashPoint.reach("forget.delete")
-      }
-    }
   }
 }

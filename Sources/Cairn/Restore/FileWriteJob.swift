@@ -60,7 +60,7 @@ struct FileWriteJob: Sendable {
         }
         try placement.write(bytes, to: descriptor, path: entry.path, display: displayPath)
         written += UInt64(bytes.count)
-        if slice == nil { CrashPoint.reach("restore.block") }
+        if slice == nil { await CrashPoint.reachSuspending("restore.block") }
       }
       try stop.check()
       if written != length {

@@ -32,7 +32,7 @@ struct History {
       if step > 0 { try mutate(step: step) }
       let now = String(format: "2026-01-%02dT12:00:00Z", day + 1)
       let result = try Cairn.run(
-        ["backup", "--repo", repo, "--json", "--full-every", "14", source], environment: ["CAIRN_NOW": now])
+        ["backup", "--repo", repo, "--json", "--full-every", "14", "--time", now, source])
       #expect(result.status == 0, "\(result.output)")
       let output = try jsonObject(result.stdout)
       let snapshot = output["snapshot"] as? [String: Any] ?? [:]

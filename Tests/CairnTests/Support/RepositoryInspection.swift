@@ -117,3 +117,23 @@ struct JSONShapeError: Error, CustomStringConvertible {
   let text: String
   var description: String { "unexpected JSON shape: \(text.prefix(300))" }
 }
+
+/// A point where a `cairn` process holds (`CAIRN_HOLD_AT`, debug builds)
+/// until the test creates the release file.
+struct HoldPoint {
+  let name: String
+  let releaseFile: String
+
+  /// A hold at `name` released by a fresh file in `directory`.
+  init(_ name: String, in directory: String) {
+    self.name = name
+    releaseFile = "\(directory)/release-\(name)-\(UUID().uuidString)"
+  }
+
+  var environment: [String: String] { ["CAIRN_HOLD_AT": "\(name):\(releaseFile)"] }
+
+  /// Lets the held process go on.
+  func release() {
+    _ = FileManager.default.createFile(atPath: releaseFile, contents: nil)
+  }
+}

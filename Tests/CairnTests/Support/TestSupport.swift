@@ -76,7 +76,6 @@ func runProcess(_ program: String, _ arguments: [String], environment: [String: 
   process.arguments = arguments
   var merged = ProcessInfo.processInfo.environment
   merged.removeValue(forKey: "CAIRN_REPO")
-  merged.removeValue(forKey: "CAIRN_NOW")
   for (key, value) in environment { merged[key] = value }
   process.environment = merged
   let outPipe = Pipe()
@@ -329,12 +328,12 @@ final class BackupWorkspace {
   }
 
   /// Runs `cairn backup` (requiring success) and returns the one snapshot it added.
-  /// `now` becomes CAIRN_NOW.
+  /// `now` becomes `--time`.
   @discardableResult
   func backup(_ sources: [String], _ options: [String] = [], now: String? = nil) throws -> SnapshotSummary {
     let before = Set(try snapshots().map(\.id))
     try run(
-      ["backup", "--repo", repo] + options + sources, environment: now.map { ["CAIRN_NOW": $0] } ?? [:])
+      ["backup", "--repo", repo] + options + (now.map { ["--time", $0] } ?? []) + sources)
     let added = try snapshots().filter { !before.contains($0.id) }
     guard added.count == 1 else {
       throw CairnFailure(
