@@ -31,7 +31,9 @@ import Testing
     let dir = TemporaryDirectory()
     try shell("mkdir -p \(dir.sub("src")) && echo data > \(dir.sub("src/f"))")
     #expect(try Cairn.run(["init", "--repo", dir.sub("repo")]).status == 0)
-    let holder = try holdLock(dir.sub("repo"), exclusive: true, seconds: 2, ready: dir.sub("ready"))
+    // Long enough to outlast what runs before the waiting backup even when the
+    // test process's cooperative threads are blocked by other tests' process waits.
+    let holder = try holdLock(dir.sub("repo"), exclusive: true, seconds: 6, ready: dir.sub("ready"))
     let refused = try Cairn.run(["backup", "--repo", dir.sub("repo"), "--lock-wait", "0", dir.sub("src")])
     #expect(refused.status == 1)
     #expect(refused.stderr.contains("forget or gc"), "\(refused.stderr)")

@@ -5,26 +5,18 @@ struct SmallFileContent: Sendable {
   var bytes: [UInt8]
   var content: ObjectID
 
-  /// Reads up to `size` bytes of `descriptor` from its start (fewer when the
-  /// file shrank) and addresses them with `store`.
-  static func read(_ descriptor: Int32, size: Int, store: ObjectStore) throws -> SmallFileContent {
-    var failure: Chunker.ReadFailure?
-    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-      count = 0
-      while count < size {
-        do throws(Errno) {
-          let read = try SystemCalls.read(
-            descriptor, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count..<size])),
-            at: UInt64(count))
-          if read == 0 { break }
-          count += read
-        } catch {
-          failure = Chunker.ReadFailure(errno: error)
-          return
-        }
-      }
+  /// Reads up to `size` bytes of `file` from its start (fewer when the file
+  /// shrank), on `chunker`'s pool, and addresses them with `store`.
+  static func read(_ file: Descriptor, size: Int, chunker: Chunker, store: ObjectStore) async throws
+    -> SmallFileContent
+  {
+    let files = chunker.files
+    let bytes: [UInt8]
+    do {
+      bytes = try await chunker.pool.run { () throws(Errno) in try files.readBytes(file, count: size) }
+    } catch {
+      throw Chunker.ReadFailure(errno: error)
     }
-    if let failure { throw failure }
     return SmallFileContent(bytes: bytes, content: bytes.withUnsafeBytes { store.address(of: $0) })
   }
 }
