@@ -22,6 +22,7 @@ final class ForcedErrnoCalls: FileSystemCalls {
     /// Calls counted per plan.
     var counts: [Int] = []
     var forced: [SystemCall: Int] = [:]
+    var made: [SystemCall: Int] = [:]
     /// Descriptor → the last component of the name it was opened under.
     var names: [Int32: [UInt8]] = [:]
   }
@@ -42,8 +43,12 @@ final class ForcedErrnoCalls: FileSystemCalls {
   /// How many calls of `call` were made to fail so far.
   func forced(_ call: SystemCall) -> Int { state.withLock { $0.forced[call] ?? 0 } }
 
+  /// How many calls of `call` were made so far, failed or not.
+  func made(_ call: SystemCall) -> Int { state.withLock { $0.made[call] ?? 0 } }
+
   private func check(_ call: SystemCall, descriptor: Int32? = nil, name: [UInt8]? = nil) throws(Errno) {
     let failure = state.withLock { state -> Errno? in
+      state.made[call, default: 0] += 1
       let subject = name.map(Self.lastComponent) ?? descriptor.flatMap { state.names[$0] }
       for index in state.plans.indices where state.plans[index].call == call {
         let plan = state.plans[index]

@@ -72,6 +72,10 @@ import Testing
         && error.message.contains(work.repo)
     }
     #expect(calls.forced(call) == 1, "the planned failure must have happened")
+    // Every read and commit of the failed run has ended: nothing writes after it returned.
+    let writes = calls.made(.write)
+    try await Task.sleep(for: .milliseconds(300))
+    #expect(calls.made(.write) == writes, "a task of the failed backup went on writing")
     #expect(try work.snapshots().isEmpty, "a failed backup writes no snapshot")
     #expect(try leftovers(in: work.repo).isEmpty, "a failed backup removes its pending files")
     let check = try Cairn.run(["check", "--repo", work.repo, "--read-data"])
