@@ -23,10 +23,8 @@ public final class BlockingPool: Sendable {
 
   init(threads: Int) {
     threadCount = max(1, threads)
-    for number in 0..<threadCount {
-      let thread = Thread { [self] in work() }
-      thread.name = "cairn-blocking-\(number)"
-      thread.start()
+    for _ in 0..<threadCount {
+      Thread { [self] in work() }.start()
     }
   }
 
