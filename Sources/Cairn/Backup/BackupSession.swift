@@ -20,9 +20,8 @@ final class BackupSession {
   private let published: PublishSchedule
   /// Bytes of small files read (or being read) in the window.
   private var smallBytesInWindow = 0
-  private var base: ManifestReader?
-  private var baseHead: ManifestEntry?
-  private var baseStarted = false
+  /// The base full's manifest, read alongside the walk (nil for a full).
+  private var base: ManifestCursor<ManifestReader>?
   /// The newest snapshot of these sources, when it is not the base: files
   /// unchanged since it are not read again.
   var parentTree: ParentTree?
@@ -49,7 +48,7 @@ final class BackupSession {
     self.chunker = Chunker(blockSize: blockSize, files: files, pool: .shared)
     self.published = published
     self.writer = BundleWriter(store: store, policy: BundlePolicy(blockSize: blockSize), published: published)
-    self.base = base
+    self.base = base.map { ManifestCursor($0) }
     self.progress = progress
     self.onProblem = onProblem
   }
@@ -64,18 +63,7 @@ final class BackupSession {
   /// Moves through the base manifest up to `path`: base entries before it
   /// are gone (removal marks); returns the base entry at `path`, if any.
   private func baseEntry(at path: EntryPath) async throws -> ManifestEntry? {
-    guard base != nil else { return nil }
-    if !baseStarted {
-      baseStarted = true
-      baseHead = try await base!.next()
-    }
-    while let head = baseHead, head.path < path {
-      window.append(.ready(.removal(of: head.path)))
-      baseHead = try await base!.next()
-    }
-    guard let head = baseHead, head.path == path else { return nil }
-    baseHead = try await base!.next()
-    return head
+    try await base?.seek(path) { window.append(.ready(.removal(of: $0.path))) }
   }
 
   /// `entry` with its owner names and extended attributes, read by path.
@@ -378,16 +366,7 @@ final class BackupSession {
   /// Marks what is left of the base as removed, completes every slot and
   /// stores the manifest; returns its parts.
   func finish() async throws -> [ObjectID] {
-    if base != nil {
-      if !baseStarted {
-        baseStarted = true
-        baseHead = try await base!.next()
-      }
-      while let head = baseHead {
-        window.append(.ready(.removal(of: head.path)))
-        baseHead = try await base!.next()
-      }
-    }
+    try await base?.finish { window.append(.ready(.removal(of: $0.path))) }
     try await drain(keeping: 0)
     progress?.enter(.publishing)
     let parts = try await writer.finish()
