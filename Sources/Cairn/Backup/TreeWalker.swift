@@ -97,7 +97,7 @@ struct TreeWalker: Sendable {
     }
     if isRoot {
       rootDevice = status.device
-    } else if !rules.isEmpty && rules.excludes(status, parent: parent.raw, name: name) {
+    } else if !rules.isEmpty && rules.excludes(status, parent: parent, name: name, files: files) {
       return nil
     }
     if status.kind == .directory, rules.oneFileSystem, let rootDevice, status.device != rootDevice {
