@@ -47,7 +47,8 @@ final class BackupSession {
     self.reads = reads
     self.chunker = Chunker(blockSize: blockSize, files: files, pool: .shared)
     self.published = published
-    self.writer = BundleWriter(store: store, policy: BundlePolicy(blockSize: blockSize), published: published)
+    self.writer = BundleWriter(
+      store: store, policy: BundlePolicy(blockSize: blockSize), queue: reads, published: published)
     self.base = base.map { ManifestCursor($0) }
     self.progress = progress
     self.onProblem = onProblem
