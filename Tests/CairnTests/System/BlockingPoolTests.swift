@@ -49,7 +49,9 @@ import Testing
     let cancelled = ContinuousClock.now
     waiting.cancel()
     await #expect(throws: CancellationError.self) { _ = try await waiting.value }
-    #expect(ContinuousClock.now - cancelled < .seconds(2))
+    // Far below the 300 s asked for; generous, as the test process's
+    // cooperative threads may be busy with other suites.
+    #expect(ContinuousClock.now - cancelled < .seconds(30))
     await lock.release()
   }
 }
