@@ -16,7 +16,8 @@ public final class BlockingPool: Sendable {
 
   private typealias Job = @Sendable () -> Void
 
-  private let queue = Mutex<[Job]>([])
+  /// Queued jobs; those before `start` are taken (the array is reset when drained).
+  private let queue = Mutex<(jobs: [Job], start: Int)>(([], 0))
   /// Counts queued jobs; a thread waits on it for the next one.
   private let available = DispatchSemaphore(value: 0)
   let threadCount: Int
@@ -39,14 +40,22 @@ public final class BlockingPool: Sendable {
   }
 
   private func submit(_ job: @escaping Job) {
-    queue.withLock { $0.append(job) }
+    queue.withLock { $0.jobs.append(job) }
     available.signal()
   }
 
   private func work() {
     while true {
       available.wait()
-      let job = queue.withLock { jobs in jobs.removeFirst() }
+      let job = queue.withLock { queue in
+        let job = queue.jobs[queue.start]
+        queue.start += 1
+        if queue.start == queue.jobs.count {
+          queue.jobs.removeAll(keepingCapacity: true)
+          queue.start = 0
+        }
+        return job
+      }
       job()
     }
   }
