@@ -5,11 +5,16 @@ import Testing
 /// Locks are flock(2) on REPO/lock, so util-linux's `flock` can stand in for
 /// a cairn process holding one; the last test lines up two real cairn runs.
 @Suite struct LockingTests {
-  private func holdLock(_ repo: String, exclusive: Bool, seconds: Int, ready: String) throws -> Process {
+  /// Holds the lock for `seconds`, or until the file `release` exists.
+  private func holdLock(
+    _ repo: String, exclusive: Bool, seconds: Int, ready: String, release: String = "/nonexistent/release"
+  ) throws -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    // /bin/sh (flock's shell) may be dash: count 50 ms steps rather than read $SECONDS.
+    let wait = "i=0; while [ ! -e \(release) ] && [ $i -lt \(seconds * 20) ]; do sleep 0.05; i=$((i + 1)); done"
     process.arguments = [
-      "-c", "exec flock \(exclusive ? "-x" : "-s") \(repo) -c 'echo ready > \(ready); sleep \(seconds)'",
+      "-c", "exec flock \(exclusive ? "-x" : "-s") \(repo) -c 'echo ready > \(ready); \(wait)'",
     ]
     try process.run()
     #expect(waitForText("ready", in: ready), "the lock holder did not start")
@@ -32,12 +37,17 @@ import Testing
     let dir = TemporaryDirectory()
     try shell("mkdir -p \(dir.sub("src")) && echo data > \(dir.sub("src/f"))")
     #expect(try Cairn.run(["init", "--repo", dir.sub("repo")]).status == 0)
-    let holder = try holdLock(dir.sub("repo"), exclusive: true, seconds: 2, ready: dir.sub("ready"))
+    // Held until released after the waiting backup has started, however long the
+    // steps before it take on a loaded machine.
+    let release = dir.sub("release")
+    let holder = try holdLock(
+      dir.sub("repo"), exclusive: true, seconds: 120, ready: dir.sub("ready"), release: release)
     let refused = try Cairn.run(["backup", "--repo", dir.sub("repo"), "--lock-wait", "0", dir.sub("src")])
     #expect(refused.status == 1)
     #expect(refused.stderr.contains("forget or gc"), "\(refused.stderr)")
     #expect(try await RepositoryInspection(path: dir.sub("repo")).records().isEmpty)
     let started = Date()
+    _ = try shell("(sleep 1.5; touch '\(release)') >/dev/null 2>&1 &")
     let waited = try Cairn.run(["backup", "--repo", dir.sub("repo"), "--lock-wait", "60", dir.sub("src")])
     holder.waitUntilExit()
     #expect(waited.status == 0, "\(waited.output)")

@@ -53,19 +53,20 @@ public final class BackupProgress: Sendable {
   }
 
   /// Counts files and bytes under `roots` without reading files, for an
-  /// estimate when no earlier snapshot gives one.
-  func estimate(sources: [EntryPath], exclude: [String]) {
+  /// estimate when no earlier snapshot gives one. Blocks (run it on
+  /// `BlockingPool`); gives up when `stop` is set.
+  func estimate(sources: [EntryPath], exclude: [String], stop: StopFlag) {
     guard let roots = try? Backup.resolveSources(sources) else { return }
     var walker = TreeWalker(roots: roots, excludes: ExcludeMatcher(exclude))
-    defer { walker.closeAll() }
     var files = 0
     var bytes: UInt64 = 0
-    while let event = walker.next() {
+    while !stop.isSet, let event = walker.next() {
       if case .entry(_, let status, _, _) = event, status.kind == .file {
         files += 1
         bytes += status.size
       }
     }
+    guard !stop.isSet else { return }
     filesTotal.store(files, ordering: .relaxed)
     bytesTotal.store(bytes, ordering: .relaxed)
   }

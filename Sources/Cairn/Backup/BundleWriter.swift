@@ -5,26 +5,18 @@ struct SmallFileContent: Sendable {
   var bytes: [UInt8]
   var content: ObjectID
 
-  /// Reads up to `size` bytes of `descriptor` from its start (fewer when the
-  /// file shrank) and addresses them with `store`.
-  static func read(_ descriptor: Int32, size: Int, store: ObjectStore) throws -> SmallFileContent {
-    var failure: Chunker.ReadFailure?
-    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-      count = 0
-      while count < size {
-        do throws(Errno) {
-          let read = try SystemCalls.read(
-            descriptor, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count..<size])),
-            at: UInt64(count))
-          if read == 0 { break }
-          count += read
-        } catch {
-          failure = Chunker.ReadFailure(errno: error)
-          return
-        }
-      }
+  /// Reads up to `size` bytes of `file` from its start (fewer when the file
+  /// shrank), on `chunker`'s pool, and addresses them with `store`.
+  static func read(_ file: Descriptor, size: Int, chunker: Chunker, store: ObjectStore) async throws
+    -> SmallFileContent
+  {
+    let files = chunker.files
+    let bytes: [UInt8]
+    do {
+      bytes = try await chunker.pool.run { () throws(Errno) in try files.readBytes(file, count: size) }
+    } catch {
+      throw Chunker.ReadFailure(errno: error)
     }
-    if let failure { throw failure }
     return SmallFileContent(bytes: bytes, content: bytes.withUnsafeBytes { store.address(of: $0) })
   }
 }
@@ -34,7 +26,8 @@ struct SmallFileContent: Sendable {
 /// and passes every entry on in manifest order, holding those that follow a
 /// bundle still being filled or stored until its address is known.
 ///
-/// One bundle is stored in the background while the next fills, so hashing,
+/// One bundle is stored in the background (on the backup's `ReadQueue`, a
+/// child of its task group) while the next fills, so hashing,
 /// compressing and writing a bundle overlaps with reading files. Memory: the
 /// open bundle, the one being stored (each at most `maximumSize`), and the
 /// entries held behind them (at most `maximumHeld`). Used by one task only.
@@ -55,6 +48,7 @@ final class BundleWriter {
   private let store: ObjectStore
   private var manifest: ManifestWriter
   private let published: PublishSchedule?
+  private let queue: ReadQueue
 
   private var held: [Held] = []
   private var heldStart = 0
@@ -66,14 +60,15 @@ final class BundleWriter {
   private var offsets: [ObjectID: UInt64] = [:]
   private var nextBundle = 1
   /// The bundle being stored.
-  private var storing: (bundle: Int, task: Task<ObjectStore.PutResult, any Error>)?
+  private var storing: (bundle: Int, task: PendingRead<ObjectStore.PutResult>)?
 
   private(set) var bundles = 0
   private(set) var newObjects = 0
   private(set) var newBytes: UInt64 = 0
 
-  init(store: ObjectStore, policy: BundlePolicy, published: PublishSchedule? = nil) {
+  init(store: ObjectStore, policy: BundlePolicy, queue: ReadQueue, published: PublishSchedule? = nil) {
     self.store = store
+    self.queue = queue
     self.policy = policy
     self.cutter = BundlePolicy.Cutter(policy: policy)
     self.manifest = ManifestWriter(store: store)
@@ -132,7 +127,7 @@ final class BundleWriter {
     try await finishStoring()
     let bytes = buffer
     let store = self.store
-    storing = (bundle, Task { try await store.put(bytes) })
+    storing = (bundle, queue.submit { try await store.put(bytes) })
     openBundle = nil
     buffer = []
     cutter.reset()
@@ -182,8 +177,8 @@ final class BundleWriter {
     return parts
   }
 
-  /// After a failure: waits until the bundle being stored is (so nothing
-  /// writes after the caller cleans up).
+  /// After a failure, once the queue's workers have ended: lets go of the
+  /// bundle that was being stored (its job has ended too).
   func cancel() async {
     if let (_, task) = storing { _ = try? await task.value }
     storing = nil

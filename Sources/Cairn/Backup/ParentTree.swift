@@ -7,9 +7,8 @@
 /// Walked forward once, in manifest order, like the tree walk. A parent that
 /// cannot be read is only a lost shortcut: the files are read instead.
 struct ParentTree {
-  private var reader: SnapshotTreeReader?
-  private var head: ManifestEntry?
-  private var started = false
+  /// Nil once the parent failed to read.
+  private var cursor: ManifestCursor<SnapshotTreeReader>?
 
   /// The parent of a differential based on `base`: the newest snapshot of
   /// the same host and sources, when it is not the base itself (which the
@@ -22,32 +21,23 @@ struct ParentTree {
       parent.id != base.id, parent.kind == .differential
     else { return nil }
     guard let reader = try? await SnapshotTreeReader.open(parent, in: repository) else { return nil }
-    return ParentTree(reader: reader)
+    return ParentTree(cursor: ManifestCursor(reader))
   }
 
-  private init(reader: SnapshotTreeReader) { self.reader = reader }
+  private init(cursor: ManifestCursor<SnapshotTreeReader>) { self.cursor = cursor }
 
   /// The parent's entry for the file at `path` when it may be reused for
   /// a file whose current status is `status`; nil when it may not.
   /// Paths must come in increasing order.
   mutating func unchangedFile(at path: EntryPath, status: FileStatus) async -> ManifestEntry? {
+    let found: ManifestEntry?
     do {
-      if !started {
-        started = true
-        head = try await reader?.next()
-      }
-      while let entry = head, entry.path < path { head = try await reader?.next() }
+      found = try await cursor?.seek(path)
     } catch {
-      reader = nil
-      head = nil
+      cursor = nil
+      return nil
     }
-    guard let entry = head, entry.path == path else { return nil }
-    do {
-      head = try await reader?.next()
-    } catch {
-      reader = nil
-      head = nil
-    }
+    guard let entry = found else { return nil }
     guard entry.kind == .file, entry.isUnchanged(comparedTo: status) else { return nil }
     var reused = ManifestEntry(path: path, status: status)
     reused.blocks = entry.blocks

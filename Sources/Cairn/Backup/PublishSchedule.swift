@@ -13,8 +13,10 @@ import Synchronization
 /// they are garbage that gc may remove, never a snapshot pointing at
 /// objects that are not durable.
 ///
-/// A commit runs in the background, one at a time, while reading goes on;
-/// it publishes only objects whose write has returned.
+/// Commits run in `run()`, a child task of the backup's task group, one at a
+/// time while reading goes on; each publishes only objects whose write has
+/// returned. A failed backup calls `close()`, and the group waits for the
+/// commit in flight before the run cleans up.
 final class PublishSchedule: Sendable {
   static let defaultBatchBytes: UInt64 = 256 << 20
   static let defaultInterval: Duration = .seconds(5)
@@ -26,9 +28,15 @@ final class PublishSchedule: Sendable {
   private struct State {
     var committedAt: UInt64 = 0
     var lastCommit = ContinuousClock.now
-    var task: Task<Void, any Error>?
+    /// A commit asked for or running.
     var running = false
     var commits = 0
+    var failure: (any Error)?
+    var isClosed = false
+    /// `run()` waiting for the next request.
+    var idle: CheckedContinuation<Bool, Never>?
+    /// Callers of `wait()` waiting for the commit in flight.
+    var waiters: [CheckedContinuation<Void, Never>] = []
   }
   private let state = Mutex(State())
 
@@ -57,33 +65,78 @@ final class PublishSchedule: Sendable {
   /// Commits published so far during the run.
   var commits: Int { state.withLock { $0.commits } }
 
-  /// Starts a commit when a batch is due and none is running. Returns at once.
+  /// Asks `run()` for a commit when a batch is due and none is running. Returns at once.
   func tick() {
     let total = written.load(ordering: .relaxed)
-    let store = self.store
-    state.withLock { state in
+    let idle = state.withLock { state -> CheckedContinuation<Bool, Never>? in
       // The previous commit has had a whole batch's time; it is waited for at the next tick.
-      guard total > state.committedAt, !state.running else { return }
+      guard total > state.committedAt, !state.running, !state.isClosed, state.failure == nil else { return nil }
       let now = ContinuousClock.now
-      guard total - state.committedAt >= batchBytes || now - state.lastCommit >= interval else { return }
+      guard total - state.committedAt >= batchBytes || now - state.lastCommit >= interval else { return nil }
       state.committedAt = total
       state.lastCommit = now
       state.commits += 1
       state.running = true
-      let previous = state.task
-      state.task = Task.detached {
-        defer { self.state.withLock { $0.running = false } }
-        // A failure of the previous commit is thrown here too, and by the final wait.
-        if let previous { try await previous.value }
+      defer { state.idle = nil }
+      return state.idle
+    }
+    idle?.resume(returning: true)
+  }
+
+  /// Makes the commits asked for, one at a time, until `close()`.
+  func run() async {
+    while await nextRequest() {
+      var failure: (any Error)?
+      do {
         try await store.commit()
         CrashPoint.reach("backup.publish")
+      } catch {
+        failure = error
       }
+      let waiters = state.withLock { state in
+        state.running = false
+        if state.failure == nil { state.failure = failure }
+        defer { state.waiters.removeAll() }
+        return state.waiters
+      }
+      for waiter in waiters { waiter.resume() }
     }
+  }
+
+  private func nextRequest() async -> Bool {
+    await withCheckedContinuation { continuation in
+      let answer = state.withLock { state -> Bool? in
+        if state.running { return true }
+        if state.isClosed { return false }
+        state.idle = continuation
+        return nil
+      }
+      if let answer { continuation.resume(returning: answer) }
+    }
+  }
+
+  /// Ends `run()` after the commit in flight, if any.
+  func close() {
+    let idle = state.withLock { state in
+      state.isClosed = true
+      defer { state.idle = nil }
+      return state.idle
+    }
+    idle?.resume(returning: false)
   }
 
   /// Waits for the commit in flight, if any; throws what it (or an earlier one) threw.
   func wait() async throws {
-    let task = state.withLock { $0.task }
-    try await task?.value
+    await withCheckedContinuation { continuation in
+      let done = state.withLock { state in
+        if state.running {
+          state.waiters.append(continuation)
+          return false
+        }
+        return true
+      }
+      if done { continuation.resume() }
+    }
+    if let failure = state.withLock({ $0.failure }) { throw failure }
   }
 }

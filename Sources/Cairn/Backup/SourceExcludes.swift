@@ -24,21 +24,20 @@ public struct SourceExcludes: Sendable, Equatable {
 
   /// True when the entry `name` in the directory `parent`, described by
   /// `status`, is left out entirely.
-  func excludes(_ status: FileStatus, parent: Int32, name: [UInt8]) -> Bool {
+  func excludes(_ status: FileStatus, parent: Descriptor, name: [UInt8], files: FileSystem) -> Bool {
     switch status.kind {
     case .file:
       if let largerThan, status.size > largerThan { return true }
     case .directory:
       if excludeCaches,
-        let tag = try? SystemCalls.open(
+        let tag = try? files.open(
           name + [EntryPath.slash] + Self.cacheTagName, relativeTo: parent, flags: [.readOnly, .noFollow, .nonBlocking])
       {
-        defer { SystemCalls.close(tag) }
-        let head = (try? SystemCalls.readBytes(tag, count: Self.cacheTagSignature.count)) ?? []
+        let head = (try? files.readBytes(tag, count: Self.cacheTagSignature.count)) ?? []
         if head == Self.cacheTagSignature { return true }
       }
       for marker in ifPresent
-      where (try? SystemCalls.linkStatus(name + [EntryPath.slash] + Array(marker.utf8), relativeTo: parent)) != nil {
+      where (try? files.linkStatus(name + [EntryPath.slash] + Array(marker.utf8), relativeTo: parent)) != nil {
         return true
       }
     default:

@@ -79,17 +79,13 @@ struct ManifestReader {
 /// The complete tree of a snapshot: a full manifest as it is, or a
 /// differential merged with its base, streaming in path order.
 struct SnapshotTreeReader {
-  private var base: ManifestReader?
-  private var changes: ManifestReader
-  private var baseHead: ManifestEntry?
-  private var changeHead: ManifestEntry?
-  private var started = false
+  /// The base's entries (none for a full) merged with the snapshot's own.
+  private var merge: ManifestMerge<OptionalManifest, ManifestReader>
 
   init(repository: Repository, record: SnapshotRecord, baseRecord: SnapshotRecord?) throws {
-    changes = ManifestReader(store: repository.store, parts: try record.manifestObjects())
-    if let baseRecord {
-      base = ManifestReader(store: repository.store, parts: try baseRecord.manifestObjects())
-    }
+    let changes = ManifestReader(store: repository.store, parts: try record.manifestObjects())
+    let base = try baseRecord.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) }
+    merge = ManifestMerge(OptionalManifest(reader: base), changes)
   }
 
   /// Opens the tree of `record`, finding its base in `repository`.
@@ -114,32 +110,23 @@ struct SnapshotTreeReader {
     return try SnapshotTreeReader(repository: repository, record: record, baseRecord: baseRecord)
   }
 
+  /// A change replaces the base's entry at its path; a removal mark hides it.
   mutating func next() async throws -> ManifestEntry? {
-    if !started {
-      started = true
-      baseHead = try await base?.next()
-      changeHead = try await changes.next()
-    }
-    while true {
-      switch (baseHead, changeHead) {
-      case (nil, nil):
-        return nil
-      case (let baseEntry?, nil):
-        baseHead = try await base?.next()
-        return baseEntry
-      case (let baseEntry?, let change?) where baseEntry.path < change.path:
-        baseHead = try await base?.next()
-        return baseEntry
-      case (let baseEntry?, let change?) where baseEntry.path == change.path:
-        baseHead = try await base?.next()
-        changeHead = try await changes.next()
-        if change.kind == .removed { continue }
-        return change
-      case (_, let change?):
-        changeHead = try await changes.next()
+    while let step = try await merge.next() {
+      switch step {
+      case .left(let baseEntry): return baseEntry
+      case .right(let change), .both(_, let change):
         if change.kind == .removed { continue }
         return change
       }
     }
+    return nil
   }
+}
+
+/// A manifest that may not exist (a full snapshot has no base): then empty.
+struct OptionalManifest: ManifestStream {
+  var reader: ManifestReader?
+
+  mutating func next() async throws -> ManifestEntry? { try await reader?.next() }
 }

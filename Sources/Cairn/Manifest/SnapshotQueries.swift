@@ -30,34 +30,29 @@ public struct SnapshotDifference: Encodable, Sendable {
 
   /// Compares the trees of `older` and `newer` in one merged pass.
   public init(repository: Repository, from older: SnapshotRecord, to newer: SnapshotRecord) async throws {
-    var left = try await SnapshotTreeReader.open(older, in: repository)
-    var right = try await SnapshotTreeReader.open(newer, in: repository)
-    var a = try await left.next()
-    var b = try await right.next()
-    while a != nil || b != nil {
-      if let oldEntry = a, b == nil || oldEntry.path < b!.path {
+    var merge = ManifestMerge(
+      try await SnapshotTreeReader.open(older, in: repository), try await SnapshotTreeReader.open(newer, in: repository)
+    )
+    while let step = try await merge.next() {
+      switch step {
+      case .left(let oldEntry):
         removed.append(oldEntry.path.description)
         bytesRemoved += oldEntry.size
-        a = try await left.next()
-      } else if let newEntry = b, a == nil || newEntry.path < a!.path {
+      case .right(let newEntry):
         added.append(newEntry.path.description)
         bytesDiffering += newEntry.size
-        b = try await right.next()
-      } else if let oldEntry = a, let newEntry = b {
+      case .both(let oldEntry, let newEntry):
         let what = Self.differences(oldEntry, newEntry)
-        if !what.isEmpty {
-          changed.append(Change(path: newEntry.path.description, what: what))
-          if what.contains("content"), (try? newEntry.bundleSlice()) != nil {
-            bytesDiffering += newEntry.size
-          } else if what.contains("content") {
-            let known = Set(oldEntry.blocks)
-            for (index, block) in newEntry.blocks.enumerated() where !known.contains(block) {
-              bytesDiffering += Self.logicalSize(ofBlock: index, in: newEntry, blockSize: newer.blockSize)
-            }
+        guard !what.isEmpty else { continue }
+        changed.append(Change(path: newEntry.path.description, what: what))
+        if what.contains("content"), (try? newEntry.bundleSlice()) != nil {
+          bytesDiffering += newEntry.size
+        } else if what.contains("content") {
+          let known = Set(oldEntry.blocks)
+          for (index, block) in newEntry.blocks.enumerated() where !known.contains(block) {
+            bytesDiffering += Self.logicalSize(ofBlock: index, in: newEntry, blockSize: newer.blockSize)
           }
         }
-        a = try await left.next()
-        b = try await right.next()
       }
     }
   }

@@ -18,11 +18,16 @@ import SystemPackage
 /// point a new snapshot at lost data. Other files are written whole:
 /// temporary file, fsync, rename (or link, when they must not replace), fsync
 /// of the directory.
+///
+/// Every call runs on `BlockingPool` (one hop per operation), never on the
+/// cooperative pool, and goes through `files`, which tests can replace.
 public final class LocalStorage: RepositoryStorage {
   public let root: String
   public var location: String { root }
-  private let rootDescriptor: Int32
-  private let prefixDescriptors: [Int32]
+  let files: FileSystem
+  private let pool: BlockingPool
+  private let rootDescriptor: Descriptor
+  private let prefixDescriptors: [Descriptor]
   /// Objects this process is writing or wrote as pending files and has not yet published.
   private let pending = Mutex(Set<String>())
   /// Those of `pending` whose write has returned: what `commit()` publishes,
@@ -30,7 +35,7 @@ public final class LocalStorage: RepositoryStorage {
   private let written = Mutex(Set<String>())
   /// Distinguishes this process's pending files from another writer's.
   private let pendingSuffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-  private let logDescriptor = Mutex<Int32?>(nil)
+  private let logDescriptor = Mutex<Descriptor?>(nil)
 
   static let logName = "backup.log"
   static let directories = ["keys", "objects", "snapshots"]
@@ -38,45 +43,43 @@ public final class LocalStorage: RepositoryStorage {
   static let pendingExtension = ".pending"
 
   /// Opens the repository folder at `root` (which must exist).
-  public init(root: String) throws(CairnError) {
+  public convenience init(root: String) throws(CairnError) {
+    try self.init(root: root, files: .linux)
+  }
+
+  /// Opens the repository folder at `root` through `files` (tests force errors there).
+  init(root: String, files: FileSystem, pool: BlockingPool = .shared) throws(CairnError) {
     self.root = root
-    rootDescriptor = try Self.openDirectory(root, description: "repository")
-    var prefixes: [Int32] = []
+    self.files = files
+    self.pool = pool
+    rootDescriptor = try Self.openDirectory(root, description: "repository", files: files)
+    var prefixes: [Descriptor] = []
     for prefix in Self.prefixNames {
-      do {
-        prefixes.append(try Self.openDirectory("\(root)/objects/\(prefix)", description: "object directory"))
-      } catch {
-        for descriptor in prefixes { SystemCalls.close(descriptor) }
-        SystemCalls.close(rootDescriptor)
-        throw error
-      }
+      prefixes.append(
+        try Self.openDirectory("\(root)/objects/\(prefix)", description: "object directory", files: files))
     }
     prefixDescriptors = prefixes
   }
 
-  deinit {
-    for descriptor in prefixDescriptors { SystemCalls.close(descriptor) }
-    if let descriptor = logDescriptor.withLock({ $0 }) { SystemCalls.close(descriptor) }
-    SystemCalls.close(rootDescriptor)
-  }
-
   /// Creates the folders of an empty repository under `root` (which exists and is empty).
   static func createLayout(at root: String) throws(CairnError) {
-    for directory in directories { try makeDirectory("\(root)/\(directory)") }
-    for prefix in prefixNames { try makeDirectory("\(root)/objects/\(prefix)") }
+    for directory in directories { try makeDirectory("\(root)/\(directory)", files: .linux) }
+    for prefix in prefixNames { try makeDirectory("\(root)/objects/\(prefix)", files: .linux) }
   }
 
-  private static func makeDirectory(_ path: String) throws(CairnError) {
+  private static func makeDirectory(_ path: String, files: FileSystem) throws(CairnError) {
     do {
-      try SystemCalls.makeDirectory(Array(path.utf8), mode: 0o755)
+      try files.makeDirectory(Array(path.utf8), mode: 0o755)
     } catch {
       if error != .fileExists { throw .system("mkdir", error, "could not create directory '\(path)'") }
     }
   }
 
-  private static func openDirectory(_ path: String, description: String) throws(CairnError) -> Int32 {
+  private static func openDirectory(_ path: String, description: String, files: FileSystem) throws(CairnError)
+    -> Descriptor
+  {
     do {
-      return try SystemCalls.open(path, flags: [.readOnly, .directory])
+      return try files.open(path, flags: [.readOnly, .directory])
     } catch {
       if error == .noSuchFileOrDirectory {
         throw CairnError(.notARepository, "\(description) '\(path)' does not exist")
@@ -97,9 +100,7 @@ public final class LocalStorage: RepositoryStorage {
   }
 
   /// The directory descriptor and name of a non-object file.
-  private func directoryAndName(_ file: StorageFile) throws(CairnError) -> (
-    directory: Int32, name: [UInt8], owned: Bool
-  ) {
+  private func directoryAndName(_ file: StorageFile) throws(CairnError) -> (directory: Descriptor, name: [UInt8]) {
     guard Self.isPlainName(file.name) else {
       throw CairnError(.invalidArgument, "'\(file.name)' is not a valid name for a repository file")
     }
@@ -108,14 +109,14 @@ public final class LocalStorage: RepositoryStorage {
       guard let prefix = Self.objectPrefixIndex(file.name) else {
         throw CairnError(.invalidArgument, "'\(file.name)' is not a valid object name")
       }
-      return (prefixDescriptors[prefix], Array(file.name.utf8), false)
+      return (prefixDescriptors[prefix], Array(file.name.utf8))
     case .config:
-      return (rootDescriptor, Array("config".utf8), false)
+      return (rootDescriptor, Array("config".utf8))
     case .log:
-      return (rootDescriptor, Array(Self.logName.utf8), false)
+      return (rootDescriptor, Array(Self.logName.utf8))
     case .keys, .snapshots, .locks, .quarantine:
-      let directory = try Self.openDirectory("\(root)/\(file.kind.rawValue)", description: "folder")
-      return (directory, Array(file.name.utf8), true)
+      let directory = try Self.openDirectory("\(root)/\(file.kind.rawValue)", description: "folder", files: files)
+      return (directory, Array(file.name.utf8))
     }
   }
 
@@ -141,73 +142,78 @@ public final class LocalStorage: RepositoryStorage {
 
   @discardableResult
   public func write(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) async throws -> Bool {
-    if file.kind == .objects { return try writeObject(file, bytes) }
+    try await pool.run { () throws(CairnError) in
+      file.kind == .objects ? try self.writeObject(file, bytes) : try self.writeWhole(file, bytes, ifAbsent: ifAbsent)
+    }
+  }
+
+  /// Temporary file, write, fsync, rename (never replacing when `ifAbsent`), fsync of the directory.
+  private func writeWhole(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) throws(CairnError) -> Bool {
     // Local repositories lock with flock; a lock file is only ever written by
     // tools, so its folder is made when first needed.
-    if file.kind == .locks || file.kind == .quarantine { try Self.makeDirectory("\(root)/\(file.kind.rawValue)") }
-    let (directory, name, owned) = try directoryAndName(file)
-    defer { if owned { SystemCalls.close(directory) } }
+    if file.kind == .locks || file.kind == .quarantine {
+      try Self.makeDirectory("\(root)/\(file.kind.rawValue)", files: files)
+    }
+    let (directory, name) = try directoryAndName(file)
     let temporary = Array(".\(file.name).\(UInt32.random(in: 0...UInt32.max)).tmp".utf8)
     do throws(Errno) {
-      let descriptor = try SystemCalls.open(
-        temporary, relativeTo: directory, flags: [.writeOnly, .create, .exclusive], mode: 0o644)
-      do throws(Errno) {
-        try SystemCalls.write(descriptor, bytes)
-        try SystemCalls.sync(descriptor)
-      } catch {
-        SystemCalls.close(descriptor)
-        throw error
+      do {
+        let descriptor = try files.open(
+          temporary, relativeTo: directory, flags: [.writeOnly, .create, .exclusive], mode: 0o644)
+        try files.write(descriptor, bytes)
+        try files.sync(descriptor)
       }
-      SystemCalls.close(descriptor)
       if ifAbsent {
         do {
-          try SystemCalls.renameNoReplace(temporary, relativeTo: directory, to: name, relativeTo: directory)
+          try files.renameNoReplace(temporary, relativeTo: directory, to: name, relativeTo: directory)
         } catch {
-          try? SystemCalls.remove(temporary, relativeTo: directory)
+          try? files.remove(temporary, relativeTo: directory)
           if error == .fileExists { return false }
           throw error
         }
       } else {
-        try SystemCalls.rename(temporary, relativeTo: directory, to: name, relativeTo: directory)
+        try files.rename(temporary, relativeTo: directory, to: name, relativeTo: directory)
       }
-      try SystemCalls.sync(directory)
+      try files.sync(directory)
       return true
     } catch {
-      try? SystemCalls.remove(temporary, relativeTo: directory)
-      throw CairnError.system("write", error, "could not write '\(displayPath(file))'")
+      try? files.remove(temporary, relativeTo: directory)
+      throw .system("write", error, "could not write '\(displayPath(file))'")
     }
   }
 
-  private func writeObject(_ file: StorageFile, _ bytes: [UInt8]) throws -> Bool {
-    let (directory, name, _) = try directoryAndName(file)
+  private func writeObject(_ file: StorageFile, _ bytes: [UInt8]) throws(CairnError) -> Bool {
+    let (directory, name) = try directoryAndName(file)
     if pending.withLock({ $0.contains(file.name) }) { return false }
     if try size(of: name, in: directory, file: file) != nil { return false }
     // Claim the name first, so two tasks with the same object write it once.
     guard pending.withLock({ $0.insert(file.name).inserted }) else { return false }
     let temporary = pendingName(file.name)
     do throws(Errno) {
-      let descriptor = try SystemCalls.open(
+      let descriptor = try files.open(
         temporary, relativeTo: directory, flags: [.writeOnly, .create, .exclusive], mode: 0o444)
-      defer { SystemCalls.close(descriptor) }
-      try SystemCalls.write(descriptor, bytes)
+      try files.write(descriptor, bytes)
       written.withLock { _ = $0.insert(file.name) }
       return true
     } catch {
-      try? SystemCalls.remove(temporary, relativeTo: directory)
+      try? files.remove(temporary, relativeTo: directory)
       _ = pending.withLock { $0.remove(file.name) }
-      throw CairnError.system("write", error, "could not write object '\(displayPath(file))'")
+      throw .system("write", error, "could not write object '\(displayPath(file))'")
     }
   }
 
   // MARK: Reading
 
   public func read(_ file: StorageFile, maximumSize: Int) async throws -> [UInt8] {
-    let (directory, name, owned) = try directoryAndName(file)
-    defer { if owned { SystemCalls.close(directory) } }
-    let descriptor: Int32
+    try await pool.run { () throws(CairnError) in try self.readNow(file, maximumSize: maximumSize) }
+  }
+
+  private func readNow(_ file: StorageFile, maximumSize: Int) throws(CairnError) -> [UInt8] {
+    let (directory, name) = try directoryAndName(file)
+    let descriptor: Descriptor
     do {
       // O_NONBLOCK: a FIFO or device planted under the name cannot block the open or the read.
-      descriptor = try SystemCalls.open(name, relativeTo: directory, flags: [.readOnly, .noFollow, .nonBlocking])
+      descriptor = try files.open(name, relativeTo: directory, flags: [.readOnly, .noFollow, .nonBlocking])
     } catch {
       if error == .noSuchFileOrDirectory {
         throw CairnError(.notFound, "'\(displayPath(file))' is missing from the repository")
@@ -217,10 +223,9 @@ public final class LocalStorage: RepositoryStorage {
       }
       throw CairnError.system("open", error, "could not open '\(displayPath(file))'")
     }
-    defer { SystemCalls.close(descriptor) }
     let status: FileStatus
     do {
-      status = try SystemCalls.status(of: descriptor)
+      status = try files.status(of: descriptor)
     } catch {
       throw CairnError.system("fstat", error, "could not read '\(displayPath(file))'")
     }
@@ -234,7 +239,7 @@ public final class LocalStorage: RepositoryStorage {
     }
     let bytes: [UInt8]
     do {
-      bytes = try SystemCalls.readBytes(descriptor, count: Int(status.size))
+      bytes = try files.readBytes(descriptor, count: Int(status.size))
     } catch {
       throw CairnError.system("read", error, "could not read '\(displayPath(file))'")
     }
@@ -246,14 +251,15 @@ public final class LocalStorage: RepositoryStorage {
   }
 
   public func size(of file: StorageFile) async throws -> UInt64? {
-    let (directory, name, owned) = try directoryAndName(file)
-    defer { if owned { SystemCalls.close(directory) } }
-    return try size(of: name, in: directory, file: file)
+    try await pool.run { () throws(CairnError) in
+      let (directory, name) = try self.directoryAndName(file)
+      return try self.size(of: name, in: directory, file: file)
+    }
   }
 
-  private func size(of name: [UInt8], in directory: Int32, file: StorageFile) throws(CairnError) -> UInt64? {
+  private func size(of name: [UInt8], in directory: Descriptor, file: StorageFile) throws(CairnError) -> UInt64? {
     do {
-      return try SystemCalls.linkStatus(name, relativeTo: directory).size
+      return try files.linkStatus(name, relativeTo: directory).size
     } catch {
       if error == .noSuchFileOrDirectory { return nil }
       throw .system("fstatat", error, "could not look up '\(displayPath(file))'")
@@ -271,29 +277,35 @@ public final class LocalStorage: RepositoryStorage {
       guard prefix.utf8.count == 2, let index = Self.objectPrefixIndex(prefix) else {
         throw CairnError(.invalidArgument, "objects are listed by a two-hex-digit prefix, not '\(prefix)'")
       }
-      return try entries(in: prefixDescriptors[index], display: "\(root)/objects/\(prefix)", prefix: prefix)
+      let directory = prefixDescriptors[index]
+      return try await pool.run { () throws(CairnError) in
+        try self.entries(in: directory, display: "\(self.root)/objects/\(prefix)", prefix: prefix)
+      }
     case .config, .log:
       let file = StorageFile(kind, kind == .config ? "config" : Self.logName)
       guard let size = try await size(of: file) else { return [] }
       return [StorageEntry(name: file.name, size: size)]
     case .keys, .snapshots, .locks, .quarantine:
       let path = "\(root)/\(kind.rawValue)"
-      let directory: Int32
-      do {
-        directory = try SystemCalls.open(path, flags: [.readOnly, .directory])
-      } catch {
-        if error == .noSuchFileOrDirectory { return [] }
-        throw CairnError.system("open", error, "could not open '\(path)'")
+      return try await pool.run { () throws(CairnError) in
+        let directory: Descriptor
+        do throws(Errno) {
+          directory = try self.files.open(path, flags: [.readOnly, .directory])
+        } catch {
+          if error == .noSuchFileOrDirectory { return [] }
+          throw .system("open", error, "could not open '\(path)'")
+        }
+        return try self.entries(in: directory, display: path, prefix: prefix)
       }
-      defer { SystemCalls.close(directory) }
-      return try entries(in: directory, display: path, prefix: prefix)
     }
   }
 
-  private func entries(in directory: Int32, display: String, prefix: String) throws(CairnError) -> [StorageEntry] {
+  private func entries(in directory: Descriptor, display: String, prefix: String) throws(CairnError)
+    -> [StorageEntry]
+  {
     let names: [[UInt8]]
     do {
-      names = try SystemCalls.directoryNames(directory)
+      names = try files.directoryNames(directory)
     } catch {
       throw .system("readdir", error, "could not list '\(display)'")
     }
@@ -302,7 +314,7 @@ public final class LocalStorage: RepositoryStorage {
     for raw in names {
       let name = String(decoding: raw, as: UTF8.self)
       guard Self.isPlainName(name), name.hasPrefix(prefix) else { continue }
-      guard let status = try? SystemCalls.linkStatus(raw, relativeTo: directory) else { continue }
+      guard let status = try? files.linkStatus(raw, relativeTo: directory) else { continue }
       result.append(StorageEntry(name: name, size: status.size))
     }
     return result
@@ -313,64 +325,73 @@ public final class LocalStorage: RepositoryStorage {
   /// A rename (never replacing the destination), made durable in both
   /// folders; a copy when the two are on different file systems.
   public func move(_ file: StorageFile, to destination: StorageFile) async throws -> Bool {
+    let moved = try await pool.run { () throws(CairnError) in try self.moveNow(file, to: destination) }
+    guard let moved else { return try await copyingMove(file, to: destination) }
+    return moved
+  }
+
+  /// Whether the rename happened; nil when it cannot be a rename (another file system).
+  private func moveNow(_ file: StorageFile, to destination: StorageFile) throws(CairnError) -> Bool? {
     if destination.kind == .locks || destination.kind == .quarantine {
-      try Self.makeDirectory("\(root)/\(destination.kind.rawValue)")
+      try Self.makeDirectory("\(root)/\(destination.kind.rawValue)", files: files)
     }
-    let (from, fromName, ownsFrom) = try directoryAndName(file)
-    defer { if ownsFrom { SystemCalls.close(from) } }
-    let (to, toName, ownsTo) = try directoryAndName(destination)
-    defer { if ownsTo { SystemCalls.close(to) } }
+    let (from, fromName) = try directoryAndName(file)
+    let (to, toName) = try directoryAndName(destination)
     do {
-      try SystemCalls.renameNoReplace(fromName, relativeTo: from, to: toName, relativeTo: to)
+      try files.renameNoReplace(fromName, relativeTo: from, to: toName, relativeTo: to)
     } catch {
       switch error {
       case .fileExists: return false
       case .noSuchFileOrDirectory:
         throw CairnError(.notFound, "'\(displayPath(file))' is missing from the repository")
       case .improperLink, .invalidArgument:
-        return try await copyingMove(file, to: destination)
+        return nil
       default:
-        throw CairnError.system(
-          "renameat2", error, "could not move '\(displayPath(file))' to '\(displayPath(destination))'")
+        throw .system("renameat2", error, "could not move '\(displayPath(file))' to '\(displayPath(destination))'")
       }
     }
     do {
-      try SystemCalls.sync(to)
-      try SystemCalls.sync(from)
+      try files.sync(to)
+      try files.sync(from)
     } catch {
-      throw CairnError.system("fsync", error, "could not make the move to '\(displayPath(destination))' durable")
+      throw .system("fsync", error, "could not make the move to '\(displayPath(destination))' durable")
     }
     return true
   }
 
   public func delete(_ kind: StorageKind, _ names: [String]) async throws {
-    var touched = Set<Int32>()
-    var owned: [Int32] = []
-    defer { for descriptor in owned { SystemCalls.close(descriptor) } }
+    try await pool.run { () throws(CairnError) in try self.deleteNow(kind, names) }
+  }
+
+  private func deleteNow(_ kind: StorageKind, _ names: [String]) throws(CairnError) {
+    var touched: [ObjectIdentifier: Descriptor] = [:]
     for name in names {
       let file = StorageFile(kind, name)
-      let (directory, raw, isOwned) = try directoryAndName(file)
-      if isOwned { owned.append(directory) }
+      let (directory, raw) = try directoryAndName(file)
       do {
-        try SystemCalls.remove(raw, relativeTo: directory)
-        touched.insert(directory)
+        try files.remove(raw, relativeTo: directory)
+        touched[ObjectIdentifier(directory)] = directory
       } catch {
         if error == .noSuchFileOrDirectory { continue }
-        throw CairnError.system("unlink", error, "could not delete '\(displayPath(file))'")
+        throw .system("unlink", error, "could not delete '\(displayPath(file))'")
       }
     }
     guard kind != .objects else { return }
     // Removals of records and keys are durable when the call returns.
-    for directory in touched {
+    for directory in touched.values {
       do {
-        try SystemCalls.sync(directory)
+        try files.sync(directory)
       } catch {
-        throw CairnError.system("fsync", error, "could not make removals in '\(root)/\(kind.rawValue)' durable")
+        throw .system("fsync", error, "could not make removals in '\(root)/\(kind.rawValue)' durable")
       }
     }
   }
 
   public func commit() async throws {
+    try await pool.run { () throws(CairnError) in try self.commitNow() }
+  }
+
+  private func commitNow() throws(CairnError) {
     let names = written.withLock { $0 }
     guard !names.isEmpty else { return }
     try syncFileSystem()
@@ -383,34 +404,36 @@ public final class LocalStorage: RepositoryStorage {
   }
 
   /// Renames one durable pending object to its name.
-  private func publish(_ name: String) throws {
+  private func publish(_ name: String) throws(CairnError) {
     let file = StorageFile(.objects, name)
-    let (directory, raw, _) = try directoryAndName(file)
+    let (directory, raw) = try directoryAndName(file)
     let temporary = pendingName(name)
     do {
-      try SystemCalls.renameNoReplace(temporary, relativeTo: directory, to: raw, relativeTo: directory)
+      try files.renameNoReplace(temporary, relativeTo: directory, to: raw, relativeTo: directory)
     } catch {
       guard error == .fileExists else {
-        throw CairnError.system("renameat2", error, "could not move object '\(displayPath(file))' into place")
+        throw .system("renameat2", error, "could not move object '\(displayPath(file))' into place")
       }
       // Another writer stored the same object meanwhile: keep that one.
-      try? SystemCalls.remove(temporary, relativeTo: directory)
+      try? files.remove(temporary, relativeTo: directory)
     }
     CrashPoint.reach("store.publish")
   }
 
   private func syncFileSystem() throws(CairnError) {
     do {
-      try SystemCalls.syncFileSystem(rootDescriptor)
+      try files.syncFileSystem(rootDescriptor)
     } catch {
       throw .system("syncfs", error, "could not make the objects in '\(root)' durable")
     }
   }
 
   public func removeLeftovers(onlyOwn: Bool) async throws -> Leftovers {
-    var files = 0
-    var bytes: UInt64 = 0
-    var skipped: [String] = []
+    try await pool.run { () throws(CairnError) in try self.removeLeftoversNow(onlyOwn: onlyOwn) }
+  }
+
+  private func removeLeftoversNow(onlyOwn: Bool) throws(CairnError) -> Leftovers {
+    var leftovers = Leftovers()
     let ownSuffix = Array("\(pendingSuffix)\(Self.pendingExtension)".utf8)
     let isLeftover: ([UInt8]) -> Bool = { name in
       guard name.first == UInt8(ascii: ".") else { return false }
@@ -418,39 +441,36 @@ public final class LocalStorage: RepositoryStorage {
       return name.count > Self.pendingExtension.utf8.count
         && (name.suffix(8).elementsEqual(Self.pendingExtension.utf8) || name.suffix(4).elementsEqual(".tmp".utf8))
     }
-    var places = zip(prefixDescriptors, Self.prefixNames).map { ($0, "\(root)/objects/\($1)", false) }
-    var owned: [Int32] = []
-    defer { for descriptor in owned { SystemCalls.close(descriptor) } }
+    var places = zip(prefixDescriptors, Self.prefixNames).map { ($0, "\(root)/objects/\($1)") }
     if !onlyOwn {
       for directory in ["keys", "snapshots", "quarantine"] {
-        if let descriptor = try? SystemCalls.open("\(root)/\(directory)", flags: [.readOnly, .directory]) {
-          owned.append(descriptor)
-          places.append((descriptor, "\(root)/\(directory)", true))
+        if let descriptor = try? files.open("\(root)/\(directory)", flags: [.readOnly, .directory]) {
+          places.append((descriptor, "\(root)/\(directory)"))
         }
       }
-      places.append((rootDescriptor, root, true))
+      places.append((rootDescriptor, root))
     }
-    for (directory, display, _) in places {
+    for (directory, display) in places {
       let names: [[UInt8]]
       do {
-        names = try SystemCalls.directoryNames(directory)
+        names = try files.directoryNames(directory)
       } catch {
-        throw CairnError.system("readdir", error, "could not list '\(display)'")
+        throw .system("readdir", error, "could not list '\(display)'")
       }
       for name in names where isLeftover(name) {
-        guard let status = try? SystemCalls.linkStatus(name, relativeTo: directory) else { continue }
+        guard let status = try? files.linkStatus(name, relativeTo: directory) else { continue }
         // Only files are leftovers; anything else under such a name is not ours to remove.
         guard status.kind == .file else {
-          skipped.append("\(display)/\(EntryPath.printable(name))")
+          leftovers.skipped.append("\(display)/\(EntryPath.printable(name))")
           continue
         }
         do {
-          try SystemCalls.remove(name, relativeTo: directory)
-          files += 1
-          bytes += status.size
+          try files.remove(name, relativeTo: directory)
+          leftovers.files += 1
+          leftovers.bytes += status.size
         } catch {
           if error == .noSuchFileOrDirectory { continue }
-          throw CairnError.system("unlink", error, "could not remove '\(display)/\(EntryPath.printable(name))'")
+          throw .system("unlink", error, "could not remove '\(display)/\(EntryPath.printable(name))'")
         }
       }
     }
@@ -458,7 +478,7 @@ public final class LocalStorage: RepositoryStorage {
       pending.withLock { $0.removeAll() }
       written.withLock { $0.removeAll() }
     }
-    return Leftovers(files: files, bytes: bytes, skipped: skipped)
+    return leftovers
   }
 
   // MARK: Locks and the log
@@ -466,22 +486,26 @@ public final class LocalStorage: RepositoryStorage {
   public func lock(_ mode: StorageLockMode, wait: Duration, onWait: @Sendable (String) -> Void) async throws
     -> any StorageLock
   {
-    try await LocalStorageLock.acquire(root: root, mode: mode, wait: wait, onWait: onWait)
+    try await LocalStorageLock.acquire(root: root, mode: mode, wait: wait, files: files, pool: pool, onWait: onWait)
   }
 
   public func appendLog(_ line: [UInt8]) async {
-    let descriptor: Int32? = logDescriptor.withLock { descriptor in
-      if descriptor == nil {
-        descriptor = try? SystemCalls.open(
-          Array(Self.logName.utf8), relativeTo: rootDescriptor, flags: [.writeOnly, .create, .append], mode: 0o640)
-      }
-      return descriptor
-    }
-    guard let descriptor else { return }
     var bytes = line
     bytes.removeAll { $0 == 0x0A || $0 == 0x0D }
     bytes.append(0x0A)
-    try? SystemCalls.write(descriptor, bytes)
+    let line = bytes
+    await pool.run { () -> Void in
+      let descriptor: Descriptor? = self.logDescriptor.withLock { descriptor in
+        if descriptor == nil {
+          descriptor = try? self.files.open(
+            Array(Self.logName.utf8), relativeTo: self.rootDescriptor, flags: [.writeOnly, .create, .append],
+            mode: 0o640)
+        }
+        return descriptor
+      }
+      guard let descriptor else { return }
+      try? self.files.write(descriptor, line)
+    }
   }
 }
 
@@ -489,17 +513,24 @@ public final class LocalStorage: RepositoryStorage {
 /// check, exclusive for forget and gc. The kernel drops it when the process
 /// exits or dies, so there is never a stale lock to remove by hand.
 final class LocalStorageLock: StorageLock {
-  private let descriptor: Int32
+  private let descriptor: Descriptor
+  private let files: FileSystem
   private let released = Mutex(false)
 
-  private init(descriptor: Int32) { self.descriptor = descriptor }
+  private init(descriptor: Descriptor, files: FileSystem) {
+    self.descriptor = descriptor
+    self.files = files
+  }
 
-  static func acquire(root: String, mode: StorageLockMode, wait: Duration, onWait: @Sendable (String) -> Void)
-    async throws -> LocalStorageLock
-  {
-    let descriptor: Int32
+  /// Tries the lock every 50 ms until `wait` has passed. The wait is a
+  /// `Task.sleep`: it holds no thread and ends at once when the task is cancelled.
+  static func acquire(
+    root: String, mode: StorageLockMode, wait: Duration, files: FileSystem, pool: BlockingPool,
+    onWait: @Sendable (String) -> Void
+  ) async throws -> LocalStorageLock {
+    let descriptor: Descriptor
     do {
-      descriptor = try SystemCalls.open(root, flags: [.readOnly, .directory])
+      descriptor = try await pool.run { () throws(Errno) in try files.open(root, flags: [.readOnly, .directory]) }
     } catch {
       throw CairnError.system("open", error, "could not open repository '\(root)' to lock it")
     }
@@ -508,18 +539,16 @@ final class LocalStorageLock: StorageLock {
     while true {
       let acquired: Bool
       do {
-        acquired = try SystemCalls.lock(descriptor, exclusive: mode == .exclusive, wait: false)
+        acquired = try files.tryLock(descriptor, exclusive: mode == .exclusive)
       } catch {
         // A medium without locks (some network file systems) cannot hold a
         // reader back: readers go on without one; writers must not.
-        if mode == .shared { return LocalStorageLock(descriptor: descriptor) }
-        SystemCalls.close(descriptor)
+        if mode == .shared { return LocalStorageLock(descriptor: descriptor, files: files) }
         throw CairnError.system("flock", error, "could not lock repository '\(root)'")
       }
-      if acquired { return LocalStorageLock(descriptor: descriptor) }
-      let holder = describeHolder(descriptor, wanted: mode)
+      if acquired { return LocalStorageLock(descriptor: descriptor, files: files) }
+      let holder = describeHolder(descriptor, wanted: mode, files: files)
       if ContinuousClock.now >= deadline {
-        SystemCalls.close(descriptor)
         throw CairnError(
           .locked,
           "repository '\(root)' is locked by another cairn process running \(holder); "
@@ -529,20 +558,15 @@ final class LocalStorageLock: StorageLock {
         onWait("repository '\(root)' is locked by another cairn process running \(holder); waiting")
         told = true
       }
-      do {
-        try await Task.sleep(for: .milliseconds(50))
-      } catch {
-        SystemCalls.close(descriptor)
-        throw error
-      }
+      try await Task.sleep(for: .milliseconds(50))
     }
   }
 
   /// Which kind of operation holds the lock, told by probing: if a shared
   /// lock is free, only shared holders (backup, restore, check) are there.
-  private static func describeHolder(_ descriptor: Int32, wanted: StorageLockMode) -> String {
-    if wanted == .exclusive, (try? SystemCalls.lock(descriptor, exclusive: false, wait: false)) == true {
-      SystemCalls.unlock(descriptor)
+  private static func describeHolder(_ descriptor: Descriptor, wanted: StorageLockMode, files: FileSystem) -> String {
+    if wanted == .exclusive, (try? files.tryLock(descriptor, exclusive: false)) == true {
+      files.unlock(descriptor)
       return "a backup, restore or check (shared lock)"
     }
     return "forget or gc (exclusive lock)"
@@ -550,14 +574,14 @@ final class LocalStorageLock: StorageLock {
 
   func release() async { close() }
 
+  /// Unlocks at once; the descriptor closes when the last reference goes.
   private func close() {
     let wasReleased = released.withLock { value in
       defer { value = true }
       return value
     }
     guard !wasReleased else { return }
-    SystemCalls.unlock(descriptor)
-    SystemCalls.close(descriptor)
+    files.unlock(descriptor)
   }
 
   deinit { close() }

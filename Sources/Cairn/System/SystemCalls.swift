@@ -5,7 +5,9 @@ import SystemPackage
   import Glibc
 #endif
 
-/// The one place Cairn calls the C library for files.
+/// The C library's file calls for the code not yet on the `FileSystem` seam
+/// (restore, metadata, the job's log); the backup and `LocalStorage` go
+/// through `FileSystem`, which tests can replace.
 ///
 /// Every function is a thin wrapper over one system call: it retries EINTR,
 /// takes paths and names as bytes (Linux paths need not be UTF-8) and throws
@@ -73,32 +75,7 @@ enum SystemCalls {
 
   // MARK: Status
 
-  private static func status(from raw: stat) -> FileStatus {
-    let kind: EntryKind =
-      switch raw.st_mode & S_IFMT {
-      case S_IFREG: .file
-      case S_IFDIR: .directory
-      case S_IFLNK: .symlink
-      case S_IFIFO: .fifo
-      case S_IFSOCK: .socket
-      case S_IFCHR: .characterDevice
-      case S_IFBLK: .blockDevice
-      default: .removed
-      }
-    return FileStatus(
-      kind: kind,
-      mode: UInt32(raw.st_mode & 0o7777),
-      uid: raw.st_uid,
-      gid: raw.st_gid,
-      size: UInt64(max(raw.st_size, 0)),
-      mtime: Timestamp(seconds: Int64(raw.st_mtim.tv_sec), nanoseconds: UInt32(raw.st_mtim.tv_nsec)),
-      ctime: Timestamp(seconds: Int64(raw.st_ctim.tv_sec), nanoseconds: UInt32(raw.st_ctim.tv_nsec)),
-      inode: UInt64(raw.st_ino),
-      device: UInt64(raw.st_dev),
-      linkCount: UInt64(raw.st_nlink),
-      rdev: UInt64(raw.st_rdev)
-    )
-  }
+  private static func status(from raw: stat) -> FileStatus { FileStatus(raw) }
 
   /// `fstatat(2)` with AT_SYMLINK_NOFOLLOW: symlinks are described, never followed.
   static func linkStatus(_ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD) throws(Errno) -> FileStatus {
@@ -200,29 +177,7 @@ enum SystemCalls {
   /// Reads every name in a directory except `.` and `..`, in no particular order.
   /// The descriptor stays open and usable.
   static func directoryNames(_ descriptor: Int32) throws(Errno) -> [[UInt8]] {
-    let copy = try retrying { dup(descriptor) }
-    guard let stream = fdopendir(copy) else {
-      let failure = Errno(rawValue: errno)
-      Glibc.close(copy)
-      throw failure
-    }
-    defer { closedir(stream) }
-    rewinddir(stream)
-    var names: [[UInt8]] = []
-    while true {
-      errno = 0
-      guard let entry = readdir(stream) else {
-        if errno != 0 { throw Errno(rawValue: errno) }
-        break
-      }
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
-        let length = strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
-        return Array(raw.prefix(length))
-      }
-      if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-      names.append(name)
-    }
-    return names
+    try FileSystem.linux.retrying { () throws(Errno) in try LinuxFileSystemCalls().directoryNames(descriptor) }
   }
 
   /// `mkdirat(2)`.

@@ -1,0 +1,62 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Threads of Cairn's own for calls that block: file reads and writes,
+/// `fsync`, `syncfs`, directory listings.
+///
+/// Swift's cooperative pool has one thread per core; a blocking call there
+/// holds a core's worth of tasks back until it returns. A task that calls
+/// `run` instead suspends, one of these threads makes the call, and the task
+/// resumes with its result. The threads are started on first use and live as
+/// long as the process.
+public final class BlockingPool: Sendable {
+  /// The pool every part of Cairn shares.
+  public static let shared = BlockingPool(threads: Parallelism.blockingThreads)
+
+  private typealias Job = @Sendable () -> Void
+
+  /// Queued jobs; those before `start` are taken (the array is reset when drained).
+  private let queue = Mutex<(jobs: [Job], start: Int)>(([], 0))
+  /// Counts queued jobs; a thread waits on it for the next one.
+  private let available = DispatchSemaphore(value: 0)
+  let threadCount: Int
+
+  init(threads: Int) {
+    threadCount = max(1, threads)
+    for _ in 0..<threadCount {
+      Thread { [self] in work() }.start()
+    }
+  }
+
+  /// Runs `body` on a pool thread and returns what it returns, or throws what
+  /// it throws. The calling task is suspended meanwhile, not blocked.
+  /// `body` is not interrupted by cancellation: it is one bounded call.
+  public func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+    let result: Result<T, E> = await withCheckedContinuation { continuation in
+      submit { continuation.resume(returning: Result { () throws(E) -> T in try body() }) }
+    }
+    return try result.get()
+  }
+
+  private func submit(_ job: @escaping Job) {
+    queue.withLock { $0.jobs.append(job) }
+    available.signal()
+  }
+
+  private func work() {
+    while true {
+      available.wait()
+      let job = queue.withLock { queue in
+        let job = queue.jobs[queue.start]
+        queue.start += 1
+        if queue.start == queue.jobs.count {
+          queue.jobs.removeAll(keepingCapacity: true)
+          queue.start = 0
+        }
+        return job
+      }
+      job()
+    }
+  }
+}

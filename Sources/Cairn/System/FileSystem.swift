@@ -1,0 +1,183 @@
+import SystemPackage
+
+/// The file operations of a backup and of `LocalStorage` over one
+/// `FileSystemCalls`: EINTR is retried, reads and writes loop until done,
+/// and opened files come back as `Descriptor`s that close themselves.
+///
+/// Every method blocks; async code calls them through `BlockingPool`.
+struct FileSystem: Sendable {
+  let calls: any FileSystemCalls
+
+  /// The real file system.
+  static let linux = FileSystem(calls: LinuxFileSystemCalls())
+
+  /// Runs `body` until it stops failing with EINTR.
+  @inline(__always)
+  func retrying<T>(_ body: () throws(Errno) -> T) throws(Errno) -> T {
+    while true {
+      do {
+        return try body()
+      } catch {
+        if error != .interrupted { throw error }
+      }
+    }
+  }
+
+  // MARK: Opening
+
+  /// `openat(2)`; close-on-exec is always added.
+  func open(
+    _ name: [UInt8], relativeTo directory: Descriptor = .currentDirectory, flags: SystemCalls.OpenFlags,
+    mode: UInt32 = 0o600
+  ) throws(Errno) -> Descriptor {
+    let raw = try retrying { () throws(Errno) in
+      try calls.open(name, relativeTo: directory.raw, flags: flags.union(.closeOnExec).rawValue, mode: mode)
+    }
+    return Descriptor(owning: raw, calls: calls)
+  }
+
+  func open(_ path: String, flags: SystemCalls.OpenFlags, mode: UInt32 = 0o600) throws(Errno) -> Descriptor {
+    try open(Array(path.utf8), flags: flags, mode: mode)
+  }
+
+  // MARK: Status
+
+  func status(of descriptor: Descriptor) throws(Errno) -> FileStatus {
+    try retrying { () throws(Errno) in try calls.status(of: descriptor.raw) }
+  }
+
+  /// Describes `name` without following a final symlink.
+  func linkStatus(_ name: [UInt8], relativeTo directory: Descriptor = .currentDirectory) throws(Errno) -> FileStatus {
+    try retrying { () throws(Errno) in try calls.linkStatus(name, relativeTo: directory.raw) }
+  }
+
+  // MARK: Reading and writing
+
+  /// `pread(2)` until `buffer` is full or the file ends; returns the bytes read.
+  func read(_ descriptor: Descriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(Errno)
+    -> Int
+  {
+    var done = 0
+    while done < buffer.count {
+      let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[done...])
+      let count = try retrying { () throws(Errno) in
+        try calls.read(descriptor.raw, into: rest, at: offset + UInt64(done))
+      }
+      if count == 0 { break }
+      done += count
+    }
+    return done
+  }
+
+  /// Reads up to `count` bytes from `offset` into a new array (shorter if the file ends first).
+  func readBytes(_ descriptor: Descriptor, count: Int, at offset: UInt64 = 0) throws(Errno) -> [UInt8] {
+    var failure: Errno?
+    let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+      do throws(Errno) {
+        initialized = try read(descriptor, into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+      } catch {
+        initialized = 0
+        failure = error
+      }
+    }
+    if let failure { throw failure }
+    return bytes
+  }
+
+  /// `write(2)` until every byte is written.
+  func write(_ descriptor: Descriptor, _ bytes: UnsafeRawBufferPointer) throws(Errno) {
+    var done = 0
+    while done < bytes.count {
+      let rest = UnsafeRawBufferPointer(rebasing: bytes[done...])
+      done += try retrying { () throws(Errno) in try calls.write(descriptor.raw, rest) }
+    }
+  }
+
+  func write(_ descriptor: Descriptor, _ bytes: [UInt8]) throws(Errno) {
+    let result = bytes.withUnsafeBytes { buffer in Result { () throws(Errno) in try write(descriptor, buffer) } }
+    try result.get()
+  }
+
+  // MARK: Durability
+
+  /// `fsync(2)`.
+  func sync(_ descriptor: Descriptor) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.sync(descriptor.raw) }
+  }
+
+  /// `syncfs(2)`: one pass that makes everything on the file system durable.
+  func syncFileSystem(_ descriptor: Descriptor) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.syncFileSystem(descriptor.raw) }
+  }
+
+  // MARK: Names
+
+  /// Every name in a directory except `.` and `..`, in no particular order.
+  func directoryNames(_ descriptor: Descriptor) throws(Errno) -> [[UInt8]] {
+    try retrying { () throws(Errno) in try calls.directoryNames(descriptor.raw) }
+  }
+
+  func makeDirectory(_ name: [UInt8], relativeTo directory: Descriptor = .currentDirectory, mode: UInt32)
+    throws(Errno)
+  {
+    try retrying { () throws(Errno) in try calls.makeDirectory(name, relativeTo: directory.raw, mode: mode) }
+  }
+
+  /// `renameat2(2)` with RENAME_NOREPLACE: throws `.fileExists` when the new name is taken.
+  func renameNoReplace(
+    _ old: [UInt8], relativeTo oldDirectory: Descriptor, to new: [UInt8], relativeTo newDirectory: Descriptor
+  ) throws(Errno) {
+    try retrying { () throws(Errno) in
+      try calls.rename(old, relativeTo: oldDirectory.raw, to: new, relativeTo: newDirectory.raw, replacing: false)
+    }
+  }
+
+  /// `renameat(2)`: replaces the new name atomically.
+  func rename(
+    _ old: [UInt8], relativeTo oldDirectory: Descriptor, to new: [UInt8], relativeTo newDirectory: Descriptor
+  ) throws(Errno) {
+    try retrying { () throws(Errno) in
+      try calls.rename(old, relativeTo: oldDirectory.raw, to: new, relativeTo: newDirectory.raw, replacing: true)
+    }
+  }
+
+  /// `unlinkat(2)`; `isDirectory: true` removes an empty directory.
+  func remove(_ name: [UInt8], relativeTo directory: Descriptor = .currentDirectory, isDirectory: Bool = false)
+    throws(Errno)
+  {
+    try retrying { () throws(Errno) in try calls.remove(name, relativeTo: directory.raw, isDirectory: isDirectory) }
+  }
+
+  /// A symlink's target, as bytes.
+  func readSymlink(_ name: [UInt8], relativeTo directory: Descriptor) throws(Errno) -> [UInt8] {
+    var capacity = 256
+    while true {
+      var buffer = [UInt8](repeating: 0, count: capacity)
+      let result = buffer.withUnsafeMutableBytes { raw in
+        Result { () throws(Errno) in
+          try retrying { () throws(Errno) in try calls.readSymlink(name, relativeTo: directory.raw, into: raw) }
+        }
+      }
+      let count = try result.get()
+      if count < capacity { return Array(buffer.prefix(count)) }
+      capacity *= 4
+    }
+  }
+
+  // MARK: Locks
+
+  /// `flock(2)` without waiting: false when another process holds a conflicting lock.
+  func tryLock(_ descriptor: Descriptor, exclusive: Bool) throws(Errno) -> Bool {
+    do throws(Errno) {
+      try retrying { () throws(Errno) in try calls.lock(descriptor.raw, exclusive: exclusive) }
+      return true
+    } catch {
+      if error == .wouldBlock { return false }
+      throw error
+    }
+  }
+
+  func unlock(_ descriptor: Descriptor) {
+    try? calls.lock(descriptor.raw, exclusive: nil)
+  }
+}

@@ -1,0 +1,48 @@
+import SystemPackage
+
+/// The system calls that a backup and `LocalStorage` make, one method per
+/// call, each making exactly one attempt: a failure, EINTR included, is
+/// thrown as its `Errno`. `FileSystem` adds the retries and the loops.
+///
+/// `LinuxFileSystemCalls` is the real one. Tests put a double in its place
+/// that forces an errno on the n-th call of an operation (ENOSPC on a write,
+/// EIO on a read, EINTR anywhere), so failures are tested in-process without
+/// root, a full disk or a broken one.
+protocol FileSystemCalls: Sendable {
+  func open(_ name: [UInt8], relativeTo directory: Int32, flags: Int32, mode: UInt32) throws(Errno) -> Int32
+  /// Errors are ignored: the descriptor is gone either way.
+  func close(_ descriptor: Int32)
+  /// `pread(2)`: returns the bytes read, 0 at the end of the file.
+  func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(Errno) -> Int
+  /// `write(2)`: returns the bytes written, which may be fewer than given.
+  func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int
+  func sync(_ descriptor: Int32) throws(Errno)
+  /// `syncfs(2)`.
+  func syncFileSystem(_ descriptor: Int32) throws(Errno)
+  /// `fstat(2)`.
+  func status(of descriptor: Int32) throws(Errno) -> FileStatus
+  /// `fstatat(2)` without following a final symlink.
+  func linkStatus(_ name: [UInt8], relativeTo directory: Int32) throws(Errno) -> FileStatus
+  /// `renameat2(2)`; with `replacing: false`, RENAME_NOREPLACE.
+  func rename(
+    _ old: [UInt8], relativeTo oldDirectory: Int32, to new: [UInt8], relativeTo newDirectory: Int32, replacing: Bool
+  ) throws(Errno)
+  /// `unlinkat(2)`.
+  func remove(_ name: [UInt8], relativeTo directory: Int32, isDirectory: Bool) throws(Errno)
+  /// `mkdirat(2)`.
+  func makeDirectory(_ name: [UInt8], relativeTo directory: Int32, mode: UInt32) throws(Errno)
+  /// `getdents(2)` through `readdir(3)`: every name but `.` and `..`. The descriptor stays usable.
+  func directoryNames(_ descriptor: Int32) throws(Errno) -> [[UInt8]]
+  /// `readlinkat(2)`: at most `buffer.count` bytes of a symlink's target; returns how many.
+  func readSymlink(_ name: [UInt8], relativeTo directory: Int32, into buffer: UnsafeMutableRawBufferPointer)
+    throws(Errno) -> Int
+  /// `flock(2)` with LOCK_NB; `exclusive: nil` unlocks.
+  func lock(_ descriptor: Int32, exclusive: Bool?) throws(Errno)
+}
+
+/// The operations of `FileSystemCalls`, by name: what a test double counts
+/// and fails.
+enum SystemCall: String, Sendable, CaseIterable {
+  case open, close, read, write, sync, syncFileSystem, status, linkStatus, rename, remove, makeDirectory
+  case directoryNames, readSymlink, lock
+}
