@@ -19,7 +19,7 @@ import Testing
   }
 
   @Test(arguments: Unreadable.allCases)
-  func unreadableObjectDamagesOnlyItsFileAndRestoreGoesOn(kind: Unreadable) throws {
+  func unreadableObjectDamagesOnlyItsFileAndRestoreGoesOn(kind: Unreadable) async throws {
     if kind.needsNobody && !setprivWorks { return }
     let work = try BackupWorkspace(blockSize: 65536)
     let source = work.sub("src")
@@ -38,8 +38,8 @@ import Testing
       """)
     let snapshot = try work.backup([source])
     let original = try TreeListing(source)
-    let victim = try blockHashes(of: "\(source)/dir-1/victim", blockSize: 65536)[1]
-    let path = work.objectPath(victim)
+    let victim = try await work.inspection.blockNames(ofFile: "\(source)/dir-1/victim")[1]
+    let path = work.inspection.storedFile(of: victim)
     switch kind {
     case .directory:
       try shell("rm -f '\(path)' && mkdir '\(path)'")

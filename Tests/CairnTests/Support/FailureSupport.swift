@@ -26,8 +26,8 @@ func waitForExit(_ process: Process, timeout: Double) -> Bool {
 }
 
 /// The ids of the snapshots `cairn snapshots --json` lists, oldest first.
-func snapshotIDs(_ repo: String) throws -> [String] {
-  let result = try Cairn.run(["snapshots", "--repo", repo, "--json"])
+func snapshotIDs(_ repo: String, environment: [String: String] = [:]) throws -> [String] {
+  let result = try Cairn.run(["snapshots", "--repo", repo, "--json"], environment: environment)
   guard result.status == 0 else { throw CairnFailure(arguments: ["snapshots", "--repo", repo], result: result) }
   return try jsonArray(result.stdout).compactMap { $0["id"] as? String }
 }
