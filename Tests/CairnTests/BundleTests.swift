@@ -47,7 +47,7 @@ import Testing
 
   /// For every file of a snapshot in a bundle: its path and bundle.
   static func bundles(in repo: String, snapshot: String) async throws -> [String: String] {
-    let repository = try await Repository.open(at: repo)
+    let repository = try await RepositoryInspection(path: repo).open()
     let record = try await repository.findSnapshot(snapshot)
     var result: [String: String] = [:]
     try await repository.forEachEntry(of: record) { entry in

@@ -9,6 +9,9 @@ import Testing
 /// cannot be written, objects that are not what their name promises (a FIFO,
 /// a huge sparse file), a write that fails mid-backup, the lock, debris in the
 /// pending area, an interrupted `init`, and the messages for a bad `--keep`.
+/// The cases that need root (setpriv, mount) have in-process counterparts
+/// that need none in StorageFaultTests; these stay for the real errno and
+/// the kernel lock on a read-only medium.
 @Suite struct StorageFailureTests {
   // MARK: Helpers
 

@@ -4,7 +4,9 @@ import Testing
 /// Promise "Integrity" (Docs/PROMISES.md): an object that cannot be read or
 /// verified, whatever the reason, damages the files that use it and nothing
 /// else. Restore reports those files, restores all the others, still sets
-/// every directory's metadata, and exits 1.
+/// every directory's metadata, and exits 1. (The same promise for a read
+/// that fails, flips a bit or comes back short, in process and without root:
+/// StorageFaultTests.oneBadObjectDamagesOnlyItsFile.)
 @Suite struct UnreadableObjectTests {
   /// Ways to make an object file unreadable while its name is present.
   enum Unreadable: String, CaseIterable, Sendable {
