@@ -64,10 +64,11 @@ func makeEveryKindOfEntryTree(at path: String, blockSize: Int) throws {
 
 @Suite struct BackupRestoreTests {
   /// Every kind of entry restores byte for byte and metadata for metadata,
-  /// whatever the block size (including one that is not a power of two).
-  @Test(arguments: [65536, 100_000, 1_048_576])
-  func everyKindOfEntryRestoresExactly(blockSize: Int) async throws {
-    let work = try BackupWorkspace(blockSize: blockSize)
+  /// whatever the block size (including one that is not a power of two),
+  /// plain or compressed and encrypted.
+  @Test(arguments: [65536, 100_000, 1_048_576], RepositoryKind.allCases)
+  func everyKindOfEntryRestoresExactly(blockSize: Int, kind: RepositoryKind) async throws {
+    let work = try BackupWorkspace(blockSize: blockSize, kind: kind)
     let source = work.sub("src")
     try makeEveryKindOfEntryTree(at: source, blockSize: blockSize)
     let original = try TreeListing(source)

@@ -20,10 +20,10 @@ import Testing
     var needsNobody: Bool { self == .permissionDenied }
   }
 
-  @Test(arguments: Unreadable.allCases)
-  func unreadableObjectDamagesOnlyItsFileAndRestoreGoesOn(kind: Unreadable) async throws {
+  @Test(arguments: Unreadable.allCases, RepositoryKind.allCases)
+  func unreadableObjectDamagesOnlyItsFileAndRestoreGoesOn(kind: Unreadable, repository: RepositoryKind) async throws {
     if kind.needsNobody && !setprivWorks { return }
-    let work = try BackupWorkspace(blockSize: 65536)
+    let work = try BackupWorkspace(blockSize: 65536, kind: repository)
     let source = work.sub("src")
     // Many files in directories with modes other than the 0700 a restore
     // starts them with: an aborted restore leaves them at 0700.
@@ -55,7 +55,8 @@ import Testing
     let restore: CommandResult
     if kind.needsNobody {
       try shell("mkdir '\(target)' && chown 65534:65534 '\(target)' && chmod 0755 '\(work.directory.path)'")
-      restore = try runCairnAsNobody(["restore", "--repo", work.repo, snapshot.id, target])
+      restore = try runCairnAsNobody(
+        ["restore", "--repo", work.repo, snapshot.id, target], environment: work.environment)
     } else {
       restore = try work.restore(snapshot.id, to: target)
     }
