@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Cairn
@@ -109,6 +110,41 @@ import Testing
       #expect(fixture.faulty.calls(of: operation) == 0, "a reader called \(operation)")
     }
     #expect(fixture.faulty.calls(of: .read) > 0)
+  }
+
+  /// A backup whose storage stops answering (a write that never returns)
+  /// and is then cancelled, as the CLI does on SIGINT: it ends promptly with
+  /// `CancellationError`, records nothing and leaves nothing pending; the
+  /// next backup works. (SignalTests proves the signal end to end.)
+  @Test(arguments: RepositoryKind.allCases)
+  func aBackupHangingOnItsStorageStopsWhenCancelled(kind: RepositoryKind) async throws {
+    let fixture = try await FaultyRepository(kind: kind)
+    fixture.faulty.add(.init(.write, onCall: 5, kind: .objects, fault: .hang))
+    let repository = try await fixture.withFaults()
+    let backup = Task { try await fixture.backup(into: repository) }
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(60)
+    while fixture.faulty.calls(of: .write) < 5 && clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    try #require(fixture.faulty.calls(of: .write) >= 5, "the backup never reached its fifth write")
+    backup.cancel()
+    guard let ended = try await result(of: backup, within: .seconds(30)) else {
+      // Seen here: the cancelled backup waits for its workers, and the
+      // hanging write in one of them is never cancelled, so it never ends.
+      withKnownIssue("issue 12: a cancelled backup's storage writes are neither cancelled nor bounded") {
+        Issue.record("the cancelled backup did not end within 30 s")
+      }
+      return
+    }
+    #expect(throws: CancellationError.self) { try ended.get() }
+
+    let clean = try await fixture.withoutFaults()
+    #expect(try await clean.snapshots().isEmpty, "a cancelled backup recorded a snapshot")
+    if let memory = fixture.backing as? MemoryStorage {
+      #expect(await memory.pendingCount == 0, "the cancelled backup left pending objects")
+    }
+    let record = try await fixture.backup(into: clean)
+    let restored = try await fixture.restore(record, from: clean)
+    #expect(try TreeListing(restored.root) == TreeListing(fixture.source))
   }
 
   /// What can go wrong reading one object.
@@ -224,4 +260,22 @@ import Testing
     }
     #expect(try await memory.list(.objects, prefix: "cd").isEmpty, "a write reached the storage after the crash")
   }
+}
+
+/// The result of `task`, or nil when it has not finished within `limit`.
+/// Polls instead of awaiting the task, so a task that never ends cannot
+/// make the test hang.
+func result<T: Sendable>(of task: Task<T, any Error>, within limit: Duration) async throws -> Result<T, any Error>? {
+  let finished = Mutex<Result<T, any Error>?>(nil)
+  Task {
+    let result = await task.result
+    finished.withLock { $0 = result }
+  }
+  let clock = ContinuousClock()
+  let deadline = clock.now + limit
+  while clock.now < deadline {
+    if let result = finished.withLock({ $0 }) { return result }
+    try await Task.sleep(for: .milliseconds(10))
+  }
+  return nil
 }
