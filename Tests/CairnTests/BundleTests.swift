@@ -47,7 +47,7 @@ import Testing
 
   /// For every file of a snapshot in a bundle: its path and bundle.
   static func bundles(in repo: String, snapshot: String) async throws -> [String: String] {
-    let repository = try await Repository.open(at: repo)
+    let repository = try await RepositoryInspection(path: repo).open()
     let record = try await repository.findSnapshot(snapshot)
     var result: [String: String] = [:]
     try await repository.forEachEntry(of: record) { entry in
@@ -76,7 +76,7 @@ import Testing
       """)
     let original = try TreeListing(source)
     let snapshot = try work.backup([source])
-    let data = try work.dataObjectNames()
+    let data = try await work.inspection.dataObjectNames()
     // large: 4 blocks, just-over-the-limit: 1; everything else is small.
     let bundles = data.count - 5
     let expected = Double(smallBytes) / Double(Self.targetBundle)
@@ -98,20 +98,20 @@ import Testing
 
   /// An unchanged tree adds no bundle: a second full makes the same bundles
   /// (and the same manifest), a differential reads nothing.
-  @Test func unchangedTreeAddsNoBundle() throws {
+  @Test func unchangedTreeAddsNoBundle() async throws {
     let work = try BackupWorkspace(blockSize: Self.blockSize)
     let source = work.sub("src")
     try Self.makeSmallFiles(at: source, count: 2000, largest: 8000)
     let first = try work.backup([source], ["--full"], now: "2026-03-01T10:00:00Z")
-    let before = try work.objectNames()
+    let before = try await work.inspection.objectNames()
     let full = try work.backup([source], ["--full"], now: "2026-03-01T11:00:00Z")
     #expect(full.statistics.filesRead == 2000)
     #expect(full.statistics.newObjects == 0 && full.statistics.newBytes == 0)
     #expect(full.manifest == first.manifest)
-    #expect(try work.objectNames() == before)
+    #expect(try await work.inspection.objectNames() == before)
     let differential = try work.backup([source], ["--differential"], now: "2026-03-01T12:00:00Z")
     #expect(differential.statistics.filesRead == 0)
-    #expect(try work.objectNames().subtracting(before).isSubset(of: Set(differential.manifest)))
+    #expect(try await work.inspection.objectNames().subtracting(before).isSubset(of: Set(differential.manifest)))
   }
 
   /// One changed small file among 6,000: a differential stores one bundle
@@ -128,19 +128,20 @@ import Testing
     let changed = "\(source)/d7/f3007"
     let size = try #require(try FileManager.default.attributesOfItem(atPath: changed)[.size] as? Int)
     try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }).write(to: URL(fileURLWithPath: changed))
-    let before = try work.objectNames()
+    let before = try await work.inspection.objectNames()
 
     let differential = try work.backup([source], ["--differential"], now: "2026-03-01T11:00:00Z")
-    let addedByDifferential = try work.objectNames().subtracting(before).subtracting(differential.manifest)
+    let addedByDifferential = try await work.inspection.objectNames().subtracting(before).subtracting(
+      differential.manifest)
     #expect(differential.statistics.filesRead == 1)
     #expect(addedByDifferential.count == 1, "a differential stores one bundle for the one changed file")
     let differentialBundles = try await Self.bundles(in: work.repo, snapshot: differential.id)
     #expect(differentialBundles[changed].map { addedByDifferential.contains($0) } == true)
     #expect(differential.statistics.newBytes < UInt64(size + 65536))
 
-    let afterDifferential = try work.objectNames()
+    let afterDifferential = try await work.inspection.objectNames()
     let full = try work.backup([source], ["--full"], now: "2026-03-01T12:00:00Z")
-    let addedByFull = try work.objectNames().subtracting(afterDifferential).subtracting(full.manifest)
+    let addedByFull = try await work.inspection.objectNames().subtracting(afterDifferential).subtracting(full.manifest)
     #expect((1...2).contains(addedByFull.count), "a full after one change wrote \(addedByFull.count) bundles")
     #expect(
       full.statistics.newBytes < first.statistics.newBytes / 2,
@@ -165,11 +166,13 @@ import Testing
     #expect(!onlyOld.isEmpty)
 
     try work.run(["gc", "--repo", work.repo])
-    #expect(onlyOld.isSubset(of: try work.objectNames()), "gc deleted a bundle the first snapshot references")
+    #expect(
+      onlyOld.isSubset(of: try await work.inspection.objectNames()), "gc deleted a bundle the first snapshot references"
+    )
 
     try work.run(["forget", "--repo", work.repo, "--keep", "1"])
     try work.run(["gc", "--repo", work.repo])
-    let left = try work.objectNames()
+    let left = try await work.inspection.objectNames()
     #expect(onlyOld.isDisjoint(with: left), "gc kept a bundle no snapshot references")
     #expect(newBundles.isSubset(of: left))
     let restore = try work.restore(second.id, to: work.sub("out"))
@@ -192,8 +195,8 @@ import Testing
     let snapshot = try work.backup([source])
     let bundles = Set(try await Self.bundles(in: work.repo, snapshot: snapshot.id).values)
     let bundle = try #require(bundles.first)
-    let size = try #require(try RepositoryInspection(path: work.repo).objects()[bundle])
-    try work.corruptObject(bundle, at: Int(size) / 2)
+    let size = try #require(try await work.inspection.objects()[bundle])
+    try work.inspection.damage(bundle, .flipByte(at: Int(size) / 2))
     return (work, source, snapshot, bundle, original)
   }
 
@@ -226,7 +229,7 @@ import Testing
   /// A backup publishes its objects in batches: killed near its end, it
   /// leaves most of what it wrote durable and named, and the next run
   /// writes much less than the whole tree again.
-  @Test func interruptedBackupKeepsPublishedBatches() throws {
+  @Test func interruptedBackupKeepsPublishedBatches() async throws {
     let work = try BackupWorkspace(blockSize: Self.blockSize)
     let source = work.sub("src")
     // 600 files of one block each, none small: 600 arrivals at backup.block.
@@ -249,7 +252,7 @@ import Testing
       environment: ["CAIRN_CRASH_AT": "backup.block:570", "CAIRN_PUBLISH_BYTES": String(1 << 20)])
     #expect(crashed.killedBySignal)
     #expect(try snapshotIDs(work.repo).isEmpty)
-    let published = try RepositoryInspection(path: work.repo).objects()
+    let published = try await work.inspection.objects()
     #expect(published.count > 300, "only \(published.count) of 600 objects were published before the kill")
 
     let check = try Cairn.run(["check", "--repo", work.repo, "--read-data"])

@@ -59,7 +59,7 @@ import Testing
     try shell("echo two > \(source)/added")
     let parent = try backup(day: 2)
     for hex in parent["manifest"] as? [String] ?? [] {
-      try FileManager.default.removeItem(atPath: "\(repo)/objects/\(hex.prefix(2))/\(hex)")
+      try RepositoryInspection(path: repo).damage(hex, .delete)
     }
     let next = try backup(day: 3)
     #expect((next["statistics"] as? [String: Any])?["filesRead"] as? Int == 1, "the added file is read again")

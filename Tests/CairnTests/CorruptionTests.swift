@@ -5,6 +5,7 @@ import Testing
 /// bytes: `check` exits 1 naming the object, record or config; `restore` of
 /// the affected snapshot fails naming it and leaves no file with wrong
 /// content; a snapshot the damage does not touch still restores exactly.
+/// On a plain and on a compressed, encrypted repository (`RepositoryKind`).
 @Suite struct CorruptionTests {
   enum Damage: String, CaseIterable, Sendable {
     case flippedDataByte
@@ -24,8 +25,8 @@ import Testing
     let snapshotA: SnapshotSummary
     let snapshotB: SnapshotSummary
 
-    init() throws {
-      work = try BackupWorkspace(blockSize: 65536)
+    init(kind: RepositoryKind) throws {
+      work = try BackupWorkspace(blockSize: 65536, kind: kind)
       sourceA = work.sub("a")
       sourceB = work.sub("b")
       try shell(
@@ -58,21 +59,20 @@ import Testing
     switch damage {
     case .flippedDataByte, .truncatedDataObject, .deletedDataObject:
       // The victim's second block: a restore writing as it goes has already written the first.
-      let block = try blockHashes(of: "\(fixture.sourceA)/victim", blockSize: 65536)[1]
-      let path = work.objectPath(block)
-      #expect(FileManager.default.fileExists(atPath: path))
+      let block = try await work.inspection.blockNames(ofFile: "\(fixture.sourceA)/victim")[1]
+      #expect(try await work.inspection.contains(block))
       switch damage {
-      case .flippedDataByte: try work.corruptObject(block, at: 1234)
-      case .truncatedDataObject: try shell("chmod u+w '\(path)' && truncate -s 40000 '\(path)' && chmod 0444 '\(path)'")
-      default: try FileManager.default.removeItem(atPath: path)
+      case .flippedDataByte: try work.inspection.damage(block, .flipByte(at: 1234))
+      case .truncatedDataObject: try work.inspection.damage(block, .truncate(to: 40000))
+      default: try work.inspection.damage(block, .delete)
       }
       return Applied(names: [block], lostFile: "victim")
     case .damagedManifest:
       let part = try #require(fixture.snapshotA.manifest.first)
       #expect(!fixture.snapshotB.manifest.contains(part))
       // A byte in the middle of the entries (past the magic).
-      let size = try #require(try RepositoryInspection(path: work.repo).objects()[part])
-      try work.corruptObject(part, at: Int(size) / 2)
+      let size = try #require(try await work.inspection.objects()[part])
+      try work.inspection.damage(part, .flipByte(at: Int(size) / 2))
       return Applied(names: [part])
     case .truncatedRecord:
       let record = "\(work.repo)/snapshots/\(fixture.snapshotA.id)"
@@ -85,9 +85,9 @@ import Testing
     }
   }
 
-  @Test(arguments: Damage.allCases)
-  func damageIsNamedAndNeverRestoredAsWrongBytes(damage: Damage) async throws {
-    let fixture = try TwoSnapshots()
+  @Test(arguments: Damage.allCases, RepositoryKind.allCases)
+  func damageIsNamedAndNeverRestoredAsWrongBytes(damage: Damage, kind: RepositoryKind) async throws {
+    let fixture = try TwoSnapshots(kind: kind)
     let work = fixture.work
     let originalA = try TreeListing(fixture.sourceA)
     let originalB = try TreeListing(fixture.sourceB)
@@ -102,7 +102,7 @@ import Testing
     // (a compressed or encrypted object's logical size is known only by reading it), as documented.
     let dataDamage = damage == .flippedDataByte || damage == .truncatedDataObject
     for options in dataDamage ? [["--read-data"]] : [["--read-data"], []] {
-      let check = try Cairn.run(["check", "--repo", work.repo] + options)
+      let check = try work.cairn(["check", "--repo", work.repo] + options)
       #expect(check.status == 1, "check \(options) after \(damage): \(check.output)")
       for name in applied.names {
         #expect(
@@ -112,7 +112,7 @@ import Testing
 
     // In JSON, the problem names the object and snapshot a, and nothing blames snapshot b.
     if damage != .garbledConfig {
-      let report = try jsonObject(try Cairn.run(["check", "--repo", work.repo, "--read-data", "--json"]).stdout)
+      let report = try jsonObject(try work.cairn(["check", "--repo", work.repo, "--read-data", "--json"]).stdout)
       #expect(report["ok"] as? Bool == false)
       let problems = report["problems"] as? [[String: Any]] ?? []
       let text = problems.map { "\($0)" }.joined(separator: "\n")
@@ -162,7 +162,7 @@ import Testing
 /// Damage below PATH_MAX's reach: the restore cannot name such a file by
 /// one path, and must still not leave it behind with wrong (or no) bytes.
 @Suite struct DeepCorruptionTests {
-  @Test func damagedFileBeyondPathMaxIsNotLeftBehind() throws {
+  @Test func damagedFileBeyondPathMaxIsNotLeftBehind() async throws {
     let work = try BackupWorkspace(blockSize: 65536)
     let source = work.sub("src")
     let target = work.sub("out")
@@ -189,13 +189,13 @@ import Testing
       """#, [source])
     #expect(deepest.isEmpty)
     #expect(try work.run(["backup", "--repo", work.repo, source]).status == 0)
-    let block = try #require(
-      try shell("head -c 65536 /dev/zero | tr '\\0' A | sha256sum | cut -c1-64").split(separator: "\n").first)
-    try work.corruptObject(String(block), at: 10)
+    let block = try await work.inspection.name(of: [UInt8](repeating: UInt8(ascii: "A"), count: 65536))
+    #expect(try await work.inspection.contains(block))
+    try work.inspection.damage(block, .flipByte(at: 10))
 
     let restore = try work.restore("latest", to: target)
     #expect(restore.status == 1, "\(restore.output)")
-    #expect(restore.stderr.contains(String(block)), "\(restore.stderr)")
+    #expect(restore.stderr.contains(block), "\(restore.stderr)")
     let listing = try descriptorBasedListing(target + source)
     #expect(listing.longestPath > 4096)
     #expect(listing.entries.contains { $0.contains("/intact type=") }, "the intact neighbour is missing")

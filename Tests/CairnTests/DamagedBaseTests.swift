@@ -13,7 +13,7 @@ import Testing
     try shell("mkdir -p '\(source)/d' && echo one > '\(source)/d/one' && head -c 100000 /dev/urandom > '\(source)/big'")
     let full = try work.backup([source], ["--full"])
     let part = try #require(full.manifest.first)
-    try work.corruptObject(part, at: 12)
+    try work.inspection.damage(part, .flipByte(at: 12))
     try shell("echo two > '\(source)/d/two'")
 
     let run = try Cairn.run(["backup", "--repo", work.repo, "--json"] + options + [source])

@@ -6,7 +6,7 @@ import Testing
   /// adds no object at all: the blocks are present, and the manifest (which
   /// records only what lstat says and the block lists) is byte for byte the
   /// same, so its object is present too.
-  @Test func secondFullOfUnchangedTreeAddsNoObjects() throws {
+  @Test func secondFullOfUnchangedTreeAddsNoObjects() async throws {
     let blockSize = 65536
     let work = try BackupWorkspace(blockSize: blockSize)
     let source = work.sub("src")
@@ -17,7 +17,7 @@ import Testing
       """)
     let first = try work.backup([source], now: "2026-01-01T00:00:00Z")
     #expect(first.statistics.newObjects == 7)  // five blocks of big, one of small, one manifest part
-    let before = try work.objectNames()
+    let before = try await work.inspection.objectNames()
     #expect(before.count == first.statistics.newObjects)
 
     let second = try work.backup([source], ["--full"], now: "2026-01-01T01:00:00Z")
@@ -29,30 +29,30 @@ import Testing
     // ...but writes nothing the store already has.
     #expect(second.statistics.newObjects == 0)
     #expect(second.statistics.newBytes == 0)
-    #expect(try work.objectNames() == before)
+    #expect(try await work.inspection.objectNames() == before)
     #expect(second.manifest == first.manifest)
   }
 
   /// When only metadata changes (an mtime), a full backup adds exactly its
   /// new manifest part(s) and not a single data object.
-  @Test func fullAfterMetadataChangeAddsOnlyManifestObjects() throws {
+  @Test func fullAfterMetadataChangeAddsOnlyManifestObjects() async throws {
     let blockSize = 65536
     let work = try BackupWorkspace(blockSize: blockSize)
     let source = work.sub("src")
     try shell("mkdir -p \(source) && head -c \(2 * blockSize) /dev/urandom > \(source)/f && echo g > \(source)/g")
     let first = try work.backup([source], now: "2026-01-01T00:00:00Z")
-    let before = try work.objectNames()
+    let before = try await work.inspection.objectNames()
     try shell("touch -d '2021-01-01 00:00:00.5' \(source)/f")
     let second = try work.backup([source], ["--full"], now: "2026-01-01T01:00:00Z")
-    let added = try work.objectNames().subtracting(before)
+    let added = try await work.inspection.objectNames().subtracting(before)
     #expect(second.manifest != first.manifest)
     #expect(added == Set(second.manifest))
     #expect(second.statistics.newObjects == second.manifest.count)
-    #expect(try work.dataObjectNames().count == 3)
+    #expect(try await work.inspection.dataObjectNames().count == 3)
   }
 
   /// Two identical multi-block files cost what one copy costs.
-  @Test func identicalFilesShareTheirBlocks() throws {
+  @Test func identicalFilesShareTheirBlocks() async throws {
     let blockSize = 65536
     let work = try BackupWorkspace(blockSize: blockSize)
     let source = work.sub("src")
@@ -62,10 +62,10 @@ import Testing
         && cp \(source)/a \(source)/other/copy-of-a
       """)
     let snapshot = try work.backup([source])
-    let expected = Set(try blockHashes(of: "\(source)/a", blockSize: blockSize))
+    let expected = Set(try await work.inspection.blockNames(ofFile: "\(source)/a"))
     #expect(expected.count == 4)
-    #expect(try work.dataObjectNames() == expected)
-    #expect(try work.objectNames().count == expected.count + snapshot.manifest.count)
+    #expect(try await work.inspection.dataObjectNames() == expected)
+    #expect(try await work.inspection.objectNames().count == expected.count + snapshot.manifest.count)
     #expect(snapshot.statistics.newObjects == expected.count + snapshot.manifest.count)
     #expect(snapshot.statistics.bytesRead == UInt64(2 * (3 * blockSize + 1000)))
 
@@ -79,7 +79,7 @@ import Testing
 
   /// A file made of one block repeated is stored as that one block; a copy
   /// with a few bytes changed in one block adds exactly one data object.
-  @Test func repeatedAndNearlyIdenticalBlocksAreStoredOnce() throws {
+  @Test func repeatedAndNearlyIdenticalBlocksAreStoredOnce() async throws {
     let blockSize = 65536
     let work = try BackupWorkspace(blockSize: blockSize)
     let source = work.sub("src")
@@ -90,17 +90,17 @@ import Testing
         && head -c \(3 * blockSize) /dev/urandom > \(source)/random
       """)
     try work.backup([source], now: "2026-01-01T00:00:00Z")
-    #expect(try work.dataObjectNames().count == 4)  // the repeated block once, three random ones
+    #expect(try await work.inspection.dataObjectNames().count == 4)  // the repeated block once, three random ones
 
-    let before = try work.dataObjectNames()
+    let before = try await work.inspection.dataObjectNames()
     try shell(
       """
       cp \(source)/random \(source)/nearly && printf 'sixteen bytes!!!' | dd of=\(source)/nearly bs=1 seek=\(blockSize + 17) conv=notrunc status=none
       """)
     let differential = try work.backup([source], ["--differential"], now: "2026-01-01T01:00:00Z")
-    let added = try work.dataObjectNames().subtracting(before)
+    let added = try await work.inspection.dataObjectNames().subtracting(before)
     #expect(added.count == 1)
-    #expect(added == Set(try blockHashes(of: "\(source)/nearly", blockSize: blockSize)).subtracting(before))
+    #expect(added == Set(try await work.inspection.blockNames(ofFile: "\(source)/nearly")).subtracting(before))
     #expect(differential.statistics.newObjects == 1 + differential.manifest.count)
 
     let restore = try work.restore("latest", to: work.sub("out"))

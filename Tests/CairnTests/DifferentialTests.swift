@@ -81,12 +81,12 @@ import Testing
   }
 
   /// A differential of an unchanged tree reads no file and adds no data.
-  @Test func differentialOfUnchangedTreeReadsNothing() throws {
+  @Test func differentialOfUnchangedTreeReadsNothing() async throws {
     let work = try BackupWorkspace()
     let source = work.sub("src")
     try shell("mkdir -p \(source)/d && head -c 200000 /dev/urandom > \(source)/d/f && echo x > \(source)/g")
     let full = try work.backup([source], now: "2026-01-01T00:00:00Z")
-    let objects = try work.objectNames()
+    let objects = try await work.inspection.objectNames()
     let differential = try work.backup([source], ["--differential"], now: "2026-01-02T00:00:00Z")
     #expect(differential.kind == "differential")
     #expect(differential.base == full.id)
@@ -94,7 +94,7 @@ import Testing
     #expect(differential.statistics.bytesRead == 0)
     #expect(differential.statistics.files == 2)
     // At most the (empty) differential manifest is new.
-    let added = try work.objectNames().subtracting(objects)
+    let added = try await work.inspection.objectNames().subtracting(objects)
     #expect(added.isSubset(of: differential.manifest))
     let restore = try work.restore(differential.id, to: work.sub("out"))
     #expect(restore.status == 0, "\(restore.output)")

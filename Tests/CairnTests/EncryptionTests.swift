@@ -19,7 +19,7 @@ import Testing
         """
         set -e
         mkdir -p '\(work.sub("src/sub"))'
-        printf 'correct horse battery staple\\n' > '\(work.sub("password"))'
+        printf '%s\\n' '\(RepositoryKind.password)' > '\(work.sub("password"))'
         printf 'wrong\\n' > '\(work.sub("wrong"))'
         head -c 300000 /dev/urandom > '\(work.sub("src/random"))'
         yes 'compressible text line' | head -c 500000 > '\(work.sub("src/sub/text"))'
@@ -102,14 +102,13 @@ import Testing
   }
 
   @Test(arguments: Damage.allCases)
-  func damageIsNamedAndNothingWrongIsRestored(damage: Damage) throws {
+  func damageIsNamedAndNothingWrongIsRestored(damage: Damage) async throws {
     let fixture = try Fixture()
-    let objects = try fixture.files(under: "objects")
-    let largest = try #require(
-      objects.max {
-        (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0
-          < (try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0
-      })
+    // The stored files of the objects, as the library lists and names them.
+    let inspection = RepositoryInspection(path: fixture.repo)
+    let stored = try await inspection.objects()
+    let objects = stored.keys.sorted().map(inspection.storedFile)
+    let largest = try #require(stored.max { $0.value < $1.value }.map { inspection.storedFile(of: $0.key) })
     let record = try #require(try fixture.files(under: "snapshots").first)
     let key = try #require(try fixture.files(under: "keys").first)
     /// Inverts every bit of one byte (writing a fixed value could leave it unchanged).

@@ -4,7 +4,10 @@ import Testing
 /// A repository on a small tmpfs that a backup overfills: a clear error that
 /// says it is about space, exit 1, no snapshot, `check` passes; `forget` and
 /// `gc` still work with not one byte free; after space is freed the next
-/// backup works.
+/// backup works. Needs root for the tmpfs. What a failing write does to a
+/// backup, and that forget and gc need no write, are also proved in
+/// process without root (StorageFaultTests); this suite proves the real
+/// ENOSPC: its message, and forget and gc with not one byte free.
 @Suite struct FullDiskTests {
   /// Free bytes for unprivileged writers on the file system holding `path`.
   private func freeBytes(_ path: String) throws -> Int {

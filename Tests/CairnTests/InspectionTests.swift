@@ -94,7 +94,7 @@ import Testing
     let known = try Known()
     let stats = try jsonObject(try Cairn.run(["stats", "--repo", known.repo, "--json"]).stdout)
     #expect(stats["snapshots"] as? Int == 2)
-    let stored = try RepositoryInspection(path: known.repo).objects()
+    let stored = try await RepositoryInspection(path: known.repo).objects()
     #expect(stats["objects"] as? Int == stored.count)
     #expect((stats["storedBytes"] as? NSNumber)?.uint64Value == stored.values.reduce(0, +))
     // Logical: 5 + 200000 + 4 + 4 in the first, 5 + 200000 + 11 + 4 in the second.

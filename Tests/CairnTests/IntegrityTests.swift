@@ -11,14 +11,10 @@ enum ObjectDamage: String, CaseIterable, Sendable {
   case deleted
 
   func apply(to name: String, in work: BackupWorkspace) throws {
-    let path = work.objectPath(name)
     switch self {
-    case .flippedByte:
-      try work.corruptObject(name, at: 100)
-    case .truncated:
-      try shell("chmod 0644 \(path) && truncate -s 30000 \(path) && chmod 0444 \(path)")
-    case .deleted:
-      try FileManager.default.removeItem(atPath: path)
+    case .flippedByte: try work.inspection.damage(name, .flipByte(at: 100))
+    case .truncated: try work.inspection.damage(name, .truncate(to: 30000))
+    case .deleted: try work.inspection.damage(name, .delete)
     }
   }
 }
@@ -51,15 +47,15 @@ enum ObjectDamage: String, CaseIterable, Sendable {
   /// A damaged data block (flipped, truncated or missing) makes restore exit
   /// 1 naming the object and the files it breaks; those files are not left
   /// behind with wrong or partial bytes, and the others restore intact.
-  @Test(arguments: ObjectDamage.allCases)
-  func damagedDataObjectFailsRestoreByName(damage: ObjectDamage) throws {
-    let work = try BackupWorkspace(blockSize: 65536)
+  @Test(arguments: ObjectDamage.allCases, RepositoryKind.allCases)
+  func damagedDataObjectFailsRestoreByName(damage: ObjectDamage, kind: RepositoryKind) async throws {
+    let work = try BackupWorkspace(blockSize: 65536, kind: kind)
     let (source, snapshot) = try backedUpTree(work)
     let original = try TreeListing(source)
     // The victim's second block: a restore that wrote as it went has already
     // written the first block when it meets this one.
-    let damaged = try blockHashes(of: "\(source)/victim", blockSize: 65536)[1]
-    #expect(try work.dataObjectNames().contains(damaged))
+    let damaged = try await work.inspection.blockNames(ofFile: "\(source)/victim")[1]
+    #expect(try await work.inspection.dataObjectNames().contains(damaged))
     try damage.apply(to: damaged, in: work)
 
     let target = work.sub("out")
@@ -80,12 +76,13 @@ enum ObjectDamage: String, CaseIterable, Sendable {
   }
 
   /// A damaged manifest part makes restore fail naming it, and writes no wrong bytes.
-  @Test func damagedManifestFailsRestoreByName() throws {
-    let work = try BackupWorkspace(blockSize: 65536)
+  @Test(arguments: RepositoryKind.allCases)
+  func damagedManifestFailsRestoreByName(kind: RepositoryKind) throws {
+    let work = try BackupWorkspace(blockSize: 65536, kind: kind)
     let (source, snapshot) = try backedUpTree(work)
     let original = try TreeListing(source)
     let part = try #require(snapshot.manifest.first)
-    try work.corruptObject(part, at: 20)
+    try work.inspection.damage(part, .flipByte(at: 20))
 
     let target = work.sub("out")
     let restore = try work.restore(snapshot.id, to: target)
@@ -95,15 +92,16 @@ enum ObjectDamage: String, CaseIterable, Sendable {
   }
 
   /// Damage to the base of a differential is caught when the differential is restored.
-  @Test func damagedBaseBlockFailsDifferentialRestore() throws {
-    let work = try BackupWorkspace(blockSize: 65536)
+  @Test(arguments: RepositoryKind.allCases)
+  func damagedBaseBlockFailsDifferentialRestore(kind: RepositoryKind) async throws {
+    let work = try BackupWorkspace(blockSize: 65536, kind: kind)
     let (source, _) = try backedUpTree(work)
     try shell("echo later > \(source)/later")
     let differential = try work.backup([source], ["--differential"])
     #expect(differential.kind == "differential")
     let original = try TreeListing(source)
-    let damaged = try blockHashes(of: "\(source)/bystander", blockSize: 65536)[0]
-    try work.corruptObject(damaged, at: 5)
+    let damaged = try await work.inspection.blockNames(ofFile: "\(source)/bystander")[0]
+    try work.inspection.damage(damaged, .flipByte(at: 5))
 
     let target = work.sub("out")
     let restore = try work.restore("latest", to: target)

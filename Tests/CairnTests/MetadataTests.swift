@@ -318,7 +318,7 @@ struct MetadataTests {
 
   /// A 10 GiB file holding 1 MiB of data backs up quickly, reading 1 MiB,
   /// and restores occupying about 1 MiB.
-  @Test func aTenGigabyteSparseFileIsQuickAndSmall() throws {
+  @Test func aTenGigabyteSparseFileIsQuickAndSmall() async throws {
     let work = try BackupWorkspace(blockSize: 1 << 20)
     let source = work.sub("src")
     try shell(
@@ -333,7 +333,7 @@ struct MetadataTests {
     let seconds = Date().timeIntervalSince(started)
     #expect(seconds < 5, "backup took \(seconds) s")
     #expect(snapshot.statistics.bytesRead == 1 << 20)
-    #expect(try work.dataObjectNames().count == 1)
+    #expect(try await work.inspection.dataObjectNames().count == 1)
     let target = work.sub("out")
     let restore = try work.restore(snapshot.id, to: target)
     #expect(restore.status == 0, "\(restore.output)")
@@ -549,7 +549,7 @@ struct MetadataTests {
 
   /// The same data stored densely and behind a block-aligned hole is the
   /// same block objects: holes do not shift block boundaries.
-  @Test func sparseAndDenseCopiesShareBlocks() throws {
+  @Test func sparseAndDenseCopiesShareBlocks() async throws {
     let work = try BackupWorkspace(blockSize: 65536)
     let source = work.sub("src")
     try shell(
@@ -561,6 +561,6 @@ struct MetadataTests {
       """)
     let snapshot = try work.backup([source])
     #expect(snapshot.statistics.bytesRead == 600_000)
-    #expect(try work.dataObjectNames().count == 5, "300000 bytes are 5 blocks, stored once")
+    #expect(try await work.inspection.dataObjectNames().count == 5, "300000 bytes are 5 blocks, stored once")
   }
 }

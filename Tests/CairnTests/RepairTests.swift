@@ -19,8 +19,8 @@ import Testing
     let source: String
     var snapshots: [(id: String, listing: TreeListing)] = []
 
-    init() throws {
-      work = try BackupWorkspace(blockSize: 65536)
+    init(kind: RepositoryKind) throws {
+      work = try BackupWorkspace(blockSize: 65536, kind: kind)
       source = work.sub("src")
       try shell(
         """
@@ -51,22 +51,22 @@ import Testing
     }
   }
 
-  @Test(arguments: Damage.allCases)
-  func repairThenBackupHealsEverySnapshot(damage: Damage) throws {
-    let history = try History()
+  @Test(arguments: Damage.allCases, RepositoryKind.allCases)
+  func repairThenBackupHealsEverySnapshot(damage: Damage, kind: RepositoryKind) async throws {
+    let history = try History(kind: kind)
     let work = history.work
     let repo = work.repo
-    let block = try blockHashes(of: "\(history.source)/victim", blockSize: 65536)[1]
-    let objectPath = work.objectPath(block)
+    let block = try await work.inspection.blockNames(ofFile: "\(history.source)/victim")[1]
+    let objectPath = work.inspection.storedFile(of: block)
     switch damage {
-    case .flippedByte: try work.corruptObject(block, at: 1234)
-    case .deletedObject: try FileManager.default.removeItem(atPath: objectPath)
+    case .flippedByte: try work.inspection.damage(block, .flipByte(at: 1234))
+    case .deletedObject: try work.inspection.damage(block, .delete)
     }
     let damagedBytes = FileManager.default.contents(atPath: objectPath)
     let ids = history.snapshots.map(\.id)
 
     // check --read-data exits 1 naming the object, the snapshots and the file.
-    let check = try Cairn.run(["check", "--repo", repo, "--read-data"])
+    let check = try work.cairn(["check", "--repo", repo, "--read-data"])
     #expect(check.status == 1, "\(check.output)")
     for text in [block, "victim"] + ids {
       #expect(check.output.contains(text), "check does not name \(text): \(check.output)")
@@ -74,7 +74,7 @@ import Testing
 
     // The repair: text for one damage, JSON for the other.
     let json = damage == .deletedObject
-    let repair = try Cairn.run(["check", "--repo", repo, "--read-data", "--repair"] + (json ? ["--json"] : []))
+    let repair = try work.cairn(["check", "--repo", repo, "--read-data", "--repair"] + (json ? ["--json"] : []))
     #expect(repair.status == 1, "\(repair.output)")
     let quarantined = "\(repo)/quarantine/\(block)"
     if json {
@@ -102,22 +102,22 @@ import Testing
     }
 
     // gc never deletes the quarantine.
-    #expect(try Cairn.run(["gc", "--repo", repo]).status == 0)
+    #expect(try work.cairn(["gc", "--repo", repo]).status == 0)
     if damage == .flippedByte { #expect(FileManager.default.contents(atPath: quarantined) == damagedBytes) }
 
     // A full backup of the unchanged source writes the object again…
     try work.backup([history.source], ["--full"], now: "2026-03-03T10:00:00Z")
     #expect(FileManager.default.fileExists(atPath: objectPath))
     // …and then every snapshot passes and restores exactly.
-    let after = try Cairn.run(["check", "--repo", repo, "--read-data"])
+    let after = try work.cairn(["check", "--repo", repo, "--read-data"])
     #expect(after.status == 0, "\(after.output)")
     try history.expectEverySnapshotRestores()
     // A second repair has nothing left to do.
-    let again = try Cairn.run(["check", "--repo", repo, "--read-data", "--repair"])
+    let again = try work.cairn(["check", "--repo", repo, "--read-data", "--repair"])
     #expect(again.status == 0, "\(again.output)")
   }
 
-  @Test func repairOfAnEncryptedRepository() throws {
+  @Test func repairOfAnEncryptedRepository() async throws {
     let work = TemporaryDirectory("cairn-repair-encrypted")
     let repo = work.sub("repo")
     let source = work.sub("src")
@@ -126,7 +126,7 @@ import Testing
       """
       set -e
       mkdir -p '\(source)'
-      printf 'correct horse battery staple\\n' > '\(work.sub("password"))'
+      printf '%s\\n' '\(RepositoryKind.password)' > '\(work.sub("password"))'
       head -c 200000 /dev/urandom > '\(source)/victim'
       """)
     func cairn(_ arguments: [String]) throws -> CommandResult { try Cairn.run(arguments, environment: environment) }
@@ -137,11 +137,11 @@ import Testing
     try #require(try cairn(["backup", "--repo", repo, source]).status == 0)
     let listing = try TreeListing(source)
     let snapshots = try jsonArray(try cairn(["snapshots", "--repo", repo, "--json"]).stdout)
-    let manifest = Set(snapshots.flatMap { $0["manifest"] as? [String] ?? [] })
-    // Object names are keyed: any object that is not a manifest part is a block of the victim.
-    let objects = try shell("find '\(repo)/objects' -type f ! -name '.*' -printf '%f\\n'").split(separator: "\n")
-    let block = try #require(objects.map(String.init).first { !manifest.contains($0) })
-    let path = "\(repo)/objects/\(block.prefix(2))/\(block)"
+    // Object names are keyed: the library names the victim's blocks.
+    let inspection = RepositoryInspection(path: repo)
+    let block = try await inspection.blockNames(ofFile: "\(source)/victim")[0]
+    #expect(try await inspection.dataObjectNames().contains(block))
+    let path = inspection.storedFile(of: block)
     try shell("chmod u+w '\(path)' && printf '\\x00\\x01' | dd of='\(path)' bs=1 seek=100 conv=notrunc status=none")
     let damaged = FileManager.default.contents(atPath: path)
 

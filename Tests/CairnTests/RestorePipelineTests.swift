@@ -119,7 +119,7 @@ import Testing
   /// blocks (one of more than `FileReads.sliceBlocks`, planned in slices),
   /// a sparse file and hard links restores exactly, and the restore reads
   /// each data object once (a bundle once for all of its files).
-  @Test func aRestoreReadsEachObjectOnceAndRestoresExactly() throws {
+  @Test func aRestoreReadsEachObjectOnceAndRestoresExactly() async throws {
     let work = try BackupWorkspace(blockSize: BundleTests.blockSize)
     let source = work.sub("src")
     try BundleTests.makeSmallFiles(at: source, count: 3000, largest: 12000, directories: 40)
@@ -144,7 +144,7 @@ import Testing
     let output = try #require(
       try JSONSerialization.jsonObject(with: Data(restore.stdout.utf8)) as? [String: Any], "\(restore.stdout)")
     let objectsRead = try #require(output["objectsRead"] as? Int)
-    let dataObjects = try work.dataObjectNames().count
+    let dataObjects = try await work.inspection.dataObjectNames().count
     #expect(objectsRead == dataObjects, "every data object read once")
     #expect(output["requests"] == nil, "a local repository sends no requests")
   }

@@ -48,7 +48,7 @@ import Testing
   @Test func gcDeletesExactlyWhatOnlyForgottenSnapshotsReferenced() async throws {
     let history = try History()
     let inspection = RepositoryInspection(path: history.repo)
-    let objectsBefore = try inspection.objects()
+    let objectsBefore = try await inspection.objects()
     let records = try await inspection.records()
     let forget = try Cairn.run(["forget", "--repo", history.repo, "--keep", "2"])
     #expect(forget.status == 0, "\(forget.output)")
@@ -63,12 +63,12 @@ import Testing
 
     let dry = try jsonObject(try Cairn.run(["gc", "--repo", history.repo, "--json", "--dry-run"]).stdout)
     #expect(dry["objectsDeleted"] as? Int == expectedGarbage.count)
-    #expect(try inspection.objects() == objectsBefore, "a dry run deletes nothing")
+    #expect(try await inspection.objects() == objectsBefore, "a dry run deletes nothing")
 
     let gc = try jsonObject(try Cairn.run(["gc", "--repo", history.repo, "--json"]).stdout)
     #expect(gc["objectsDeleted"] as? Int == expectedGarbage.count)
     #expect((gc["bytesFreed"] as? NSNumber)?.uint64Value == expectedBytes)
-    #expect(Set(try inspection.objects().keys) == Set(objectsBefore.keys).subtracting(expectedGarbage))
+    #expect(Set(try await inspection.objects().keys) == Set(objectsBefore.keys).subtracting(expectedGarbage))
 
     let again = try jsonObject(try Cairn.run(["gc", "--repo", history.repo, "--json"]).stdout)
     #expect(again["objectsDeleted"] as? Int == 0)

@@ -1,3 +1,4 @@
+import Cairn
 import Foundation
 import Testing
 
@@ -35,7 +36,8 @@ import Testing
   ) throws -> (status: Int32?, stderr: String) {
     let stderrPath = work.sub("stderr-\(UUID().uuidString)")
     let point = HoldPoint(hold, in: work.directory.path)
-    let process = try startCairn(arguments, environment: point.environment, stderrPath: stderrPath)
+    let process = try startCairn(
+      arguments, environment: work.environment.merging(point.environment) { $1 }, stderrPath: stderrPath)
     #expect(waitForText("holding at", in: stderrPath), "the command never reached \(hold)")
     kill(process.processIdentifier, signal)
     // Taken while the process is held; it stops once it goes on.
@@ -46,23 +48,25 @@ import Testing
     return (process.terminationReason == .exit ? process.terminationStatus : nil, stderr)
   }
 
-  @Test(arguments: Stop.allCases)
-  func signalDuringBackupStopsCleanly(stop: Stop) throws {
-    let work = try BackupWorkspace(blockSize: 65536)
+  @Test(arguments: Stop.allCases, RepositoryKind.allCases)
+  func signalDuringBackupStopsCleanly(stop: Stop, kind: RepositoryKind) async throws {
+    let work = try BackupWorkspace(blockSize: 65536, kind: kind)
     let source = work.sub("src")
     try makeManySmallFilesTree(at: source, directories: 10, filesPerDirectory: 100, bigFileSizes: [2_000_000])
-    let before = try snapshotIDs(work.repo)
+    let before = try snapshotIDs(work.repo, environment: work.environment)
 
     let result = try interrupt(
       ["backup", "--repo", work.repo, source], holdingAt: "backup.object", with: stop.signal, in: work)
     #expect(result.status == stop.expectedStatus, "\(result.stderr)")
     #expect(result.stderr.contains("interrupted"), "\(result.stderr)")
-    let log = String(decoding: FileManager.default.contents(atPath: "\(work.repo)/backup.log") ?? Data(), as: UTF8.self)
+    // The log as the library reads it (sealed lines in an encrypted repository).
+    let log = try await work.inspection.open().logLines().joined(separator: "\n")
     #expect(log.contains("backup interrupted"), "\(log)")
     #expect(log.contains("status=\(stop.expectedStatus)"), "\(log)")
     #expect(try RepositoryInspection(path: work.repo).leftovers().isEmpty, "pending files remain")
-    #expect(try snapshotIDs(work.repo) == before, "an interrupted backup saved a snapshot")
-    let check = try Cairn.run(["check", "--repo", work.repo])
+    #expect(
+      try snapshotIDs(work.repo, environment: work.environment) == before, "an interrupted backup saved a snapshot")
+    let check = try work.cairn(["check", "--repo", work.repo])
     #expect(check.status == 0, "\(check.output)")
 
     let next = try work.backup([source])
@@ -73,9 +77,9 @@ import Testing
     #expect(restored == expected, "\(expected.differences(from: restored))")
   }
 
-  @Test(arguments: Stop.allCases)
-  func signalDuringRestoreLeavesOnlyCompleteFiles(stop: Stop) throws {
-    let work = try BackupWorkspace(blockSize: 65536)
+  @Test(arguments: Stop.allCases, RepositoryKind.allCases)
+  func signalDuringRestoreLeavesOnlyCompleteFiles(stop: Stop, kind: RepositoryKind) async throws {
+    let work = try BackupWorkspace(blockSize: 65536, kind: kind)
     let source = work.sub("src")
     try makeManySmallFilesTree(
       at: source, directories: 4, filesPerDirectory: 50, bigFileSizes: [3_000_000, 2_000_000, 1_000_000])
@@ -86,7 +90,7 @@ import Testing
     let result = try interrupt(
       ["restore", "--repo", work.repo, snapshot.id, target], holdingAt: "restore.block", with: stop.signal, in: work)
     #expect(result.status == stop.expectedStatus, "\(result.stderr)")
-    let log = String(decoding: FileManager.default.contents(atPath: "\(work.repo)/backup.log") ?? Data(), as: UTF8.self)
+    let log = try await work.inspection.open().logLines().joined(separator: "\n")
     #expect(log.contains("restore interrupted"), "\(log)")
     try expectNoWrongBytes(in: target + source, comparedTo: original)
     let temporary = try shell("find '\(target)' -name '.cairn-*'")

@@ -9,13 +9,16 @@ import Testing
 /// cannot be written, objects that are not what their name promises (a FIFO,
 /// a huge sparse file), a write that fails mid-backup, the lock, debris in the
 /// pending area, an interrupted `init`, and the messages for a bad `--keep`.
+/// The cases that need root (setpriv, mount) have in-process counterparts
+/// that need none in StorageFaultTests; these stay for the real errno and
+/// the kernel lock on a read-only medium.
 @Suite struct StorageFailureTests {
   // MARK: Helpers
 
   /// A source of `count` small files (one distinct block each) and a
   /// two-block file `victim`, backed up; returns the snapshot, the source,
   /// its listing, and the object holding the victim's second block.
-  private func backedUpTree(_ work: BackupWorkspace, count: Int = 30) throws -> (
+  private func backedUpTree(_ work: BackupWorkspace, count: Int = 30) async throws -> (
     snapshot: String, source: String, original: TreeListing, victim: String
   ) {
     let source = work.sub("src")
@@ -29,7 +32,7 @@ import Testing
       """)
     let snapshot = try work.backup([source])
     let original = try TreeListing(source)
-    let victim = try blockHashes(of: "\(source)/dir/victim", blockSize: 65536)[1]
+    let victim = try await work.inspection.blockNames(ofFile: "\(source)/dir/victim")[1]
     return (snapshot.id, source, original, victim)
   }
 
@@ -86,9 +89,9 @@ import Testing
   /// checks, exit 0, and changes nothing, backup.log included. Before, the
   /// shared lock opened `REPO/lock` for writing: `Permission denied`, exit 1.
   @Test(.enabled(if: setprivWorks, "skipped: needs root and setpriv to run cairn as nobody"))
-  func readOnlyRepositoryRestoresAndChecksForAReaderWithoutWriteRights() throws {
+  func readOnlyRepositoryRestoresAndChecksForAReaderWithoutWriteRights() async throws {
     let work = try BackupWorkspace()
-    let (snapshot, source, original, _) = try backedUpTree(work)
+    let (snapshot, source, original, _) = try await backedUpTree(work)
     let target = work.sub("out")
     try shell(
       """
@@ -114,9 +117,9 @@ import Testing
   /// override): restore and `check --read-data` exit 0 and the repository
   /// is unchanged. Before: `could not open the lock file … Read-only file system`.
   @Test(.enabled(if: tmpfsMountWorks, "skipped: needs root and permission to mount (bind, remount read-only)"))
-  func readOnlyMountedRepositoryRestoresAndChecks() throws {
+  func readOnlyMountedRepositoryRestoresAndChecks() async throws {
     let work = try BackupWorkspace()
-    let (snapshot, source, original, _) = try backedUpTree(work)
+    let (snapshot, source, original, _) = try await backedUpTree(work)
     let mount = work.sub("ro")
     try shell("mkdir '\(mount)' && mount --bind '\(work.repo)' '\(mount)' && mount -o remount,ro,bind '\(mount)'")
     defer { _ = try? shell("umount '\(mount)' || umount -l '\(mount)'") }
@@ -140,10 +143,11 @@ import Testing
   /// damaged, restore every other file, exit 1. Before, the object was
   /// opened without O_NONBLOCK, so open(2) waited forever for a writer and
   /// the bounded run had to be killed.
-  @Test func fifoAtAnObjectNameIsDamagedAndDoesNotBlock() throws {
+  @Test func fifoAtAnObjectNameIsDamagedAndDoesNotBlock() async throws {
     let work = try BackupWorkspace()
-    let (snapshot, source, original, victim) = try backedUpTree(work)
-    try shell("rm -f '\(work.objectPath(victim))' && mkfifo '\(work.objectPath(victim))'")
+    let (snapshot, source, original, victim) = try await backedUpTree(work)
+    let stored = work.inspection.storedFile(of: victim)
+    try shell("rm -f '\(stored)' && mkfifo '\(stored)'")
 
     let check = try runCairnBounded(["check", "--repo", work.repo, "--read-data"], timeout: 60)
     #expect(check.finished, "check --read-data blocked on the FIFO")
@@ -166,10 +170,11 @@ import Testing
   /// whole file was read into memory: the allocation failed under the limit
   /// and cairn aborted (status 134, SIGABRT).
   @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "skipped: needs prlimit"))
-  func hugeSparseFileAtAnObjectNameIsRefusedBeforeReading() throws {
+  func hugeSparseFileAtAnObjectNameIsRefusedBeforeReading() async throws {
     let work = try BackupWorkspace()
-    let (snapshot, source, original, victim) = try backedUpTree(work)
-    try shell("rm -f '\(work.objectPath(victim))' && truncate -s 3G '\(work.objectPath(victim))'")
+    let (snapshot, source, original, victim) = try await backedUpTree(work)
+    let stored = work.inspection.storedFile(of: victim)
+    try shell("rm -f '\(stored)' && truncate -s 3G '\(stored)'")
     let limited = ["--as=2000000000", Cairn.binary]
 
     let check = try runBounded(
@@ -186,7 +191,7 @@ import Testing
     #expect(restore.stderr.contains("dir/victim") && restore.stderr.contains(victim), "\(restore.stderr)")
     try expectRestoredWithoutVictim(target, source: source, original: original)
     // Still a hole: nothing wrote to it either.
-    let allocated = try shell("stat -c %b '\(work.objectPath(victim))'").trimmingCharacters(in: .whitespacesAndNewlines)
+    let allocated = try shell("stat -c %b '\(stored)'").trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(allocated == "0", "\(allocated) blocks allocated")
   }
 
@@ -212,13 +217,14 @@ import Testing
       mkdir -p '\(source)'
       for f in $(seq -w 1 40); do head -c 20000 /dev/urandom > '\(source)/file-'$f; done
       """)
-    let others = Set(
-      try shell("for f in '\(source)'/file-*; do sha256sum < \"$f\"; done")
-        .split(separator: "\n").map { String($0.prefix(2)) })
+    var others = Set<String>()
+    for file in try FileManager.default.contentsOfDirectory(atPath: source) {
+      others.insert(String(try await work.inspection.blockNames(ofFile: "\(source)/\(file)")[0].prefix(2)))
+    }
     var prefix = ""
     for _ in 0..<1000 {
       try shell("head -c 20000 /dev/urandom > '\(source)/zz-last'")
-      prefix = String(try blockHashes(of: "\(source)/zz-last", blockSize: 65536)[0].prefix(2))
+      prefix = String(try await work.inspection.blockNames(ofFile: "\(source)/zz-last")[0].prefix(2))
       if !others.contains(prefix) { break }
     }
     #expect(!others.contains(prefix))

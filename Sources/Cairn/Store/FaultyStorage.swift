@@ -34,13 +34,20 @@ public final class FaultyStorage: RepositoryStorage {
     public let times: Int
     /// Only calls on files of this kind, when set.
     public let kind: StorageKind?
+    /// Only calls on the file of this name, when set: one object among
+    /// many read in no set order. `onCall` then counts those calls only.
+    public let name: String?
     public let fault: Fault
 
-    public init(_ operation: Operation, onCall: Int, times: Int = 1, kind: StorageKind? = nil, fault: Fault) {
+    public init(
+      _ operation: Operation, onCall: Int, times: Int = 1, kind: StorageKind? = nil, name: String? = nil,
+      fault: Fault
+    ) {
       self.operation = operation
       self.onCall = onCall
       self.times = times
       self.kind = kind
+      self.name = name
       self.fault = fault
     }
   }
@@ -48,6 +55,8 @@ public final class FaultyStorage: RepositoryStorage {
   private struct State {
     var plans: [Plan] = []
     var calls: [Operation: Int] = [:]
+    /// Calls per operation and file name, for plans aimed at one name.
+    var callsByName: [String: Int] = [:]
     var crashed = false
   }
 
@@ -68,14 +77,23 @@ public final class FaultyStorage: RepositoryStorage {
   public func calls(of operation: Operation) -> Int { state.withLock { $0.calls[operation] ?? 0 } }
 
   /// Counts the call and returns the fault aimed at it, if any.
-  private func fault(for operation: Operation, kind: StorageKind?) throws -> Fault? {
+  private func fault(for operation: Operation, kind: StorageKind?, name: String? = nil) throws -> Fault? {
     let (crashed, fault): (Bool, Fault?) = state.withLock { state in
       if state.crashed { return (true, nil) }
       let call = (state.calls[operation] ?? 0) + 1
       state.calls[operation] = call
+      var callOfName = 0
+      if let name {
+        callOfName = (state.callsByName["\(operation.rawValue) \(name)"] ?? 0) + 1
+        state.callsByName["\(operation.rawValue) \(name)"] = callOfName
+      }
       let plan = state.plans.first { plan in
-        plan.operation == operation && (plan.onCall..<(plan.onCall + plan.times)).contains(call)
-          && (plan.kind == nil || plan.kind == kind)
+        guard plan.operation == operation, plan.kind == nil || plan.kind == kind else { return false }
+        if let aimed = plan.name {
+          guard aimed == name else { return false }
+          return (plan.onCall..<(plan.onCall + plan.times)).contains(callOfName)
+        }
+        return (plan.onCall..<(plan.onCall + plan.times)).contains(call)
       }
       if case .crash = plan?.fault { state.crashed = true }
       return (false, plan?.fault)
@@ -95,12 +113,12 @@ public final class FaultyStorage: RepositoryStorage {
 
   @discardableResult
   public func write(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) async throws -> Bool {
-    try await hangIfAsked(try fault(for: .write, kind: file.kind))
+    try await hangIfAsked(try fault(for: .write, kind: file.kind, name: file.name))
     return try await wrapped.write(file, bytes, ifAbsent: ifAbsent)
   }
 
   public func read(_ file: StorageFile, maximumSize: Int) async throws -> [UInt8] {
-    let fault = try fault(for: .read, kind: file.kind)
+    let fault = try fault(for: .read, kind: file.kind, name: file.name)
     try await hangIfAsked(fault)
     var bytes = try await wrapped.read(file, maximumSize: maximumSize)
     switch fault {
@@ -112,7 +130,7 @@ public final class FaultyStorage: RepositoryStorage {
   }
 
   public func size(of file: StorageFile) async throws -> UInt64? {
-    try await hangIfAsked(try fault(for: .size, kind: file.kind))
+    try await hangIfAsked(try fault(for: .size, kind: file.kind, name: file.name))
     return try await wrapped.size(of: file)
   }
 
@@ -127,7 +145,7 @@ public final class FaultyStorage: RepositoryStorage {
   }
 
   public func move(_ file: StorageFile, to destination: StorageFile) async throws -> Bool {
-    try await hangIfAsked(try fault(for: .move, kind: file.kind))
+    try await hangIfAsked(try fault(for: .move, kind: file.kind, name: file.name))
     return try await wrapped.move(file, to: destination)
   }
 

@@ -26,8 +26,8 @@ func waitForExit(_ process: Process, timeout: Double) -> Bool {
 }
 
 /// The ids of the snapshots `cairn snapshots --json` lists, oldest first.
-func snapshotIDs(_ repo: String) throws -> [String] {
-  let result = try Cairn.run(["snapshots", "--repo", repo, "--json"])
+func snapshotIDs(_ repo: String, environment: [String: String] = [:]) throws -> [String] {
+  let result = try Cairn.run(["snapshots", "--repo", repo, "--json"], environment: environment)
   guard result.status == 0 else { throw CairnFailure(arguments: ["snapshots", "--repo", repo], result: result) }
   return try jsonArray(result.stdout).compactMap { $0["id"] as? String }
 }
@@ -43,9 +43,10 @@ func python(_ script: String, _ arguments: [String] = []) throws -> String {
 /// Runs `cairn ARGS…` as the user nobody (uid and gid 65534, no
 /// supplementary groups) with `setpriv`, so that file permissions apply to it
 /// even when the test runner is root.
-func runCairnAsNobody(_ arguments: [String]) throws -> CommandResult {
+func runCairnAsNobody(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
   try runProcess(
-    "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Cairn.binary] + arguments)
+    "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Cairn.binary] + arguments,
+    environment: environment)
 }
 
 /// Whether the tests run as root (setpriv, mount and chown need it).

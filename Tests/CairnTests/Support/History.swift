@@ -8,16 +8,20 @@ struct History {
   let directory: TemporaryDirectory
   let repo: String
   let source: String
+  /// What every `cairn` command on the repository needs (the password file).
+  let environment: [String: String]
   /// Snapshot ids, oldest first, and the copy of the tree each one holds.
   private(set) var snapshots: [(id: String, kind: String, copy: String)] = []
 
   /// Days on which a backup is taken; with --full-every 14, days 0 and 15 are full.
   static let days = [0, 1, 2, 15, 16, 17]
 
-  init(blockSize: Int = 65536) throws {
+  /// `kind` nil: the repository `cairn init` makes by default.
+  init(blockSize: Int = 65536, kind: RepositoryKind? = nil) throws {
     directory = TemporaryDirectory("cairn-history")
     repo = directory.sub("repo")
     source = directory.sub("src")
+    environment = try kind?.prepare(in: directory) ?? [:]
     try shell(
       """
       set -e
@@ -26,13 +30,13 @@ struct History {
       for i in 1 2 3 4 5; do echo "file $i" > \(source)/docs/f$i; done
       ln -s docs/f1 \(source)/link
       """)
-    let created = try Cairn.run(["init", "--repo", repo, "--block-size", String(blockSize)])
+    let created = try Cairn.run(
+      ["init", "--repo", repo, "--block-size", String(blockSize)] + (kind?.initOptions ?? []), environment: environment)
     #expect(created.status == 0, "\(created.output)")
     for (step, day) in Self.days.enumerated() {
       if step > 0 { try mutate(step: step) }
       let now = String(format: "2026-01-%02dT12:00:00Z", day + 1)
-      let result = try Cairn.run(
-        ["backup", "--repo", repo, "--json", "--full-every", "14", "--time", now, source])
+      let result = try cairn(["backup", "--repo", repo, "--json", "--full-every", "14", "--time", now, source])
       #expect(result.status == 0, "\(result.output)")
       let output = try jsonObject(result.stdout)
       let snapshot = output["snapshot"] as? [String: Any] ?? [:]
@@ -55,10 +59,15 @@ struct History {
       """)
   }
 
+  /// Runs `cairn ARGS…` with the repository's environment, whatever its exit status.
+  func cairn(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    try Cairn.run(arguments, environment: self.environment.merging(environment) { $1 })
+  }
+
   /// Restores snapshot `id` and returns the restored copy of the source.
   func restore(_ id: String, label: String) throws -> String {
     let target = directory.sub("restore-\(label)")
-    let result = try Cairn.run(["restore", "--repo", repo, id, target])
+    let result = try cairn(["restore", "--repo", repo, id, target])
     #expect(result.status == 0, "\(result.output)")
     return target + source
   }

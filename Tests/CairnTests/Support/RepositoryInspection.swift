@@ -3,26 +3,105 @@ import Testing
 
 @testable import Cairn
 
-/// Looks inside a repository the way a test oracle should: straight from
-/// the files, independently of the command under test.
+/// Looks inside a repository the way a test oracle should: independently
+/// of the command under test, and through the library, never by building
+/// `objects/ab/<sha256 of a block>` itself (that breaks under keyed names
+/// and compression). The repository is opened over `LocalStorage` with the
+/// test password (`RepositoryKind.password`), which a plain repository never
+/// asks for. Damage is done to the stored file the library names.
 struct RepositoryInspection {
   let path: String
 
-  /// Every object file under objects/, with its size.
-  func objects() throws -> [String: UInt64] {
+  /// The repository, opened as `cairn` opens it.
+  func open() async throws -> Repository {
+    try await Repository.open(at: path, password: { RepositoryKind.password })
+  }
+
+  /// Every object the storage lists, with its stored size.
+  func objects() async throws -> [String: UInt64] {
+    let store = try await open().store
     var result: [String: UInt64] = [:]
-    let root = "\(path)/objects"
-    for prefix in try FileManager.default.contentsOfDirectory(atPath: root) {
-      for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(prefix)") where !name.hasPrefix(".") {
-        let attributes = try FileManager.default.attributesOfItem(atPath: "\(root)/\(prefix)/\(name)")
-        result[name] = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
-      }
-    }
+    try await store.forEachObject { id, size in result[id.hex] = size }
     return result
+  }
+
+  /// The names of every object the storage lists.
+  func objectNames() async throws -> Set<String> { Set(try await objects().keys) }
+
+  /// The names of the objects that are not manifest parts of any snapshot: the data.
+  func dataObjectNames() async throws -> Set<String> {
+    let parts = try await records().flatMap { try $0.manifestObjects().map(\.hex) }
+    return try await objectNames().subtracting(parts)
+  }
+
+  /// The name the repository gives to `bytes` stored as one object.
+  func name(of bytes: [UInt8]) async throws -> String {
+    let store = try await open().store
+    return bytes.withUnsafeBytes { store.address(of: $0).hex }
+  }
+
+  /// The names of the blocks the file at `file` is cut into (the
+  /// repository's block size), in order: the objects a file too large to be
+  /// bundled is stored as.
+  func blockNames(ofFile file: String) async throws -> [String] {
+    let repository = try await open()
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+    let blockSize = repository.config.blockSize
+    return stride(from: 0, to: bytes.count, by: blockSize).map { start in
+      bytes[start..<min(start + blockSize, bytes.count)].withUnsafeBytes { repository.store.address(of: $0).hex }
+    }
+  }
+
+  /// Whether the storage holds object `name`.
+  func contains(_ name: String) async throws -> Bool {
+    let id = try #require(ObjectID(hex: name), "'\(name)' is not an object name")
+    return try await open().store.storedSize(of: id) != nil
+  }
+
+  /// The file in which the local storage keeps object `name`.
+  func storedFile(of name: String) -> String {
+    "\(path)/\(StorageFile(.objects, name).relativePath)"
+  }
+
+  /// What a test can do to the stored bytes of an object.
+  enum Damage {
+    /// Every bit of the byte at this offset of the stored file inverted.
+    case flipByte(at: Int)
+    /// The stored file cut to this many bytes.
+    case truncate(to: Int)
+    /// The stored file removed.
+    case delete
+  }
+
+  /// Damages the stored file of object `name` (made writable for the
+  /// change, its mode put back after).
+  func damage(_ name: String, _ damage: Damage) throws {
+    let file = storedFile(of: name)
+    let manager = FileManager.default
+    if case .delete = damage {
+      try manager.removeItem(atPath: file)
+      return
+    }
+    let mode = try manager.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber
+    try manager.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+    switch damage {
+    case .flipByte(let offset):
+      try #require(offset < bytes.count, "object '\(name)' is only \(bytes.count) bytes stored")
+      bytes[offset] ^= 0xFF
+    case .truncate(let size):
+      try #require(size < bytes.count, "object '\(name)' is only \(bytes.count) bytes stored")
+      bytes = bytes.prefix(size)
+    case .delete:
+      break
+    }
+    try bytes.write(to: URL(fileURLWithPath: file))
+    try manager.setAttributes([.posixPermissions: mode ?? 0o444], ofItemAtPath: file)
   }
 
   /// What interrupted writes leave: pending objects
   /// (`objects/xx/.<hex>.<suffix>.pending`) and temporary record files.
+  /// Read from the folder: the storage hides them by design.
   func leftovers() throws -> [String] {
     var result = try FileManager.default.contentsOfDirectory(atPath: "\(path)/snapshots").filter { $0.hasPrefix(".") }
       .map { "snapshots/\($0)" }
@@ -37,13 +116,13 @@ struct RepositoryInspection {
 
   /// Snapshot records, oldest first.
   func records() async throws -> [SnapshotRecord] {
-    try await Repository.open(at: path).snapshots()
+    try await open().snapshots()
   }
 
   /// The objects one snapshot references itself: its manifest parts and the
   /// blocks of the entries in its own manifest.
   func references(of record: SnapshotRecord) async throws -> Set<String> {
-    let repository = try await Repository.open(at: path)
+    let repository = try await open()
     let parts = try record.manifestObjects()
     var result = Set(parts.map(\.hex))
     var reader = ManifestReader(store: repository.store, parts: parts)

@@ -300,14 +300,23 @@ struct CairnFailure: Error, CustomStringConvertible {
 /// `cairn` against that repository.
 final class BackupWorkspace {
   let directory: TemporaryDirectory
+  /// What the repository was created as; nil: `cairn init`'s defaults.
+  let kind: RepositoryKind?
+  /// What every `cairn` command on the repository needs (the password file).
+  let environment: [String: String]
 
   var repo: String { directory.sub("repo") }
 
+  /// The library's view of the repository, for oracles and damage.
+  var inspection: RepositoryInspection { RepositoryInspection(path: repo) }
+
   /// Creates the directory and, unless `initialize` is false, the repository.
-  init(blockSize: Int = 65536, initialize: Bool = true) throws {
+  init(blockSize: Int = 65536, initialize: Bool = true, kind: RepositoryKind? = nil) throws {
     directory = TemporaryDirectory("cairn-e2e")
+    self.kind = kind
+    environment = try kind?.prepare(in: directory) ?? [:]
     if initialize {
-      try run(["init", "--repo", repo, "--block-size", String(blockSize)])
+      try run(["init", "--repo", repo, "--block-size", String(blockSize)] + (kind?.initOptions ?? []))
     }
   }
 
@@ -316,9 +325,14 @@ final class BackupWorkspace {
   /// Runs `cairn ARGS…` and requires exit status 0.
   @discardableResult
   func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-    let result = try Cairn.run(arguments, environment: environment)
+    let result = try cairn(arguments, environment: environment)
     guard result.status == 0 else { throw CairnFailure(arguments: arguments, result: result) }
     return result
+  }
+
+  /// Runs `cairn ARGS…` with the repository's environment, whatever its exit status.
+  func cairn(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    try Cairn.run(arguments, environment: self.environment.merging(environment) { $1 })
   }
 
   /// Every snapshot, as `cairn snapshots --json` lists them (oldest first).
@@ -345,51 +359,8 @@ final class BackupWorkspace {
 
   /// Runs `cairn restore SNAPSHOT TARGET OPTIONS…` without requiring success.
   func restore(_ snapshot: String, to target: String, _ options: [String] = []) throws -> CommandResult {
-    try Cairn.run(["restore", "--repo", repo, snapshot, target] + options)
+    try cairn(["restore", "--repo", repo, snapshot, target] + options)
   }
-
-  /// The names (64 hex digits) of every object file under objects/.
-  func objectNames() throws -> Set<String> {
-    let root = "\(repo)/objects"
-    var names = Set<String>()
-    for prefix in try FileManager.default.contentsOfDirectory(atPath: root) {
-      for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(prefix)") {
-        names.insert(name)
-      }
-    }
-    return names
-  }
-
-  /// The object files that are not manifest parts of any snapshot: the data blocks.
-  func dataObjectNames() throws -> Set<String> {
-    try objectNames().subtracting(try snapshots().flatMap(\.manifest))
-  }
-
-  /// Where an object's file lives.
-  func objectPath(_ name: String) -> String { "\(repo)/objects/\(name.prefix(2))/\(name)" }
-
-  /// Flips every bit of one byte of an object file (made writable first, then read-only again).
-  func corruptObject(_ name: String, at offset: Int = 0) throws {
-    let path = objectPath(name)
-    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-    var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-    bytes[offset] ^= 0xFF
-    try bytes.write(to: URL(fileURLWithPath: path))
-    try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
-  }
-}
-
-/// The SHA-256 (lowercase hex) of each `blockSize`-byte block of a file, computed
-/// with dd and sha256sum: the object names Cairn should give its blocks.
-func blockHashes(of path: String, blockSize: Int) throws -> [String] {
-  let output = try shell(
-    """
-    size=$(stat -c %s '\(path)'); count=$(( (size + \(blockSize) - 1) / \(blockSize) ))
-    for ((i = 0; i < count; i++)); do
-      dd if='\(path)' bs=\(blockSize) skip=$i count=1 iflag=fullblock status=none | sha256sum | cut -c1-64
-    done
-    """)
-  return output.split(separator: "\n").map(String.init)
 }
 
 /// Distinct `blockSize`-byte blocks over all `contents` (the last block of each may be short).
