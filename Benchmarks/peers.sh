@@ -44,7 +44,7 @@ S3_USAGE_WAIT=${S3_USAGE_WAIT:-3}
 KEEP_S3=${KEEP_S3:-0}
 export S3_DIR
 CSV=$RESULTS/steps.csv
-HEADER="run_id,rep,tool,variant,step,wall_s,user_s,sys_s,max_rss_kb,exit,repo_bytes,state_bytes,logical_bytes,sync_s,cache,note,req_put,req_get,req_head,req_list,req_delete,req_other"
+HEADER="run_id,rep,tool,variant,step,wall_s,user_s,sys_s,max_rss_kb,exit,repo_bytes,repo_files,state_bytes,logical_bytes,sync_s,cache,note,req_put,req_get,req_head,req_list,req_delete,req_other"
 
 say() { printf '[peers.sh %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { echo "peers.sh: $*" >&2; exit 1; }
@@ -72,6 +72,7 @@ fi
 seconds_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}'; }
 bytes_of_files() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}'; }
 du_bytes() { if [ -e "$1" ]; then du -sb "$1" | cut -f1; else echo 0; fi; }
+file_count() { if [ -e "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 
 # settle_cache DIR...: bring the page cache into the state DROP_CACHES names.
 settle_cache() {
@@ -113,7 +114,7 @@ measure() {
   # /usr/bin/time's last line: wall user sys maxrss exit
   local wall user sys rss status
   read -r wall user sys rss status < <(tail -n1 "$LOGDIR/$step.time")
-  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",$step,$wall,$user,$sys,$rss,$status,$(du_bytes "$BENCH_REPO"),$(du_bytes "$BENCH_STATE"),$logical,$sync_s,$DROP_CACHES,$note,$requests" >> "$CSV"
+  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",$step,$wall,$user,$sys,$rss,$status,$(du_bytes "$BENCH_REPO"),$(file_count "$BENCH_REPO"),$(du_bytes "$BENCH_STATE"),$logical,$sync_s,$DROP_CACHES,$note,$requests" >> "$CSV"
   say "$TOOL:$VARIANT rep $REP $step: ${wall}s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')s CPU, ${rss} KB peak, exit $status${S3_BUCKET_OF_RUN:+, requests put,get,head,list,delete,other = $requests}"
   [ "$rc" = 0 ] || say "  $step failed (exit $rc): $(tail -n 3 "$LOGDIR/$step.err" | tr '\n' ' ')"
   return "$rc"
@@ -163,7 +164,7 @@ run_one() {
   started=$(date +%s.%N)
   cp -a "$CORPUS" "$SRC" && sync
   bytes=$(bytes_of_files "$SRC")
-  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",copy,$(seconds_since "$started"),,,,0,0,0,$bytes,0,$DROP_CACHES,cp -a corpus + sync,,,,,," >> "$CSV"
+  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",copy,$(seconds_since "$started"),,,,0,0,0,0,$bytes,0,$DROP_CACHES,cp -a corpus + sync,,,,,," >> "$CSV"
 
   measure S0 0 "init" "tool_init" || return 1
   measure S1 "$bytes" "first backup" "tool_backup '$SRC' s1" || return 1
@@ -176,7 +177,7 @@ run_one() {
 
   local verdict
   verdict=$(python3 "$HERE/verify.py" "$SRC" "$(restored_root)" "$LOGDIR/verify.details")
-  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",verify,,,,,0,,,,0,$DROP_CACHES,$verdict,,,,,," >> "$CSV"
+  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",verify,,,,,0,,,,,0,$DROP_CACHES,$verdict,,,,,," >> "$CSV"
   say "$TOOL:$VARIANT rep $REP verify: $verdict"
   rm -rf "$RESTORE"
 

@@ -6,6 +6,8 @@ One table per tool:variant. Figures are medians over the repetitions of the chos
 also lists every repetition, in order. MB = 10^6 bytes.
   MB/s       logical bytes of the tree / wall time (S1-S4)
   repo +MB   growth of the repository in the step (S5: negative = given back)
+  repo files regular files in the repository folder after the step (objects, packs, indexes,
+             snapshots...: what a file system or an object store holds); 0 on S3
   sync s     the `sync` right after the step: data the tool left dirty
   requests   (s3 variants) HTTP requests the gateway served in the step, by verb, from
              radosgw's usage log: PUT / GET / HEAD / LIST / DELETE (+ other, when any)
@@ -56,6 +58,7 @@ def step_row(step, repetitions):
              shown(median([number(r["max_rss_kb"]) * 1024 / 1e6 for r in rows]), 0),
              shown(median([number(r["repo_bytes"]) / 1e6 for r in rows])),
              shown(median(growth)),
+             shown(median([number(r.get("repo_files")) for r in rows]), 0),
              shown(median([number(r["sync_s"]) for r in rows]), 2)]
     requests = {verb: median([number(r.get(f"req_{verb}")) for r in rows]) for verb in VERBS}
     failed = [r["exit"] for r in rows if r["exit"] not in ("0", "")]
@@ -74,7 +77,7 @@ def table(tool, variant, repetitions):
     counted = any(v is not None for _, requests in rows for v in requests.values())
     with_other = any((requests.get("other") or 0) > 0 for _, requests in rows)
     verbs = [v for v in VERBS if v != "other" or with_other]
-    header = ["step", "scenario", "wall s (median; each)", "MB/s", "CPU s", "peak RSS MB", "repo MB", "repo +MB", "sync s"]
+    header = ["step", "scenario", "wall s (median; each)", "MB/s", "CPU s", "peak RSS MB", "repo MB", "repo +MB", "repo files", "sync s"]
     if counted:
         header.append("requests " + " / ".join(v.upper() for v in verbs))
     print("| " + " | ".join(header) + " |")
