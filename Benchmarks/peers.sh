@@ -111,10 +111,13 @@ measure() {
       [ "$requests" != "0,0,0,0,0,0" ] || { requests=",,,,,"; say "  no requests in radosgw's usage log: is 'rgw enable usage log' on?"; }
     fi
   fi
+  # the repository's size and file count: on S3, what the bucket holds (bytes as uploaded)
+  local repository="$(du_bytes "$BENCH_REPO"),$(file_count "$BENCH_REPO")"
+  [ -z "$S3_BUCKET_OF_RUN" ] || repository=$(python3 "$HERE/s3usage.py" size "$S3_BUCKET_OF_RUN" 2>> "$LOGDIR/s3usage.err") || repository=","
   # /usr/bin/time's last line: wall user sys maxrss exit
   local wall user sys rss status
   read -r wall user sys rss status < <(tail -n1 "$LOGDIR/$step.time")
-  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",$step,$wall,$user,$sys,$rss,$status,$(du_bytes "$BENCH_REPO"),$(file_count "$BENCH_REPO"),$(du_bytes "$BENCH_STATE"),$logical,$sync_s,$DROP_CACHES,$note,$requests" >> "$CSV"
+  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",$step,$wall,$user,$sys,$rss,$status,$repository,$(du_bytes "$BENCH_STATE"),$logical,$sync_s,$DROP_CACHES,$note,$requests" >> "$CSV"
   say "$TOOL:$VARIANT rep $REP $step: ${wall}s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')s CPU, ${rss} KB peak, exit $status${S3_BUCKET_OF_RUN:+, requests put,get,head,list,delete,other = $requests}"
   [ "$rc" = 0 ] || say "  $step failed (exit $rc): $(tail -n 3 "$LOGDIR/$step.err" | tr '\n' ' ')"
   return "$rc"

@@ -2,6 +2,8 @@
 """s3usage.py: the HTTP requests the S3 gateway served for one bucket, from radosgw's usage log.
 
     s3usage.py snapshot BUCKET            print the bucket's cumulative counts per operation (JSON)
+    s3usage.py size BUCKET                print `BYTES,OBJECTS`: what the bucket holds now
+                                          (radosgw-admin bucket stats; bytes as uploaded)
     s3usage.py diff BEFORE AFTER DETAILS  print `put,get,head,list,delete,other` between two
                                           snapshots; write every operation's count to DETAILS
 
@@ -41,16 +43,25 @@ def group(category: str) -> str:
     return "other"
 
 
-def snapshot(bucket: str) -> dict:
+def radosgw_admin(*arguments: str) -> dict:
+    """The JSON answer of `radosgw-admin -c CONF ARGUMENTS...`."""
     conf = os.environ.get("S3_CEPH_CONF") or os.path.join(os.environ.get("S3_DIR", "/tmp/cairn-ceph"), "ceph.conf")
     if not os.path.isfile(conf):
         sys.exit(f"s3usage.py: no cluster configuration at '{conf}'; set S3_DIR to the gateway's state folder")
-    result = subprocess.run(["radosgw-admin", "-c", conf, "usage", "show", "--show-log-entries=true"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(["radosgw-admin", "-c", conf, *arguments], capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
-        sys.exit(f"s3usage.py: radosgw-admin usage show failed: {result.stderr.strip()[-300:]}")
+        sys.exit(f"s3usage.py: radosgw-admin {' '.join(arguments[:2])} failed: {result.stderr.strip()[-300:]}")
+    return json.loads(result.stdout)
+
+
+def size(bucket: str) -> str:
+    main = radosgw_admin("bucket", "stats", f"--bucket={bucket}").get("usage", {}).get("rgw.main", {})
+    return f"{main.get('size', 0)},{main.get('num_objects', 0)}"
+
+
+def snapshot(bucket: str) -> dict:
     counts = {}
-    for user in json.loads(result.stdout).get("entries", []):
+    for user in radosgw_admin("usage", "show", "--show-log-entries=true").get("entries", []):
         for entry in user.get("buckets", []):
             if entry.get("bucket") != bucket:
                 continue
@@ -80,6 +91,8 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "snapshot":
         json.dump(snapshot(sys.argv[2]), sys.stdout, sort_keys=True)
         print()
+    elif len(sys.argv) == 3 and sys.argv[1] == "size":
+        print(size(sys.argv[2]))
     elif len(sys.argv) == 5 and sys.argv[1] == "diff":
         print(diff(*sys.argv[2:]))
     else:
