@@ -10,14 +10,14 @@
 #                     (cold, warm), cp -a + sync (warm source, cold source)
 #
 # Writes OUT (default /tmp/bench/results/limits.txt) and prints it. Needs root for
-# drop_caches and about 2 GiB free in SCRATCH (default /tmp/bench/limits), plus the
+# drop_caches and about GIB (2) GiB free in SCRATCH (default /tmp/bench/limits), plus the
 # corpus's size again for the copy. Takes about 2 minutes with the default corpus.
 set -uo pipefail
 export LC_ALL=C
 CORPUS=${1:-/tmp/bench/corpus}
 SCRATCH=${SCRATCH:-/tmp/bench/limits}
 OUT=${OUT:-/tmp/bench/results/limits.txt}
-GIB=2
+GIB=${GIB:-2}
 
 mkdir -p "$SCRATCH" "$(dirname "$OUT")"
 drop_caches() { sync && echo 3 > /proc/sys/vm/drop_caches 2> /dev/null || echo "(could not drop the caches: not root?)"; }
@@ -40,7 +40,7 @@ copy_tree() { cp -a "$1" "$2" && sync; }
   echo "## SHA-256: openssl $(openssl version | cut -d' ' -f2) speed -evp sha256 (bytes/s by block size), one core"
   openssl speed -seconds 3 -evp sha256 2> /dev/null | grep -Ei '^(type|sha256)'
   echo "## the same on $(nproc) cores (-multi)"
-  openssl speed -seconds 3 -multi "$(nproc)" -evp sha256 2> /dev/null | grep -Ei '^(evp|sha256)' | tail -1
+  openssl speed -seconds 3 -multi "$(nproc)" -evp sha256 2> /dev/null | grep -Ei '^(type|evp|sha256)' | tail -2
 
   file=$SCRATCH/limits.bin
   echo "## durable write of $GIB GiB of zeros, bs=1M, conv=fdatasync (a virtual disk may treat zeros specially)"
