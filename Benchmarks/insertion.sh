@@ -52,7 +52,7 @@ say() { printf '[insertion.sh %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { echo "insertion.sh: $*" >&2; exit 1; }
 
 case " $CHANGES " in
-  *" insert "* | *" append "*) [ -f "$FILE" ] || die "no file $FILE (make the corpus with ../shared/bench/make_corpus.sh, or set FILE=)" ;;
+  *" insert "* | *" append "*) [ -f "$FILE" ] || die "no file $FILE (make the corpus with Benchmarks/corpus.py make /tmp/bench/corpus, or set FILE=)" ;;
 esac
 case "$WORK" in /tmp/*) ;; *) die "WORK must be below /tmp (it is deleted)" ;; esac
 for tool in $TOOLS; do

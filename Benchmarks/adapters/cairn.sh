@@ -1,6 +1,6 @@
-# Cairn adapter for ../shared/bench/run_peers.sh (completed from adapters/cairn.sh.example).
+# Cairn adapter for Benchmarks/peers.sh (and ../shared/bench/run_peers.sh: same contract).
 #
-# Contract (shared/bench/README.md): BENCH_REPO (does not exist yet), BENCH_STATE
+# Contract (Benchmarks/README.md, "Adapters"): BENCH_REPO (does not exist yet), BENCH_STATE
 # (empty dir, unused by Cairn: it keeps no cache outside the repository) and
 # BENCH_VARIANT are exported; each function runs in a fresh bash after tool_env.
 #
@@ -17,9 +17,10 @@
 # The binary is the release build of this checkout: <repo>/.build/release/cairn
 # (`swift build -c release --product cairn`, or Benchmarks/run.sh, which builds it).
 
-# run_peers.sh sources this file with `. /abs/or/rel/path/cairn.sh`, so BASH_SOURCE
-# names it; resolve the binary once, at source time, before any tool_* cds away.
-CAIRN_ADAPTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The harness sources this file by its path (peers.sh directly, run.sh HARNESS=shared through a
+# symlink), so BASH_SOURCE names it; resolve the binary once, at source time, before any
+# tool_* cds away.
+CAIRN_ADAPTER_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 CAIRN_BIN=$(cd "$CAIRN_ADAPTER_DIR/../.." && pwd)/.build/release/cairn
 
 tool_env() {
@@ -57,7 +58,7 @@ tool_env() {
   [ -z "$CAIRN_ENV_ERROR" ] || { echo "$CAIRN_ENV_ERROR" >&2; return 1; }
 }
 
-# run_peers.sh runs `tool_env; tool_xxx` (not &&), so every command checks again:
+# ../shared/bench/run_peers.sh runs `tool_env; tool_xxx` (not &&), so every command checks again:
 # a missing build or a bad variant fails the step with a non-zero exit.
 cairn_run() {
   if [ -n "${CAIRN_ENV_ERROR:-}" ] || [ ! -x "$CAIRN_BIN" ]; then

@@ -194,7 +194,12 @@ osd op num threads per shard = 2
 rgw frontends = beast endpoint=127.0.0.1:$S3_PORT
 rgw thread pool size = 64
 rgw dns name =
-rgw enable usage log = false
+# The usage log counts the requests per bucket and operation (radosgw-admin usage show);
+# Benchmarks/peers.sh reads it for its per-step request counts. It writes every second,
+# so a count is complete two seconds after the last request.
+rgw enable usage log = true
+rgw usage log tick interval = 1
+rgw usage log flush threshold = 1
 EOF
 export CEPH_CONF="$CONF"
 
