@@ -26,7 +26,9 @@ import Testing
     blocks: [[UInt8]], read: UInt64
   ) {
     var blocks: [[UInt8]] = []
-    let read = try await Chunker(blockSize: Self.blockSize, files: .linux, pool: .shared).forEachBlock(of: descriptor, from: offset, length: length) {
+    let read = try await Chunker(blockSize: Self.blockSize, files: .linux, pool: .shared).forEachBlock(
+      of: descriptor, from: offset, length: length
+    ) {
       blocks.append(Array($0))
     }
     return (blocks, read)
@@ -70,7 +72,9 @@ import Testing
     try #require(raw >= 0)
     let descriptor = Descriptor(owning: raw, calls: LinuxFileSystemCalls())
     await #expect(throws: Chunker.ReadFailure.self) {
-      try await Chunker(blockSize: Self.blockSize, files: .linux, pool: .shared).forEachBlock(of: descriptor, from: 0, length: 10) { _ in }
+      try await Chunker(blockSize: Self.blockSize, files: .linux, pool: .shared).forEachBlock(
+        of: descriptor, from: 0, length: 10
+      ) { _ in }
     }
   }
 }
