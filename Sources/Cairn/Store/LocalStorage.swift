@@ -27,7 +27,10 @@ public final class LocalStorage: RepositoryStorage {
   let files: FileSystem
   private let pool: BlockingPool
   private let rootDescriptor: Descriptor
-  private let prefixDescriptors: [Descriptor]
+  /// The 256 object directories, each opened on first use: a command that
+  /// reads a few records does not hold 256 descriptors (an in-process caller
+  /// with many repositories open would run out of them).
+  private let prefixDescriptors = Mutex<[Descriptor?]>(Array(repeating: nil, count: 256))
   /// Objects this process is writing or wrote as pending files and has not yet published.
   private let pending = Mutex(Set<String>())
   /// Those of `pending` whose write has returned: what `commit()` publishes,
@@ -53,12 +56,28 @@ public final class LocalStorage: RepositoryStorage {
     self.files = files
     self.pool = pool
     rootDescriptor = try Self.openDirectory(root, description: "repository", files: files)
-    var prefixes: [Descriptor] = []
+    // Every object directory must be there (a repository missing one is
+    // refused now, not at its first object); each is opened again on use.
     for prefix in Self.prefixNames {
-      prefixes.append(
-        try Self.openDirectory("\(root)/objects/\(prefix)", description: "object directory", files: files))
+      _ = try Self.openDirectory("\(root)/objects/\(prefix)", description: "object directory", files: files)
     }
-    prefixDescriptors = prefixes
+  }
+
+  /// The object directory of prefix number `index`, opened on first use.
+  private func prefixDirectory(_ index: Int) throws(CairnError) -> Descriptor {
+    let path = "\(root)/objects/\(Self.prefixNames[index])"
+    let files = self.files
+    let result: Result<Descriptor, CairnError> = prefixDescriptors.withLock { descriptors in
+      if let open = descriptors[index] { return .success(open) }
+      do throws(CairnError) {
+        let opened = try Self.openDirectory(path, description: "object directory", files: files)
+        descriptors[index] = opened
+        return .success(opened)
+      } catch {
+        return .failure(error)
+      }
+    }
+    return try result.get()
   }
 
   /// Creates the folders of an empty repository under `root` (which exists and is empty).
@@ -109,7 +128,7 @@ public final class LocalStorage: RepositoryStorage {
       guard let prefix = Self.objectPrefixIndex(file.name) else {
         throw CairnError(.invalidArgument, "'\(file.name)' is not a valid object name")
       }
-      return (prefixDescriptors[prefix], Array(file.name.utf8))
+      return (try prefixDirectory(prefix), Array(file.name.utf8))
     case .config:
       return (rootDescriptor, Array("config".utf8))
     case .log:
@@ -277,9 +296,8 @@ public final class LocalStorage: RepositoryStorage {
       guard prefix.utf8.count == 2, let index = Self.objectPrefixIndex(prefix) else {
         throw CairnError(.invalidArgument, "objects are listed by a two-hex-digit prefix, not '\(prefix)'")
       }
-      let directory = prefixDescriptors[index]
       return try await pool.run { () throws(CairnError) in
-        try self.entries(in: directory, display: "\(self.root)/objects/\(prefix)", prefix: prefix)
+        try self.entries(in: try self.prefixDirectory(index), display: "\(self.root)/objects/\(prefix)", prefix: prefix)
       }
     case .config, .log:
       let file = StorageFile(kind, kind == .config ? "config" : Self.logName)
@@ -441,7 +459,9 @@ public final class LocalStorage: RepositoryStorage {
       return name.count > Self.pendingExtension.utf8.count
         && (name.suffix(8).elementsEqual(Self.pendingExtension.utf8) || name.suffix(4).elementsEqual(".tmp".utf8))
     }
-    var places = zip(prefixDescriptors, Self.prefixNames).map { ($0, "\(root)/objects/\($1)") }
+    var places = try Self.prefixNames.indices.map { index throws(CairnError) in
+      (try prefixDirectory(index), "\(root)/objects/\(Self.prefixNames[index])")
+    }
     if !onlyOwn {
       for directory in ["keys", "snapshots", "quarantine"] {
         if let descriptor = try? files.open("\(root)/\(directory)", flags: [.readOnly, .directory]) {
