@@ -144,7 +144,8 @@ import Testing
     let output = try #require(
       try JSONSerialization.jsonObject(with: Data(restore.stdout.utf8)) as? [String: Any], "\(restore.stdout)")
     let objectsRead = try #require(output["objectsRead"] as? Int)
-    #expect(objectsRead == (try work.dataObjectNames().count), "every data object read once")
+    let dataObjects = try work.dataObjectNames().count
+    #expect(objectsRead == dataObjects, "every data object read once: \(objectsRead) reads, \(dataObjects) objects")
     #expect(output["requests"] == nil, "a local repository sends no requests")
   }
 }
