@@ -145,7 +145,7 @@ import Testing
       try JSONSerialization.jsonObject(with: Data(restore.stdout.utf8)) as? [String: Any], "\(restore.stdout)")
     let objectsRead = try #require(output["objectsRead"] as? Int)
     let dataObjects = try await work.inspection.dataObjectNames().count
-    #expect(objectsRead == dataObjects, "every data object read once")
+    #expect(objectsRead == dataObjects, "every data object read once: \(objectsRead) reads, \(dataObjects) objects")
     #expect(output["requests"] == nil, "a local repository sends no requests")
   }
 }

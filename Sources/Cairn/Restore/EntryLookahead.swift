@@ -22,6 +22,15 @@ struct EntryLookahead {
   private var buffer: [PlannedEntry] = []
   private var head = 0
   private var treeEnded = false
+  /// Files with other links already planned: a later link becomes a hard
+  /// link to the first, so its objects are not planned (should linking
+  /// fail, its write plans them itself).
+  private var linkedFiles = Set<LinkedFile>()
+
+  private struct LinkedFile: Hashable {
+    let device: UInt64
+    let inode: UInt64
+  }
 
   init(tree: SnapshotTreeReader, selection: RestoreSelection, readAhead: ObjectReadAhead, blockSize: Int) {
     self.tree = tree
@@ -37,8 +46,13 @@ struct EntryLookahead {
         break
       }
       guard try selection.admits(entry) else { continue }
-      let first = Self.objects(
+      var first = Self.objects(
         of: entry, blockSize: blockSize, blocks: 0..<min(entry.blocks.count, FileReads.sliceBlocks))
+      if entry.kind == .file, entry.linkCount > 1,
+        !linkedFiles.insert(LinkedFile(device: entry.device, inode: entry.inode)).inserted
+      {
+        first = []
+      }
       buffer.append(PlannedEntry(entry: entry, tickets: readAhead.plan(first)))
     }
     guard head < buffer.count else { return nil }
