@@ -37,6 +37,10 @@ fi
 
 swift build --build-tests
 
+# The in-process suites open many local repositories at once (each holds a
+# descriptor per object directory it has used): take the full allowance.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 if [ -n "$s3_pid" ]; then
   if wait "$s3_pid"; then
     cat "$s3_log" >&2
