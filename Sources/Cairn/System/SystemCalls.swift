@@ -86,22 +86,6 @@ enum SystemCalls {
     return status(from: raw)
   }
 
-  /// `fstat(2)`.
-  /// `fstatat(2)` following symlinks.
-  static func status(_ path: [UInt8]) throws(Errno) -> FileStatus {
-    var raw = stat()
-    _ = try withCString(path) { pointer throws(Errno) in
-      try retrying { fstatat(AT_FDCWD, pointer, &raw, 0) }
-    }
-    return status(from: raw)
-  }
-
-  static func status(of descriptor: Int32) throws(Errno) -> FileStatus {
-    var raw = stat()
-    _ = try retrying { fstat(descriptor, &raw) }
-    return status(from: raw)
-  }
-
   // MARK: Reading and writing
 
   /// `pread(2)` until `buffer` is full or the file ends; returns the bytes read.
@@ -160,18 +144,6 @@ enum SystemCalls {
     _ = try retrying { ftruncate(descriptor, off_t(size)) }
   }
 
-  // MARK: Durability
-
-  /// `fsync(2)`.
-  static func sync(_ descriptor: Int32) throws(Errno) {
-    _ = try retrying { fsync(descriptor) }
-  }
-
-  /// `syncfs(2)`: one pass that makes everything on the file system durable.
-  static func syncFileSystem(_ descriptor: Int32) throws(Errno) {
-    _ = try retrying { cairn_syncfs(descriptor) }
-  }
-
   // MARK: Directories and names
 
   /// Reads every name in a directory except `.` and `..`, in no particular order.
@@ -209,24 +181,6 @@ enum SystemCalls {
     }
   }
 
-  /// `readlinkat(2)`: a symlink's target, as bytes.
-  static func readSymlink(_ name: [UInt8], relativeTo directory: Int32) throws(Errno) -> [UInt8] {
-    var capacity = 256
-    while true {
-      var buffer = [UInt8](repeating: 0, count: capacity)
-      let count = try withCString(name) { path throws(Errno) in
-        let result = buffer.withUnsafeMutableBytes { raw in
-          Result { () throws(Errno) in
-            try retrying { readlinkat(directory, path, raw.baseAddress!.assumingMemoryBound(to: CChar.self), capacity) }
-          }
-        }
-        return try result.get()
-      }
-      if count < capacity { return Array(buffer.prefix(count)) }
-      capacity *= 4
-    }
-  }
-
   /// `renameat2(2)` with RENAME_NOREPLACE: throws `.fileExists` when the new name is taken.
   static func renameNoReplace(
     _ old: [UInt8], relativeTo oldDirectory: Int32, to new: [UInt8], relativeTo newDirectory: Int32
@@ -234,17 +188,6 @@ enum SystemCalls {
     _ = try withCString(old) { oldPath throws(Errno) in
       try withCString(new) { newPath throws(Errno) in
         try retrying { cairn_rename_noreplace(oldDirectory, oldPath, newDirectory, newPath) }
-      }
-    }
-  }
-
-  /// `renameat(2)`: replaces the new name atomically.
-  static func rename(
-    _ old: [UInt8], relativeTo oldDirectory: Int32, to new: [UInt8], relativeTo newDirectory: Int32
-  ) throws(Errno) {
-    _ = try withCString(old) { oldPath throws(Errno) in
-      try withCString(new) { newPath throws(Errno) in
-        try retrying { renameat(oldDirectory, oldPath, newDirectory, newPath) }
       }
     }
   }
@@ -312,24 +255,7 @@ enum SystemCalls {
     _ = try retrying { futimens(descriptor, times) }
   }
 
-  // MARK: Locks and process facts
-
-  /// `flock(2)`: returns false when `wait` is false and another process holds a conflicting lock.
-  static func lock(_ descriptor: Int32, exclusive: Bool, wait: Bool) throws(Errno) -> Bool {
-    let operation = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB)
-    do throws(Errno) {
-      _ = try retrying { flock(descriptor, operation) }
-      return true
-    } catch {
-      if error == .wouldBlock { return false }
-      throw error
-    }
-  }
-
-  /// `flock(2)` with LOCK_UN.
-  static func unlock(_ descriptor: Int32) {
-    _ = flock(descriptor, LOCK_UN)
-  }
+  // MARK: Process facts
 
   static var effectiveUserID: UInt32 { geteuid() }
 
