@@ -9,7 +9,8 @@
 #
 # Why two runs: on a two-core machine the long end-to-end suites block the
 # test runner's few threads while they wait for the `cairn` processes they
-# start, and a lock test's releasing task can then wait minutes for a thread.
+# start, and a lock test's releasing task, or an in-process backup that a
+# test waits on with a deadline, can then wait minutes for a thread.
 # Alone, those suites take seconds.
 #
 # When the S3 server cannot start: with CI=true this fails with the reason;
@@ -17,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TIMING_SUITES='StorageConformanceTests|S3StorageTests'
+TIMING_SUITES='StorageConformanceTests|S3StorageTests|StorageFaultTests|FaultyStorageTests|ForcedErrnoTests|BackupCancellationTests|BlockingPoolTests'
 started_s3=0
 s3_log=$(mktemp)
 s3_env=$(mktemp)
