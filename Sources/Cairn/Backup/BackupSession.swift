@@ -7,9 +7,11 @@ import SystemPackage
 final class BackupSession {
   private enum Slot {
     case ready(ManifestEntry)
-    case reading(ManifestEntry, Descriptor, [PendingRead<SegmentResult>], baseHadPath: Bool)
+    case reading(ManifestEntry, Descriptor, [PendingResult<SegmentResult>], baseHadPath: Bool)
     /// A small file being read whole, for a bundle.
-    case readingSmall(ManifestEntry, Descriptor, PendingRead<SmallFileContent>, baseHadPath: Bool)
+    case readingSmall(ManifestEntry, Descriptor, PendingResult<SmallFileContent>, baseHadPath: Bool)
+    /// A file the walk found small, being opened and read in one job.
+    case openingSmall(EntryPath, walkedSize: Int, PendingResult<SmallFileRead>, baseHadPath: Bool)
     /// Written to the manifest: what it held (a file's content, its descriptor) is let go.
     case done
   }
@@ -95,7 +97,11 @@ final class BackupSession {
         window.append(.ready(reused))
         break
       }
-      await startReading(path: path, status: status, parent: parent, name: name, baseHadPath: previous != nil)
+      if writer.policy.isSmall(status.size) {
+        startOpeningSmall(path: path, size: status.size, parent: parent, name: name, baseHadPath: previous != nil)
+      } else {
+        await startReading(path: path, status: status, parent: parent, name: name, baseHadPath: previous != nil)
+      }
     case .directory:
       statistics.directories += 1
       if let previous, previous.isUnchanged(comparedTo: status) { break }
@@ -169,10 +175,10 @@ final class BackupSession {
   /// Queues the reads that read, hash and store the blocks of `file`'s
   /// first `size` bytes (only its data extents when it is sparse), one read
   /// per segment.
-  private func readTasks(_ file: Descriptor, size: UInt64, extents: [DataExtent]?) -> [PendingRead<SegmentResult>] {
+  private func readTasks(_ file: Descriptor, size: UInt64, extents: [DataExtent]?) -> [PendingResult<SegmentResult>] {
     if let extents { progress?.bytesDone.add(size - extents.reduce(0) { $0 + $1.length }, ordering: .relaxed) }
     let segmentLength = UInt64(max(chunker.blockSize, Backup.segmentBytes / chunker.blockSize * chunker.blockSize))
-    var tasks: [PendingRead<SegmentResult>] = []
+    var tasks: [PendingResult<SegmentResult>] = []
     let store = self.store
     let chunker = self.chunker
     let progress = self.progress
@@ -207,6 +213,15 @@ final class BackupSession {
         })
     }
     return tasks
+  }
+
+  /// Starts opening and reading a file the walk found small, without
+  /// waiting: the window keeps many in flight on `BlockingPool`.
+  private func startOpeningSmall(path: EntryPath, size: UInt64, parent: Descriptor, name: [UInt8], baseHadPath: Bool) {
+    smallBytesInWindow += Int(size)
+    let task = SmallFileRead.start(
+      name, in: parent, policy: writer.policy, files: files, store: store, pool: chunker.pool)
+    window.append(.openingSmall(path, walkedSize: Int(size), task, baseHadPath: baseHadPath))
   }
 
   /// Reads a small file whole (one task; its bytes go into a bundle in order).
@@ -248,7 +263,20 @@ final class BackupSession {
     case .ready(let entry):
       try await writer.append(entry)
     case .readingSmall(var entry, let file, let task, let baseHadPath):
-      try await completeSmall(&entry, file: file, task: task, baseHadPath: baseHadPath)
+      smallBytesInWindow -= Int(entry.size)
+      let content: SmallFileContent
+      do {
+        content = try await task.value
+      } catch let failure as Chunker.ReadFailure {
+        progress?.filesDone.add(1, ordering: .relaxed)
+        report(entry.path, "cannot be read (\(failure.errno)); not backed up")
+        if baseHadPath { try await writer.append(.removal(of: entry.path)) }
+        return
+      }
+      try await completeSmall(&entry, file: file, content: content, baseHadPath: baseHadPath)
+    case .openingSmall(let path, let walkedSize, let task, let baseHadPath):
+      smallBytesInWindow -= walkedSize
+      try await completeOpenedSmall(path: path, task: task, baseHadPath: baseHadPath)
     case .reading(var entry, let file, var tasks, let baseHadPath):
       progress?.filesDone.add(1, ordering: .relaxed)
       var rereads = 0
@@ -324,16 +352,59 @@ final class BackupSession {
     }
   }
 
+  /// A file the walk found small, opened and read by `SmallFileRead`: when
+  /// it did not change meanwhile, its entry is complete; otherwise it takes
+  /// the path of any other file read (reread, or read in blocks).
+  private func completeOpenedSmall(path: EntryPath, task: PendingResult<SmallFileRead>, baseHadPath: Bool) async throws
+  {
+    let read: SmallFileRead
+    do {
+      read = try await task.value
+    } catch {
+      let errno = (error as? Chunker.ReadFailure)?.errno ?? (error as? Errno)
+      guard let errno else { throw error }
+      progress?.filesDone.add(1, ordering: .relaxed)
+      report(path, "cannot be read (\(errno)); not backed up")
+      if baseHadPath { try await writer.append(.removal(of: path)) }
+      return
+    }
+    var entry = ManifestEntry(path: path, status: read.opened)
+    switch read.outcome {
+    case .notFile:
+      report(path, "was replaced by a \(read.opened.kind) during the backup; not backed up")
+      if baseHadPath { try await writer.append(.removal(of: path)) }
+    case .notSmall(let extents):
+      entry.setDataExtents(extents)
+      let tasks = readTasks(read.file, size: read.opened.size, extents: extents)
+      try await complete(.reading(entry, read.file, tasks, baseHadPath: baseHadPath))
+    case .content(let content, let attributes, let after):
+      progress?.bytesDone.add(UInt64(content.bytes.count), ordering: .relaxed)
+      guard let after, after.size == UInt64(content.bytes.count), after.mtime == entry.mtime,
+        after.ctime == entry.ctime
+      else {
+        try await completeSmall(&entry, file: read.file, content: content, baseHadPath: baseHadPath)
+        return
+      }
+      progress?.filesDone.add(1, ordering: .relaxed)
+      statistics.filesRead += 1
+      statistics.bytesRead += entry.size
+      if let problem = metadata.complete(&entry, attributes: attributes) { report(path, problem) }
+      if content.bytes.isEmpty {
+        try await writer.append(entry)
+      } else {
+        try await writer.append(entry, file: content)
+      }
+    }
+  }
+
   /// A small file read whole: read again (a few times) when it changed
   /// during the read, its attributes added, then its bytes go into a bundle.
   private func completeSmall(
-    _ entry: inout ManifestEntry, file: Descriptor, task: PendingRead<SmallFileContent>, baseHadPath: Bool
+    _ entry: inout ManifestEntry, file: Descriptor, content first: SmallFileContent, baseHadPath: Bool
   ) async throws {
     progress?.filesDone.add(1, ordering: .relaxed)
-    smallBytesInWindow -= Int(entry.size)
-    var content: SmallFileContent
+    var content = first
     do {
-      content = try await task.value
       var rereads = 0
       while let after = try? files.status(of: file),
         after.size != UInt64(content.bytes.count) || after.mtime != entry.mtime || after.ctime != entry.ctime

@@ -60,7 +60,7 @@ final class BundleWriter {
   private var offsets: [ObjectID: UInt64] = [:]
   private var nextBundle = 1
   /// The bundle being stored.
-  private var storing: (bundle: Int, task: PendingRead<ObjectStore.PutResult>)?
+  private var storing: (bundle: Int, task: PendingResult<ObjectStore.PutResult>)?
 
   private(set) var bundles = 0
   private(set) var newObjects = 0

@@ -9,10 +9,15 @@ final class EntryMetadataReader {
   /// Records owner names and the extended attributes read from `target` in
   /// `entry`; returns what could not be read, for the backup's problems.
   func complete(_ entry: inout ManifestEntry, attributesAt target: SystemCalls.AttributeTarget) -> String? {
+    complete(&entry, attributes: Result { () throws(CairnError) in try Self.attributes(of: target) })
+  }
+
+  /// The same with the extended attributes already read (see `attributes(of:)`).
+  func complete(_ entry: inout ManifestEntry, attributes read: Result<[ExtendedAttribute], CairnError>) -> String? {
     var problem: String?
     var attributes: [ExtendedAttribute] = []
     do {
-      attributes = try Self.attributes(of: target)
+      attributes = try read.get()
     } catch {
       problem = error.cause.map { "\(error.message) (\($0))" } ?? error.message
     }

@@ -19,8 +19,8 @@ final class ReadQueue: Sendable {
 
   /// Queues `work`; its result or error arrives through the returned value.
   /// After `close`, the work is not run and the result is `CancellationError`.
-  func submit<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) -> PendingRead<T> {
-    let pending = PendingRead<T>()
+  func submit<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) -> PendingResult<T> {
+    let pending = PendingResult<T>()
     let job: Job = {
       do {
         try Task.checkCancellation()
@@ -78,35 +78,5 @@ final class ReadQueue: Sendable {
       return state.idle
     }
     for worker in idle { worker.resume(returning: nil) }
-  }
-}
-
-/// The result of one queued read, awaited by the one task that queued it.
-final class PendingRead<T: Sendable>: Sendable {
-  private struct State {
-    var result: Result<T, any Error>?
-    var waiter: CheckedContinuation<T, any Error>?
-  }
-  private let state = Mutex(State())
-
-  func resolve(_ result: Result<T, any Error>) {
-    let waiter = state.withLock { state in
-      state.result = result
-      defer { state.waiter = nil }
-      return state.waiter
-    }
-    waiter?.resume(with: result)
-  }
-
-  var value: T {
-    get async throws {
-      try await withCheckedThrowingContinuation { continuation in
-        let result = state.withLock { state in
-          if state.result == nil { state.waiter = continuation }
-          return state.result
-        }
-        if let result { continuation.resume(with: result) }
-      }
-    }
   }
 }

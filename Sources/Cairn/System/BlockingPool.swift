@@ -39,6 +39,16 @@ public final class BlockingPool: Sendable {
     return try result.get()
   }
 
+  /// Starts `body` on a pool thread and returns at once; the result is
+  /// awaited later through the returned value. For work that only reads
+  /// (nothing to undo if the caller gives up on it), so that a task can keep
+  /// several calls in flight without a hop of its own for each.
+  func start<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> PendingResult<T> {
+    let pending = PendingResult<T>()
+    submit { pending.resolve(Result { try body() }) }
+    return pending
+  }
+
   private func submit(_ job: @escaping Job) {
     queue.withLock { $0.jobs.append(job) }
     available.signal()

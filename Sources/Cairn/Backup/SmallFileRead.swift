@@ -1,0 +1,57 @@
+import SystemPackage
+
+/// Everything a backup needs from one small file, done in a single job on
+/// `BlockingPool`: open, `fstat`, read whole, address, list its extended
+/// attributes, `fstat` again.
+///
+/// A tree of many small files is bound by the hops between the backup's
+/// task and the pool (a thread wake-up each way), not by the calls
+/// themselves: one hop per small file instead of one per call, and the
+/// backup keeps many of these in flight instead of waiting for each.
+struct SmallFileRead: Sendable {
+  enum Outcome: Sendable {
+    /// Read whole: `after` is the status once the content and attributes
+    /// were read (the file changed meanwhile if it differs from `opened`).
+    case content(SmallFileContent, attributes: Result<[ExtendedAttribute], CairnError>, after: FileStatus?)
+    /// No longer a small dense file: read it in blocks, from `extents`.
+    case notSmall(extents: [DataExtent]?)
+    /// No longer a regular file.
+    case notFile
+  }
+
+  let file: Descriptor
+  /// The status of the open file, before the read.
+  let opened: FileStatus
+  let outcome: Outcome
+
+  /// Starts the job for `name` in `parent`, walked as a small file.
+  static func start(
+    _ name: [UInt8], in parent: Descriptor, policy: BundlePolicy, files: FileSystem, store: ObjectStore,
+    pool: BlockingPool
+  ) -> PendingResult<SmallFileRead> {
+    pool.start { () throws -> SmallFileRead in
+      let file = try files.open(name, relativeTo: parent, flags: [.readOnly, .noFollow, .nonBlocking])
+      let opened = try files.status(of: file)
+      guard opened.kind == .file else { return SmallFileRead(file: file, opened: opened, outcome: .notFile) }
+      // Holes are neither read nor stored: a small file with holes keeps
+      // them, in blocks of its data extents like a large one.
+      let extents = withExtendedLifetime(file) { SparseMap.dataExtents(of: file.raw, size: opened.size) }
+      guard extents == nil, policy.isSmall(opened.size) else {
+        return SmallFileRead(file: file, opened: opened, outcome: .notSmall(extents: extents))
+      }
+      let bytes: [UInt8]
+      do throws(Errno) {
+        bytes = try files.readBytes(file, count: Int(opened.size))
+      } catch {
+        throw Chunker.ReadFailure(errno: error)
+      }
+      let content = SmallFileContent(bytes: bytes, content: bytes.withUnsafeBytes { store.address(of: $0) })
+      let attributes = withExtendedLifetime(file) {
+        Result { () throws(CairnError) in try EntryMetadataReader.attributes(of: .descriptor(file.raw)) }
+      }
+      let after = try? files.status(of: file)
+      return SmallFileRead(
+        file: file, opened: opened, outcome: .content(content, attributes: attributes, after: after))
+    }
+  }
+}
