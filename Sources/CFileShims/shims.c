@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "CFileShims.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -12,6 +13,19 @@ int cairn_syncfs(int fd) { return syncfs(fd); }
 
 int cairn_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
   return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_NOREPLACE);
+}
+
+int cairn_open_unnamed(int dirfd, unsigned int mode) {
+  return openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
+}
+
+int cairn_link_unnamed(int fd, int newdirfd, const char *newpath) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  int result = linkat(AT_FDCWD, path, newdirfd, newpath, AT_SYMLINK_FOLLOW);
+  if (result == 0 || errno != ENOENT) return result;
+  // ENOENT: no /proc (or the file is gone, which AT_EMPTY_PATH reports too).
+  return linkat(fd, "", newdirfd, newpath, AT_EMPTY_PATH);
 }
 
 long cairn_flistxattr(int fd, char *list, unsigned long size) { return flistxattr(fd, list, size); }

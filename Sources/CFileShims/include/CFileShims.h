@@ -7,6 +7,15 @@ int cairn_syncfs(int fd);
 /// renameat2(2) with RENAME_NOREPLACE: fails with EEXIST instead of replacing.
 int cairn_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 
+/// openat(2) with O_TMPFILE: an unnamed regular file in the directory `dirfd`, write-only,
+/// close-on-exec, that a later `cairn_link_unnamed` gives its name.
+int cairn_open_unnamed(int dirfd, unsigned int mode);
+
+/// Gives the unnamed file `fd` the name `newpath` in `newdirfd` with linkat(2), through
+/// /proc/self/fd (no privilege needed), or with AT_EMPTY_PATH where /proc is missing (that
+/// needs CAP_DAC_READ_SEARCH). Fails with EEXIST when the name is taken: never replaces.
+int cairn_link_unnamed(int fd, int newdirfd, const char *newpath);
+
 // Extended attributes (<sys/xattr.h>, which Swift's Glibc module does not include).
 long cairn_flistxattr(int fd, char *list, unsigned long size);
 long cairn_llistxattr(const char *path, char *list, unsigned long size);

@@ -31,8 +31,12 @@ final class TreeRestorer {
   private let stop: StopFlag
   private let onProblem: @Sendable (RestoreProblem) -> Void
   private let onWarning: @Sendable (String) -> Void
-  /// Files are written under `.cairn-<random>-<n>.part` in their directory
-  /// and renamed to their names when complete.
+  /// Files are written unnamed and linked to their names when complete
+  /// (see `FileWriteJob`); linking an unnamed file without privileges
+  /// needs /proc/self/fd.
+  private let unnamedFiles = SystemCalls.exists("/proc/self/fd")
+  /// Where they cannot be, under `.cairn-<random>-<n>.part` in their
+  /// directory, renamed to their names when complete.
   private let temporaryPrefix = ".cairn-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))-"
   private var temporaryCount = 0
   private let isRoot = SystemCalls.effectiveUserID == 0
@@ -230,15 +234,8 @@ final class TreeRestorer {
     }
     temporaryCount += 1
     let temporaryName = Array("\(temporaryPrefix)\(temporaryCount).part".utf8)
-    let descriptor: Int32
-    do {
-      descriptor = try SystemCalls.open(
-        temporaryName, relativeTo: currentDirectory, flags: [.writeOnly, .create, .exclusive, .noFollow], mode: 0o600)
-    } catch {
-      throw CairnError.system("open", error, "could not create a temporary file for '\(targetPath)\(entry.path)'")
-    }
     let job = FileWriteJob(
-      entry: entry, descriptor: descriptor, parent: currentHandle, name: name, temporaryName: temporaryName,
+      entry: entry, parent: currentHandle, name: name, unnamedFiles: unnamedFiles, temporaryName: temporaryName,
       displayPath: "\(targetPath)\(entry.path)",
       setOwner: isRoot, store: store, readAhead: readAhead, tickets: tickets,
       blockSize: blockSize, stop: stop, refusals: refusals)

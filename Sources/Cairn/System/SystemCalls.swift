@@ -192,6 +192,21 @@ enum SystemCalls {
     }
   }
 
+  /// An unnamed regular file in `directory` (`O_TMPFILE`), open for
+  /// writing; `linkUnnamed` names it. Fails (EOPNOTSUPP, EISDIR, EINVAL)
+  /// on a file system or kernel without unnamed files.
+  static func openUnnamed(in directory: Int32, mode: UInt32 = 0o600) throws(Errno) -> Int32 {
+    try retrying { cairn_open_unnamed(directory, mode) }
+  }
+
+  /// Names the unnamed file `descriptor` `name` in `directory`; EEXIST
+  /// when the name is taken (never replaces).
+  static func linkUnnamed(_ descriptor: Int32, as name: [UInt8], in directory: Int32) throws(Errno) {
+    _ = try withCString(name) { path throws(Errno) in
+      try retrying { cairn_link_unnamed(descriptor, directory, path) }
+    }
+  }
+
   /// `unlinkat(2)`; `directory: true` removes an empty directory.
   static func remove(_ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD, isDirectory: Bool = false) throws(Errno) {
     _ = try withCString(name) { path throws(Errno) in
@@ -258,6 +273,9 @@ enum SystemCalls {
   // MARK: Process facts
 
   static var effectiveUserID: UInt32 { geteuid() }
+
+  /// Whether `path` exists for this process (`access(2)`, F_OK).
+  static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
   static var hostName: String {
     var buffer = [CChar](repeating: 0, count: 256)
