@@ -13,8 +13,12 @@ struct InitCommand: AsyncParsableCommand {
 
   @OptionGroup var repository: RepositoryOptions
 
-  @Option(help: "Block size in bytes, 65536 to 16777216; files are split into blocks of this size.")
-  var blockSize: Int = RepositoryConfig.defaultBlockSize
+  @Option(
+    help: """
+      Block size in bytes, 65536 to 16777216; files are split into blocks of this size \
+      (default: 1 MiB for a local folder, 4 MiB on S3, where each object is a request).
+      """)
+  var blockSize: Int?
 
   @Option(help: "Compression of stored objects: 'zstd' (default), 'zstd:LEVEL' (1 to 19) or 'none'.")
   var compression = "zstd"
@@ -47,7 +51,7 @@ struct InitCommand: AsyncParsableCommand {
     // Off-site repositories are private unless told otherwise.
     let encryption = self.encryption ?? (location.isS3 ? "aes-256-gcm" : "none")
     var options = Repository.Options(
-      blockSize: blockSize, compression: RepositoryConfig.compression(named: compression) ?? .none)
+      blockSize: blockSize ?? RepositoryConfig.defaultBlockSize(remote: location.isS3), compression: RepositoryConfig.compression(named: compression) ?? .none)
     if encryption == "aes-256-gcm" {
       options.password = try repository.passwordSource.password(prompt: "enter a password for the new repository: ")
       if let kdfCost { options.keyDerivation = Scrypt.Parameters(n: 1 << UInt64(kdfCost), r: 8, p: 1) }

@@ -32,12 +32,14 @@ import Testing
   /// once it holds, and returns its exit status (nil if a signal killed it)
   /// and its stderr.
   private func interrupt(
-    _ arguments: [String], holdingAt hold: String, with signal: Int32, in work: BackupWorkspace
+    _ arguments: [String], holdingAt hold: String, with signal: Int32, in work: BackupWorkspace,
+    environment: [String: String] = [:]
   ) throws -> (status: Int32?, stderr: String) {
     let stderrPath = work.sub("stderr-\(UUID().uuidString)")
     let point = HoldPoint(hold, in: work.directory.path)
     let process = try startCairn(
-      arguments, environment: work.environment.merging(point.environment) { $1 }, stderrPath: stderrPath)
+      arguments, environment: work.environment.merging(point.environment) { $1 }.merging(environment) { $1 },
+      stderrPath: stderrPath)
     #expect(waitForText("holding at", in: stderrPath), "the command never reached \(hold)")
     kill(process.processIdentifier, signal)
     // Taken while the process is held; it stops once it goes on.
@@ -95,5 +97,44 @@ import Testing
     try expectNoWrongBytes(in: target + source, comparedTo: original)
     let temporary = try shell("find '\(target)' -name '.cairn-*'")
     #expect(temporary.isEmpty, "temporary files remain: \(temporary)")
+  }
+
+  /// Where files cannot be unnamed (forced here, as on a file system
+  /// without O_TMPFILE), restore writes under temporary names: a restore
+  /// stopped while they exist removes them, and an uninterrupted one
+  /// restores exactly.
+  @Test func restoreUnderTemporaryNamesRemovesThemWhenStopped() async throws {
+    let work = try BackupWorkspace(blockSize: 65536)
+    let source = work.sub("src")
+    try makeManySmallFilesTree(
+      at: source, directories: 4, filesPerDirectory: 50, bigFileSizes: [3_000_000, 2_000_000, 1_000_000])
+    let snapshot = try work.backup([source])
+    let original = try TreeListing(source)
+    let named = ["CAIRN_TEST_RESTORE_NAMED": "1"]
+
+    let target = work.sub("out")
+    let stderrPath = work.sub("stderr-named")
+    let point = HoldPoint("restore.block", in: work.directory.path)
+    let process = try startCairn(
+      ["restore", "--repo", work.repo, snapshot.id, target],
+      environment: work.environment.merging(point.environment) { $1 }.merging(named) { $1 }, stderrPath: stderrPath)
+    #expect(waitForText("holding at", in: stderrPath), "the restore never reached restore.block")
+    let whileHeld = try shell("find '\(target)' -name '.cairn-*.part'")
+    #expect(!whileHeld.isEmpty, "a file being written has no temporary name")
+    kill(process.processIdentifier, SIGINT)
+    #expect(waitForText("received; stopping", in: stderrPath), "the restore did not acknowledge the signal")
+    point.release()
+    #expect(waitForExit(process, timeout: 60), "the restore did not stop after the signal")
+    #expect(process.terminationStatus == 130)
+    try expectNoWrongBytes(in: target + source, comparedTo: original)
+    let temporary = try shell("find '\(target)' -name '.cairn-*'")
+    #expect(temporary.isEmpty, "temporary files remain: \(temporary)")
+
+    let complete = work.sub("complete")
+    let restore = try Cairn.run(
+      ["restore", "--repo", work.repo, snapshot.id, complete], environment: work.environment.merging(named) { $1 })
+    #expect(restore.status == 0, "\(restore.output)")
+    let restored = try TreeListing(complete + source)
+    #expect(restored == original, "\(original.differences(from: restored))")
   }
 }

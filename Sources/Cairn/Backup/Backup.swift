@@ -161,18 +161,18 @@ public struct Backup: Sendable {
   }
 
   /// Feeds the walk to `session`; the walk itself runs on `BlockingPool`,
-  /// a batch of entries per hop.
+  /// a batch of entries per hop, one batch ahead: the next batch is walked
+  /// while the session takes the current one (an unchanged tree is then
+  /// bound by the slower of the two, not by their sum).
   private func walk(
     _ walker: inout TreeWalker, into session: BackupSession, notes: inout [String], stop: StopFlag
   ) async throws {
+    var next = Self.startBatch(of: walker)
     while true {
-      let current = walker
-      let (advanced, events) = await BlockingPool.shared.run { () -> (TreeWalker, [TreeWalker.Event]) in
-        var walker = current
-        let events = walker.next(upTo: Self.walkBatch)
-        return (walker, events)
-      }
+      let (advanced, events) = try await next.value
       walker = advanced
+      let isLast = events.count < Self.walkBatch
+      if !isLast { next = Self.startBatch(of: advanced) }
       for event in events {
         try stop.check()
         switch event {
@@ -184,7 +184,18 @@ public struct Backup: Sendable {
           try await session.add(path: path, status: status, parent: parent, name: name)
         }
       }
-      if events.count < Self.walkBatch { return }
+      if isLast { return }
+    }
+  }
+
+  /// Walks the next batch after `walker`'s position on `BlockingPool`; the
+  /// result is the walker moved past it, and the batch. (Only reads: a
+  /// batch nobody awaits, after a failure, ends on its own.)
+  private static func startBatch(of walker: TreeWalker) -> PendingResult<(TreeWalker, [TreeWalker.Event])> {
+    BlockingPool.shared.start {
+      var walker = walker
+      let events = walker.next(upTo: walkBatch)
+      return (walker, events)
     }
   }
 

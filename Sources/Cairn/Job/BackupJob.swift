@@ -139,9 +139,10 @@ public struct BackupJob: Sendable {
     guard settings.createRepository else {
       throw CairnError(.notARepository, "repository not found at '\(repository.name)' (is the drive mounted?)")
     }
-    _ = try await repository.initialize(options: Repository.Options(blockSize: settings.blockSize))
+    let blockSize = settings.blockSize ?? RepositoryConfig.defaultBlockSize(remote: repository.localPath == nil)
+    _ = try await repository.initialize(options: Repository.Options(blockSize: blockSize))
     OperationLog(path: settings.logFile).info(
-      "repository created", ["repository": "\(repository.name)", "blockSize": "\(settings.blockSize)"])
+      "repository created", ["repository": "\(repository.name)", "blockSize": "\(blockSize)"])
   }
 
   private func runSteps(

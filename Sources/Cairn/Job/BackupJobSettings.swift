@@ -13,8 +13,9 @@ extension BackupJob {
     public var backupIntervalHours: Double?
     public var lockWait: Duration = .seconds(300)
     public var createRepository = false
-    /// The block size of a repository the job creates.
-    public var blockSize = RepositoryConfig.defaultBlockSize
+    /// The block size of a repository the job creates; nil for the default
+    /// of where it lives (`RepositoryConfig.defaultBlockSize(remote:)`).
+    public var blockSize: Int?
     /// Overrides the repository's compression for this run.
     public var compression: ObjectCodec.Compression?
     /// The log file; nil for the repository's own log.

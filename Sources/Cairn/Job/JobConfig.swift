@@ -27,7 +27,8 @@ public struct JobConfig: Sendable, Equatable {
   public var backupIntervalHours: Double = 24
   /// Default: `backup.log` in the repository.
   public var logFile: String?
-  public var blockSize: Int = RepositoryConfig.defaultBlockSize
+  /// nil: the default of where the repository lives.
+  public var blockSize: Int?
   public var lockWaitSeconds: Int = 300
   /// Where the password of an encrypted repository comes from (no secrets inline).
   public var passwordFile: String?
@@ -228,7 +229,7 @@ extension JobConfig {
 
   /// The block size of a repository the job creates, the lock wait, the password.
   fileprivate mutating func readRepositorySettings(_ fields: JobConfigFields) throws(CairnError) {
-    blockSize = try fields.integer("block_size", range: RepositoryConfig.blockSizeRange) ?? blockSize
+    blockSize = try fields.integer("block_size", range: RepositoryConfig.blockSizeRange)
     lockWaitSeconds = try fields.integer("lock_wait_seconds", range: 0...86400) ?? 300
     passwordFile = try fields.path("password_file")
     passwordCommand = try fields.string("password_command")

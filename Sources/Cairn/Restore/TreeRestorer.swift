@@ -34,7 +34,7 @@ final class TreeRestorer {
   /// Files are written unnamed and linked to their names when complete
   /// (see `FileWriteJob`); linking an unnamed file without privileges
   /// needs /proc/self/fd.
-  private let unnamedFiles = SystemCalls.exists("/proc/self/fd")
+  private let unnamedFiles = SystemCalls.exists("/proc/self/fd") && !TestSwitches.restoreUnderTemporaryNames
   /// Where they cannot be, under `.cairn-<random>-<n>.part` in their
   /// directory, renamed to their names when complete.
   private let temporaryPrefix = ".cairn-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))-"

@@ -5,6 +5,13 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
   /// The repository format this build reads and writes.
   public static let currentFormat = 2
   public static let defaultBlockSize = 1 << 20
+  /// The default on object storage, where every object is a paid request:
+  /// measured against deduplication with Benchmarks/blocksize.sh
+  /// (Docs/PERFORMANCE.md, "Block size on S3").
+  public static let defaultRemoteBlockSize = 4 << 20
+
+  /// The default block size of a new repository, local or on object storage.
+  public static func defaultBlockSize(remote: Bool) -> Int { remote ? defaultRemoteBlockSize : defaultBlockSize }
   public static let blockSizeRange = (64 << 10)...(16 << 20)
   /// zstd's fastest levels keep a first backup near the speed of no compression.
   public static let defaultCompression = ObjectCodec.Compression.zstd(level: 1)
