@@ -51,7 +51,8 @@ struct InitCommand: AsyncParsableCommand {
     // Off-site repositories are private unless told otherwise.
     let encryption = self.encryption ?? (location.isS3 ? "aes-256-gcm" : "none")
     var options = Repository.Options(
-      blockSize: blockSize ?? RepositoryConfig.defaultBlockSize(remote: location.isS3), compression: RepositoryConfig.compression(named: compression) ?? .none)
+      blockSize: blockSize ?? RepositoryConfig.defaultBlockSize(remote: location.isS3),
+      compression: RepositoryConfig.compression(named: compression) ?? .none)
     if encryption == "aes-256-gcm" {
       options.password = try repository.passwordSource.password(prompt: "enter a password for the new repository: ")
       if let kdfCost { options.keyDerivation = Scrypt.Parameters(n: 1 << UInt64(kdfCost), r: 8, p: 1) }
