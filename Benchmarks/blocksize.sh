@@ -17,7 +17,7 @@
 #   TOOLS="cairn restic"                restic for the comparison row
 #   CORPUS=/tmp/bench/corpus            the corpus (Benchmarks/corpus.py make)
 #   WORK=/tmp/bench/blocksize           scratch space (deleted at the end, except the results)
-#   CAIRN=<repo>/.build/release/cairn   the binary (swift build -c release --product cairn)
+#   CAIRN=<repo>/.build/release/cairn   the binary (swift build -c release --static-swift-stdlib --product cairn)
 #   RESULTS=$WORK/results-<time>.md     the results file (kept)
 set -euo pipefail
 export LC_ALL=C
@@ -37,7 +37,7 @@ die() { echo "blocksize.sh: $*" >&2; exit 1; }
 
 [ -d "$CORPUS" ] || die "no corpus at $CORPUS (make it with: python3 $HERE/corpus.py make $CORPUS)"
 case "$WORK" in /tmp/*) ;; *) die "WORK must be below /tmp (it is deleted)" ;; esac
-case " $TOOLS " in *" cairn "*) [ -x "$CAIRN" ] || die "no binary at $CAIRN; build it with 'swift build -c release --product cairn' in $ROOT" ;; esac
+case " $TOOLS " in *" cairn "*) [ -x "$CAIRN" ] || die "no binary at $CAIRN; build it with 'swift build -c release --static-swift-stdlib --product cairn' in $ROOT" ;; esac
 case " $TOOLS " in *" restic "*) command -v restic > /dev/null || die "restic is not installed (apt-get install restic)" ;; esac
 
 rm -rf "$WORK/src" "$WORK/repo"

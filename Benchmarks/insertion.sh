@@ -29,7 +29,7 @@
 #   CHANGES="insert append small"              which changes
 #   SMALL_FILES=10000                          files in the small-file directory
 #   REPS=3                                     runs per tool and change (restic's chunker is random per repository)
-#   CAIRN=<repo>/.build/release/cairn          the binary (swift build -c release --product cairn)
+#   CAIRN=<repo>/.build/release/cairn          the binary (swift build -c release --static-swift-stdlib --product cairn)
 #   KEEP=0                                     1 = keep the repositories and the source copy
 #   RESULTS=$WORK/results-<time>.md            the results file (kept)
 set -euo pipefail
@@ -57,7 +57,7 @@ esac
 case "$WORK" in /tmp/*) ;; *) die "WORK must be below /tmp (it is deleted)" ;; esac
 for tool in $TOOLS; do
   case $tool in
-    cairn | cairn-full) [ -x "$CAIRN" ] || die "no binary at $CAIRN; build it with 'swift build -c release --product cairn' in $ROOT" ;;
+    cairn | cairn-full) [ -x "$CAIRN" ] || die "no binary at $CAIRN; build it with 'swift build -c release --static-swift-stdlib --product cairn' in $ROOT" ;;
     restic | borg) command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install restic borgbackup)" ;;
     *) die "unknown tool '$tool' (cairn cairn-full restic borg)" ;;
   esac

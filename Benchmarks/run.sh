@@ -2,7 +2,7 @@
 # Benchmarks/run.sh: Cairn against restic and borg on one corpus, in one command.
 #
 #   1. installs restic, borgbackup and time with apt-get when missing (needs root)
-#   2. builds the release binary: swift build -c release --product cairn
+#   2. builds the release binary: swift build -c release --static-swift-stdlib --product cairn
 #   3. builds the corpus if missing (corpus.py make), measures this machine's limits
 #      (limits.sh), then runs the scenarios S0-S5 (peers.sh) with the adapters in adapters/
 #   4. prints where the results are
@@ -60,7 +60,7 @@ fi
 # 2. release binary (the adapter uses exactly this path)
 if [ "${BUILD:-1}" != 0 ]; then
   say "building cairn (release) in $ROOT"
-  (cd "$ROOT" && swift build -c release --product cairn)
+  (cd "$ROOT" && swift build -c release --static-swift-stdlib --product cairn)
 fi
 [ -x "$ROOT/.build/release/cairn" ] || { echo "run.sh: $ROOT/.build/release/cairn is missing" >&2; exit 1; }
 say "cairn $("$ROOT/.build/release/cairn" --version) at $ROOT/.build/release/cairn"

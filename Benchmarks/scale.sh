@@ -16,7 +16,7 @@
 #   SCALE_FILES=1000000    number of files (try SCALE_FILES=10000 first)
 #   PER_DIR=1000           files per directory
 #   SCALE_ROOT=/tmp/bench/scale   scratch space: src/, repo/, restore/, the generator
-#   CAIRN=<repo>/.build/release/cairn   the binary (build: swift build -c release --product cairn)
+#   CAIRN=<repo>/.build/release/cairn   the binary (build: swift build -c release --static-swift-stdlib --product cairn)
 #   SCALE_TOOLS="cairn restic"   which tools run (restic: `restic backup --compression off`,
 #                          repository format 2, its cache in $SCALE_ROOT; it is the reference)
 #   LIMIT_MB=300           peak RSS target per step, MB = 10^6 bytes
@@ -53,7 +53,7 @@ die() { echo "scale.sh: $*" >&2; exit 1; }
 
 for tool in $SCALE_TOOLS; do
   case $tool in
-    cairn) [ -x "$CAIRN" ] || die "no binary at $CAIRN; build it with 'swift build -c release --product cairn' in $ROOT" ;;
+    cairn) [ -x "$CAIRN" ] || die "no binary at $CAIRN; build it with 'swift build -c release --static-swift-stdlib --product cairn' in $ROOT" ;;
     restic) command -v restic > /dev/null || die "SCALE_TOOLS names restic but it is not installed (apt-get install restic)" ;;
     *) die "SCALE_TOOLS: unknown tool '$tool' (cairn, restic)" ;;
   esac

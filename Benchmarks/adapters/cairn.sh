@@ -15,7 +15,7 @@
 #   s3-zstd-aes the same with zstd and AES-256-GCM (what `cairn init` does on S3)
 #
 # The binary is the release build of this checkout: <repo>/.build/release/cairn
-# (`swift build -c release --product cairn`, or Benchmarks/run.sh, which builds it).
+# (`swift build -c release --static-swift-stdlib --product cairn`, or Benchmarks/run.sh, which builds it).
 
 # The harness sources this file by its path (peers.sh directly, run.sh HARNESS=shared through a
 # symlink), so BASH_SOURCE names it; resolve the binary once, at source time, before any
@@ -53,7 +53,7 @@ tool_env() {
   esac
   if [ ! -x "$CAIRN_BIN" ]; then
     CAIRN_ENV_ERROR="cairn adapter: no release binary at $CAIRN_BIN; build it with"
-    CAIRN_ENV_ERROR+=" 'swift build -c release --product cairn' in $(cd "$CAIRN_ADAPTER_DIR/../.." && pwd)"
+    CAIRN_ENV_ERROR+=" 'swift build -c release --static-swift-stdlib --product cairn' in $(cd "$CAIRN_ADAPTER_DIR/../.." && pwd)"
   fi
   [ -z "$CAIRN_ENV_ERROR" ] || { echo "$CAIRN_ENV_ERROR" >&2; return 1; }
 }

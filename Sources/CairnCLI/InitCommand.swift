@@ -16,7 +16,7 @@ struct InitCommand: AsyncParsableCommand {
   @Option(
     help: """
       Block size in bytes, 65536 to 16777216; files are split into blocks of this size \
-      (default: 1 MiB for a local folder, 4 MiB on S3, where each object is a request).
+      (default: 1 MiB for a local folder, 8 MiB on S3, where each object is a request).
       """)
   var blockSize: Int?
 

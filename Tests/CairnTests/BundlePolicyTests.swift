@@ -62,15 +62,17 @@ import Testing
 
   static let policy = BundlePolicy(blockSize: 1 << 20)
 
-  @Test(arguments: [(65536, 16384), (1 << 20, 262_144), (16 << 20, 262_144)])
-  func smallFileLimitFollowsTheBlockSize(blockSize: Int, limit: Int) {
+  @Test(arguments: [
+    (65536, 16384, 4 << 20), (1 << 20, 262_144, 4 << 20), (8 << 20, 2 << 20, 8 << 20), (16 << 20, 4 << 20, 16 << 20),
+  ])
+  func bundlesFollowTheBlockSize(blockSize: Int, limit: Int, target: Int) {
     let policy = BundlePolicy(blockSize: blockSize)
     #expect(policy.smallFileLimit == limit)
     #expect(policy.isSmall(1))
     #expect(policy.isSmall(UInt64(limit)))
     #expect(!policy.isSmall(UInt64(limit) + 1))
     #expect(!policy.isSmall(0), "an empty file has nothing to store")
-    #expect(policy.targetSize == 4 << 20 && policy.maximumSize == 8 << 20)
+    #expect(policy.targetSize == target && policy.maximumSize == 2 * target)
   }
 
   /// The bundle count is close to (bytes + 256 per file) ÷ target: the hash

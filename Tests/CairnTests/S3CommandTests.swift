@@ -150,7 +150,8 @@ import Testing
     let fixture = try Fixture()
     try fixture.initialize()
     let first = try fixture.backup()
-    try shell("head -c 2000000 /dev/urandom > '\(fixture.source)/more'")
+    // Three of the S3 default's 8 MiB blocks: the kill falls between two uploads.
+    try shell("head -c 20000000 /dev/urandom > '\(fixture.source)/more'")
     let killed = try runCairnAllowingCrash(
       ["backup", "--repo", fixture.repo, fixture.source],
       environment: fixture.environment.merging(["CAIRN_CRASH_AT": "backup.object:2"]) { _, new in new })

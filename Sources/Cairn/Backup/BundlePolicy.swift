@@ -32,19 +32,24 @@ public struct BundlePolicy: Sendable, Equatable {
   /// tiny files stay bounded in file count too (about a manifest entry's size).
   public let fileWeight: Int
 
-  public static let defaultTargetSize = 4 << 20
-  public static let defaultMaximumSize = 8 << 20
-  /// The largest small-file limit, whatever the block size.
-  public static let largestSmallFile = 256 << 10
+  /// The smallest target bundle size, whatever the block size.
+  public static let smallestTargetSize = 4 << 20
 
   /// The policy of a repository with `blockSize`-byte blocks: files up to a
-  /// quarter of a block (at most 256 KiB) go into bundles of 4 MiB on average,
-  /// 8 MiB at most.
+  /// quarter of a block go into bundles of max(4 MiB, block size) on
+  /// average, twice that at most. With the local default of 1 MiB blocks:
+  /// files up to 256 KiB, bundles of 4 MiB, 8 MiB at most. With the S3
+  /// default of 8 MiB: files up to 2 MiB, bundles of 8 MiB, 16 MiB at most,
+  /// so that a first backup makes fewer, larger objects (each a request).
   public init(blockSize: Int) {
+    let target = max(Self.smallestTargetSize, blockSize)
     self.init(
-      smallFileLimit: min(blockSize / 4, Self.largestSmallFile), targetSize: Self.defaultTargetSize,
-      maximumSize: Self.defaultMaximumSize, maximumFiles: 16384, fileWeight: 256)
+      smallFileLimit: blockSize / 4, targetSize: target, maximumSize: 2 * target, maximumFiles: 16384,
+      fileWeight: 256)
   }
+
+  /// The largest bundle a repository with `blockSize`-byte blocks holds.
+  public static func maximumSize(blockSize: Int) -> Int { BundlePolicy(blockSize: blockSize).maximumSize }
 
   public init(smallFileLimit: Int, targetSize: Int, maximumSize: Int, maximumFiles: Int, fileWeight: Int) {
     precondition(smallFileLimit > 0 && targetSize > 0 && maximumSize >= smallFileLimit && maximumFiles > 0)

@@ -79,7 +79,7 @@ struct EntryLookahead {
       }
     }
     // A bundle's size is not in the manifest: counted at the largest a bundle may be.
-    let estimate = max(BundlePolicy.defaultMaximumSize, Int(clamping: slice.end))
+    let estimate = max(BundlePolicy.maximumSize(blockSize: blockSize), Int(clamping: slice.end))
     return [ObjectReadAhead.PlannedObject(id: entry.blocks[0], estimate: estimate, isBundle: true)]
   }
 }

@@ -8,7 +8,7 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
   /// The default on object storage, where every object is a paid request:
   /// measured against deduplication with Benchmarks/blocksize.sh
   /// (Docs/PERFORMANCE.md, "Block size on S3").
-  public static let defaultRemoteBlockSize = 4 << 20
+  public static let defaultRemoteBlockSize = 8 << 20
 
   /// The default block size of a new repository, local or on object storage.
   public static func defaultBlockSize(remote: Bool) -> Int { remote ? defaultRemoteBlockSize : defaultBlockSize }
