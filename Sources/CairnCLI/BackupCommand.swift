@@ -195,6 +195,8 @@ struct BackupCommand: AsyncParsableCommand {
       location = try repository.location()
     }
     settings.compression = compression.flatMap(RepositoryConfig.compression(named:))
+    // As `cairn init` does: an off-site repository the job creates is private.
+    settings.encryptsNewRepository = location.isS3
     var job = BackupJob(settings: settings, repository: location)
     let source = passwordSource
     job.password = { try source.password() }

@@ -138,6 +138,10 @@ import Testing
       let run = try Cairn.run(["backup", "--config", fixture.work.sub("job.yaml")], environment: clean)
       #expect(run.status == 0, "\(run.output)")
     }
+    // Created by the job on S3, the repository is encrypted, as `cairn init` makes one there.
+    let withoutPassword = try Cairn.run(["snapshots", "--repo", fixture.repo], environment: clean)
+    #expect(withoutPassword.status != 0, "\(withoutPassword.output)")
+    #expect(withoutPassword.output.contains("password"), "\(withoutPassword.output)")
     // keep_last 2 keeps the two newest (differentials) and the full they are based on.
     let snapshots = try jsonArray(try fixture.run(["snapshots", "--repo", fixture.repo, "--json"]).stdout)
     #expect(snapshots.map { $0["kind"] as? String } == ["full", "differential", "differential"], "\(snapshots)")

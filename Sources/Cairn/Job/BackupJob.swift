@@ -140,7 +140,9 @@ public struct BackupJob: Sendable {
       throw CairnError(.notARepository, "repository not found at '\(repository.name)' (is the drive mounted?)")
     }
     let blockSize = settings.blockSize ?? RepositoryConfig.defaultBlockSize(remote: repository.localPath == nil)
-    _ = try await repository.initialize(options: Repository.Options(blockSize: blockSize))
+    var options = Repository.Options(blockSize: blockSize)
+    if settings.encryptsNewRepository { options.password = try password() }
+    _ = try await repository.initialize(options: options)
     OperationLog(path: settings.logFile).info(
       "repository created", ["repository": "\(repository.name)", "blockSize": "\(blockSize)"])
   }

@@ -16,6 +16,10 @@ extension BackupJob {
     /// The block size of a repository the job creates; nil for the default
     /// of where it lives (`RepositoryConfig.defaultBlockSize(remote:)`).
     public var blockSize: Int?
+    /// Whether a repository the job creates is encrypted (AES-256-GCM, its
+    /// first key from the job's password). The CLI sets it for S3, where
+    /// `cairn init` encrypts by default too.
+    public var encryptsNewRepository = false
     /// Overrides the repository's compression for this run.
     public var compression: ObjectCodec.Compression?
     /// The log file; nil for the repository's own log.
