@@ -88,7 +88,7 @@ _cairn_init() {
         '--lock-wait[Seconds to wait for another cairn process to release the repository.]:lock-wait:'
         '--password-file[Read the repository password from this file (default\: $CAIRN_PASSWORD_FILE).]:password-file:'
         '--password-command[Run this command and use its output as the password (default\: $CAIRN_PASSWORD_COMMAND).]:password-command:'
-        '--block-size[Block size in bytes, 65536 to 16777216; files are split into blocks of this size.]:block-size:'
+        '--block-size[Block size in bytes, 65536 to 16777216; files are split into blocks of this size (default\: 1 MiB for a local folder, 8 MiB on S3, where each object is a request).]:block-size:'
         '--compression[Compression of stored objects\: '\''zstd'\'' (default), '\''zstd\:LEVEL'\'' (1 to 19) or '\''none'\''.]:compression:'
         '--encryption[Encryption\: '\''aes-256-gcm'\'' (default on S3) or '\''none'\'' (default for a local folder).]:encryption:'
         '--kdf-cost[The cost of deriving the key from the password\: log2 of scrypt'\''s N with p = 1 (10 to 20; default\: N = 2^15, p = 4).]:kdf-cost:'

@@ -26,13 +26,27 @@ enum Terminal {
 
   /// A time for tables: local time to the second, with the zone's offset
   /// (`2026-03-01 03:00:00 +01:00`), so that no reader has to guess the zone.
+  ///
+  /// Through the C library's `localtime_r`, not a `DateFormatter`: `ls` prints
+  /// one per entry, and a formatter made per line cost about 50 µs (58 s for
+  /// a million entries).
   static func localTime(_ date: Date) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone.current
-    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
-    return formatter.string(from: date)
+    _ = zoneLoaded
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    guard localtime_r(&seconds, &parts) != nil else { return String(Int64(seconds)) }
+    let offset = Int(parts.tm_gmtoff)
+    func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+    let year = Int(parts.tm_year) + 1900
+    let date = "\(year < 1000 ? String(repeating: "0", count: 4 - String(year).count) : "")\(year)-"
+      + "\(two(Int(parts.tm_mon) + 1))-\(two(Int(parts.tm_mday)))"
+    let time = "\(two(Int(parts.tm_hour))):\(two(Int(parts.tm_min))):\(two(Int(parts.tm_sec)))"
+    let zone = "\(offset < 0 ? "-" : "+")\(two(abs(offset) / 3600)):\(two(abs(offset) % 3600 / 60))"
+    return "\(date) \(time) \(zone)"
   }
+
+  /// `localtime_r` needs the zone read once (`tzset`); `localtime` would do it on every call.
+  private static let zoneLoaded: Void = tzset()
 
   static func json<T: Encodable>(_ value: T) throws -> String {
     String(decoding: try JSONEncoder.cairn.encode(value), as: UTF8.self)
