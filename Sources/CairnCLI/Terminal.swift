@@ -38,7 +38,8 @@ enum Terminal {
     let offset = Int(parts.tm_gmtoff)
     func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
     let year = Int(parts.tm_year) + 1900
-    let date = "\(year < 1000 ? String(repeating: "0", count: 4 - String(year).count) : "")\(year)-"
+    let date =
+      "\(year < 1000 ? String(repeating: "0", count: 4 - String(year).count) : "")\(year)-"
       + "\(two(Int(parts.tm_mon) + 1))-\(two(Int(parts.tm_mday)))"
     let time = "\(two(Int(parts.tm_hour))):\(two(Int(parts.tm_min))):\(two(Int(parts.tm_sec)))"
     let zone = "\(offset < 0 ? "-" : "+")\(two(abs(offset) / 3600)):\(two(abs(offset) % 3600 / 60))"

@@ -139,7 +139,8 @@ import Testing
       #expect(run.status == 0, "\(run.output)")
     }
     // Created by the job on S3, the repository is encrypted, as `cairn init` makes one there.
-    let withoutPassword = try Cairn.run(["snapshots", "--repo", fixture.repo], environment: ["CAIRN_PASSWORD_FILE": ""])
+    let withoutPassword = try Cairn.run(
+      ["snapshots", "--repo", fixture.repo], environment: ["CAIRN_PASSWORD_FILE": ""])
     #expect(withoutPassword.status != 0, "\(withoutPassword.output)")
     #expect(withoutPassword.output.contains("password"), "\(withoutPassword.output)")
     // keep_last 2 keeps the two newest (differentials) and the full they are based on.
