@@ -379,9 +379,8 @@ final class BackupSession {
       try await complete(.reading(entry, read.file, tasks, baseHadPath: baseHadPath))
     case .content(let content, let attributes, let after):
       progress?.bytesDone.add(UInt64(content.bytes.count), ordering: .relaxed)
-      guard let after, after.size == UInt64(content.bytes.count), after.mtime == entry.mtime,
-        after.ctime == entry.ctime
-      else {
+      guard let after, after.size == UInt64(content.bytes.count), after.mtime == entry.mtime else {
+        // The content changed while it was read: read again, as any file.
         try await completeSmall(&entry, file: read.file, content: content, baseHadPath: baseHadPath)
         return
       }
@@ -389,6 +388,12 @@ final class BackupSession {
       statistics.filesRead += 1
       statistics.bytesRead += entry.size
       if let problem = metadata.complete(&entry, attributes: attributes) { report(path, problem) }
+      // Only the metadata changed meanwhile (an attribute, the mode): as in
+      // `addAttributes`, reported, and the entry keeps the ctime from before
+      // the read, so the next backup reads the file again.
+      if after.ctime != entry.ctime {
+        report(path, "changed while it was being read; the stored copy may be inconsistent")
+      }
       if content.bytes.isEmpty {
         try await writer.append(entry)
       } else {

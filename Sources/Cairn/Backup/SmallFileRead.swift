@@ -11,7 +11,8 @@ import SystemPackage
 struct SmallFileRead: Sendable {
   enum Outcome: Sendable {
     /// Read whole: `after` is the status once the content and attributes
-    /// were read (the file changed meanwhile if it differs from `opened`).
+    /// were read (the file changed meanwhile if it differs from `opened`:
+    /// its content if the size or mtime moved, its metadata if only the ctime did).
     case content(SmallFileContent, attributes: Result<[ExtendedAttribute], CairnError>, after: FileStatus?)
     /// No longer a small dense file: read it in blocks, from `extents`.
     case notSmall(extents: [DataExtent]?)
@@ -46,6 +47,8 @@ struct SmallFileRead: Sendable {
         throw Chunker.ReadFailure(errno: error)
       }
       let content = SmallFileContent(bytes: bytes, content: bytes.withUnsafeBytes { store.address(of: $0) })
+      CrashPoint.reach("backup.block")
+      CrashPoint.reach("backup.attributes")
       let attributes = withExtendedLifetime(file) {
         Result { () throws(CairnError) in try EntryMetadataReader.attributes(of: .descriptor(file.raw)) }
       }
