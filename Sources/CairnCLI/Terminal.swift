@@ -36,13 +36,13 @@ enum Terminal {
     var parts = tm()
     guard localtime_r(&seconds, &parts) != nil else { return String(Int64(seconds)) }
     let offset = Int(parts.tm_gmtoff)
-    func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
-    let year = Int(parts.tm_year) + 1900
-    let date =
-      "\(year < 1000 ? String(repeating: "0", count: 4 - String(year).count) : "")\(year)-"
-      + "\(two(Int(parts.tm_mon) + 1))-\(two(Int(parts.tm_mday)))"
-    let time = "\(two(Int(parts.tm_hour))):\(two(Int(parts.tm_min))):\(two(Int(parts.tm_sec)))"
-    let zone = "\(offset < 0 ? "-" : "+")\(two(abs(offset) / 3600)):\(two(abs(offset) % 3600 / 60))"
+    func padded(_ value: Int32, _ width: Int = 2) -> String {
+      let digits = String(value)
+      return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    let date = "\(padded(parts.tm_year + 1900, 4))-\(padded(parts.tm_mon + 1))-\(padded(parts.tm_mday))"
+    let time = "\(padded(parts.tm_hour)):\(padded(parts.tm_min)):\(padded(parts.tm_sec))"
+    let zone = "\(offset < 0 ? "-" : "+")\(padded(Int32(abs(offset) / 3600))):\(padded(Int32(abs(offset) % 3600 / 60)))"
     return "\(date) \(time) \(zone)"
   }
 

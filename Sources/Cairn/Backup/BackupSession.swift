@@ -129,32 +129,24 @@ final class BackupSession {
     try await drain(keeping: Backup.windowSize)
   }
 
-  /// Opens the file (on `BlockingPool`: open, fstat and the search for
-  /// holes are one hop) and queues its reads.
+  /// Opens the file (`SourceFile.open`, one hop to `BlockingPool`) and
+  /// queues its reads.
   private func startReading(
     path: EntryPath, status: FileStatus, parent: Descriptor, name: [UInt8], baseHadPath: Bool
   ) async {
     let files = self.files
-    let opening = await BlockingPool.shared.run { () -> Result<(Descriptor, FileStatus, [DataExtent]?), Errno> in
-      Result { () throws(Errno) in
-        let file = try files.open(name, relativeTo: parent, flags: [.readOnly, .noFollow, .nonBlocking])
-        let opened = try files.status(of: file)
-        guard opened.kind == .file else { return (file, opened, nil) }
-        // Holes are neither read nor stored: only the data extents are.
-        let extents = withExtendedLifetime(file) { SparseMap.dataExtents(of: file.raw, size: opened.size) }
-        return (file, opened, extents)
-      }
+    let opening = await BlockingPool.shared.run { () -> Result<SourceFile, Errno> in
+      Result { () throws(Errno) in try SourceFile.open(name, in: parent, files: files) }
     }
-    let file: Descriptor
-    let opened: FileStatus
-    let extents: [DataExtent]?
+    let source: SourceFile
     do {
-      (file, opened, extents) = try opening.get()
+      source = try opening.get()
     } catch {
       report(path, "cannot be read (\(error)); not backed up")
       if baseHadPath { window.append(.ready(.removal(of: path))) }
       return
     }
+    let (file, opened, extents) = (source.file, source.status, source.extents)
     guard opened.kind == .file else {
       report(path, "was replaced by a \(opened.kind) during the backup; not backed up")
       if baseHadPath { window.append(.ready(.removal(of: path))) }
@@ -269,8 +261,7 @@ final class BackupSession {
         content = try await task.value
       } catch let failure as Chunker.ReadFailure {
         progress?.filesDone.add(1, ordering: .relaxed)
-        report(entry.path, "cannot be read (\(failure.errno)); not backed up")
-        if baseHadPath { try await writer.append(.removal(of: entry.path)) }
+        try await leaveOut(entry.path, "cannot be read (\(failure.errno)); not backed up", baseHadPath: baseHadPath)
         return
       }
       try await completeSmall(&entry, file: file, content: content, baseHadPath: baseHadPath)
@@ -299,8 +290,7 @@ final class BackupSession {
           }
         }
         if let failure {
-          report(entry.path, "cannot be read (\(failure.errno)); not backed up")
-          if baseHadPath { try await writer.append(.removal(of: entry.path)) }
+          try await leaveOut(entry.path, "cannot be read (\(failure.errno)); not backed up", baseHadPath: baseHadPath)
           return
         }
         dataBytes = entry.size
@@ -328,6 +318,13 @@ final class BackupSession {
       addAttributes(&entry, file: file)
       try await writer.append(entry)
     }
+  }
+
+  /// Leaves out a file found unreadable when its slot completes: reported,
+  /// and marked removed when the base had it.
+  private func leaveOut(_ path: EntryPath, _ message: String, baseHadPath: Bool) async throws {
+    report(path, message)
+    if baseHadPath { try await writer.append(.removal(of: path)) }
   }
 
   /// Marks a file that changed during every read: its copy may mix versions.
@@ -364,15 +361,14 @@ final class BackupSession {
       let errno = (error as? Chunker.ReadFailure)?.errno ?? (error as? Errno)
       guard let errno else { throw error }
       progress?.filesDone.add(1, ordering: .relaxed)
-      report(path, "cannot be read (\(errno)); not backed up")
-      if baseHadPath { try await writer.append(.removal(of: path)) }
+      try await leaveOut(path, "cannot be read (\(errno)); not backed up", baseHadPath: baseHadPath)
       return
     }
     var entry = ManifestEntry(path: path, status: read.opened)
     switch read.outcome {
     case .notFile:
-      report(path, "was replaced by a \(read.opened.kind) during the backup; not backed up")
-      if baseHadPath { try await writer.append(.removal(of: path)) }
+      try await leaveOut(
+        path, "was replaced by a \(read.opened.kind) during the backup; not backed up", baseHadPath: baseHadPath)
     case .notSmall(let extents):
       entry.setDataExtents(extents)
       let tasks = readTasks(read.file, size: read.opened.size, extents: extents)
@@ -424,8 +420,7 @@ final class BackupSession {
         content = try await SmallFileContent.read(file, size: Int(after.size), chunker: chunker, store: store)
       }
     } catch let failure as Chunker.ReadFailure {
-      report(entry.path, "cannot be read (\(failure.errno)); not backed up")
-      if baseHadPath { try await writer.append(.removal(of: entry.path)) }
+      try await leaveOut(entry.path, "cannot be read (\(failure.errno)); not backed up", baseHadPath: baseHadPath)
       return
     }
     entry.size = UInt64(content.bytes.count)

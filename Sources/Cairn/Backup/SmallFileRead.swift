@@ -31,12 +31,10 @@ struct SmallFileRead: Sendable {
     pool: BlockingPool
   ) -> PendingResult<SmallFileRead> {
     pool.start { () throws -> SmallFileRead in
-      let file = try files.open(name, relativeTo: parent, flags: [.readOnly, .noFollow, .nonBlocking])
-      let opened = try files.status(of: file)
+      let source = try SourceFile.open(name, in: parent, files: files)
+      let (file, opened, extents) = (source.file, source.status, source.extents)
       guard opened.kind == .file else { return SmallFileRead(file: file, opened: opened, outcome: .notFile) }
-      // Holes are neither read nor stored: a small file with holes keeps
-      // them, in blocks of its data extents like a large one.
-      let extents = withExtendedLifetime(file) { SparseMap.dataExtents(of: file.raw, size: opened.size) }
+      // A small file with holes keeps them, in blocks of its data extents like a large one.
       guard extents == nil, policy.isSmall(opened.size) else {
         return SmallFileRead(file: file, opened: opened, outcome: .notSmall(extents: extents))
       }
@@ -56,5 +54,25 @@ struct SmallFileRead: Sendable {
       return SmallFileRead(
         file: file, opened: opened, outcome: .content(content, attributes: attributes, after: after))
     }
+  }
+}
+
+/// A source file opened for reading by a backup: its descriptor, its status
+/// (`fstat` of the open file), and where its data lies when it has holes.
+struct SourceFile: Sendable {
+  let file: Descriptor
+  let status: FileStatus
+  /// nil for a dense file (or one that is not a regular file).
+  let extents: [DataExtent]?
+
+  /// Opens `name` in `parent` without following a symlink, then `fstat`s it
+  /// and, for a regular file, looks for holes: they are neither read nor
+  /// stored, only the data extents are. Blocks; call it on `BlockingPool`.
+  static func open(_ name: [UInt8], in parent: Descriptor, files: FileSystem) throws(Errno) -> SourceFile {
+    let file = try files.open(name, relativeTo: parent, flags: [.readOnly, .noFollow, .nonBlocking])
+    let status = try files.status(of: file)
+    guard status.kind == .file else { return SourceFile(file: file, status: status, extents: nil) }
+    let extents = withExtendedLifetime(file) { SparseMap.dataExtents(of: file.raw, size: status.size) }
+    return SourceFile(file: file, status: status, extents: extents)
   }
 }

@@ -86,43 +86,31 @@ final class ExistenceIndex: Sendable {
     }
   }
 
-  func inserted(_ id: ObjectID) {
+  func inserted(_ id: ObjectID) { record(id, present: true) }
+
+  func removed(_ id: ObjectID) { record(id, present: false) }
+
+  /// Notes that `id` now exists (`present`) or no longer does, in whatever
+  /// the index holds in its current mode.
+  private func record(_ id: ObjectID, present: Bool) {
+    func apply(_ set: inout Set<ObjectID>, _ add: Bool) {
+      if add { set.insert(id) } else { set.remove(id) }
+    }
     mode.withLock { mode in
       switch mode {
       case .perObject: break
       case .listAfter(let checks, var written):
         mode = .perObject  // let go of the set's storage, so it changes in place
-        written.insert(id)
+        apply(&written, present)
         mode = .listAfter(checks: checks, written: written)
       case .listing(let task, var written, var removed):
         mode = .perObject
-        written.insert(id)
-        removed.remove(id)
+        apply(&written, present)
+        apply(&removed, !present)
         mode = .listing(task, written: written, removed: removed)
       case .listed(var known):
         mode = .perObject
-        known.insert(id)
-        mode = .listed(known)
-      }
-    }
-  }
-
-  func removed(_ id: ObjectID) {
-    mode.withLock { mode in
-      switch mode {
-      case .perObject: break
-      case .listAfter(let checks, var written):
-        mode = .perObject
-        written.remove(id)
-        mode = .listAfter(checks: checks, written: written)
-      case .listing(let task, var written, var removed):
-        mode = .perObject
-        written.remove(id)
-        removed.insert(id)
-        mode = .listing(task, written: written, removed: removed)
-      case .listed(var known):
-        mode = .perObject
-        known.remove(id)
+        apply(&known, present)
         mode = .listed(known)
       }
     }
