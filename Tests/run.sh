@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TIMING_SUITES='StorageConformanceTests|S3StorageTests|S3OutageTests|StorageFaultTests|FaultyStorageTests|ForcedErrnoTests|BackupCancellationTests|BlockingPoolTests'
+TIMING_SUITES='StorageConformanceTests|S3StorageTests|StorageFaultTests|FaultyStorageTests|ForcedErrnoTests|BackupCancellationTests|BlockingPoolTests'
 started_s3=0
 s3_log=$(mktemp)
 s3_env=$(mktemp)

@@ -222,16 +222,6 @@ import Testing
     #expect(trimmedLines(created.stderr).count == 1, "\(created.stderr)")
   }
 
-}
-
-/// The outage test, alone in its suite: its fault proxy serves connections
-/// from Swift tasks in this test process, so it runs in Tests/run.sh's first
-/// pass, away from the suites that block the cooperative threads while they
-/// wait for the processes they start (beside them, the proxy was starved and
-/// `cairn init` waited on it forever).
-@Suite(.serialized) struct S3OutageTests {
-  typealias Fixture = S3CommandTests.Fixture
-
   /// Through a proxy that drops every connection for a while: the retries win
   /// over a short outage; a long one fails cleanly, and the next run works.
   @Test func aServerThatGoesAwayAndComesBack() async throws {
