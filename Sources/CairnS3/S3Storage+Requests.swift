@@ -227,7 +227,7 @@ extension S3Storage {
   /// random share of the other half. Full jitter could make all the waits
   /// short, so that a server gone for two seconds exhausted every attempt;
   /// with the default options the attempts now span 10 to 20 seconds.
-  private func backoff(attempt: Int) async throws {
+  func backoff(attempt: Int) async throws {
     let base = Double(options.retryBaseDelay.wholeNanoseconds)
     let cap = max(0, min(Double(options.retryMaxDelay.wholeNanoseconds), base * pow(2, Double(attempt - 2))))
     let nanos = cap / 2 + Double.random(in: 0...(cap / 2))

@@ -244,7 +244,41 @@ public final class S3Storage: RepositoryStorage {
     }
   }
 
+  /// One DeleteObjects request per attempt; the keys the server could not
+  /// delete are sent again, with the same backoff as a failed request, unless
+  /// it refused them (AccessDenied). Ceph's gateway answers a delete that
+  /// races a rewrite of the same key (a lock being refreshed) with a per-key
+  /// UnknownError that passes on a second try.
   private func deleteBatch(_ keys: [String]) async throws {
+    var remaining = keys
+    var attempt = 1
+    while true {
+      let failures = try await deleteOnce(remaining)
+      guard let first = failures.first else { return }
+      let refused = failures.contains { $0.code == "AccessDenied" }
+      if refused || attempt >= max(1, options.maxAttempts) {
+        throw CairnError(
+          .io,
+          "the S3 server did not delete \(failures.count) of \(remaining.count) files in \(location), "
+            + "first '\(first.key)': \(first.code) \(first.message)"
+            + (attempt > 1 ? " (after \(attempt) attempts)" : ""))
+      }
+      attempt += 1
+      counts.withLock { $0.retries += 1 }
+      try await backoff(attempt: attempt)
+      remaining = failures.map(\.key)
+    }
+  }
+
+  private struct DeleteFailure {
+    let key: String
+    let code: String
+    let message: String
+  }
+
+  /// Sends one DeleteObjects request; returns the keys it did not delete
+  /// (an absent key counts as deleted).
+  private func deleteOnce(_ keys: [String]) async throws -> [DeleteFailure] {
     var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>"
     for key in keys { xml += "<Object><Key>\(S3XML.escape(key))</Key></Object>" }
     xml += "</Delete>"
@@ -254,15 +288,12 @@ public final class S3Storage: RepositoryStorage {
     let response = try await send(.delete, key: nil, query: [("delete", "")], headers: headers, body: body, what: what)
     try check(response, .delete, what: what)
     let answer = Substring(String(decoding: response.body, as: UTF8.self))
-    let failures = S3XML.blocks("Error", in: answer).filter { S3XML.value("Code", in: $0) != "NoSuchKey" }
-    if let first = failures.first {
-      let key = S3XML.value("Key", in: first) ?? "?"
-      let code = S3XML.value("Code", in: first) ?? "?"
-      let message = S3XML.value("Message", in: first) ?? ""
-      throw CairnError(
-        .io,
-        "the S3 server did not delete \(failures.count) of \(keys.count) files in \(location), "
-          + "first '\(key)': \(code) \(message)")
+    return S3XML.blocks("Error", in: answer).compactMap { block in
+      let code = S3XML.value("Code", in: block) ?? "?"
+      guard code != "NoSuchKey" else { return nil }
+      return DeleteFailure(
+        key: S3XML.value("Key", in: block) ?? "?", code: code,
+        message: S3XML.value("Message", in: block) ?? "")
     }
   }
 

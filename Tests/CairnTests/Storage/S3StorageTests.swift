@@ -121,6 +121,39 @@ struct S3StorageTests {
     await proxy.shutdown()
   }
 
+  /// DeleteObjects answers 200 and lists the keys it could not delete: those
+  /// are sent again, unless the server refused them.
+  @Test func keysADeleteDidNotRemoveAreRetried() async throws {
+    let proxy = try await FaultProxy(upstream: try S3TestServer.requireEndpoint())
+    var options = Self.fastRetries
+    options.maxAttempts = 3
+    let storage = try S3TestServer.makeStorage(endpoint: proxy.endpoint, options: options)
+    let names = ["a", "b"]
+    for name in names { _ = try await storage.write(StorageFile(.locks, name), [1], ifAbsent: true) }
+
+    proxy.inject(.deleteKeyError(code: "UnknownError"))
+    let before = proxy.requestCount
+    try await storage.delete(.locks, names)
+    #expect(proxy.requestCount == before + 2, "one failed answer, one retry")
+    #expect(try await storage.list(.locks, prefix: "").isEmpty)
+
+    for name in names { _ = try await storage.write(StorageFile(.locks, name), [1], ifAbsent: true) }
+    proxy.always(.deleteKeyError(code: "InternalError"))
+    await expectCairnError(.io, containing: ["did not delete 2 of 2 files", "InternalError", "after 3 attempts"]) {
+      try await storage.delete(.locks, names)
+    }
+    proxy.always(.deleteKeyError(code: "AccessDenied"))
+    let refusedFrom = proxy.requestCount
+    await expectCairnError(.io, containing: ["did not delete 2 of 2 files", "AccessDenied"]) {
+      try await storage.delete(.locks, names)
+    }
+    #expect(proxy.requestCount == refusedFrom + 1, "a refusal is not retried")
+    proxy.always(nil)
+    #expect(try await storage.list(.locks, prefix: "").count == 2, "nothing was deleted behind the errors")
+    await S3TestServer.dispose(storage)
+    await proxy.shutdown()
+  }
+
   @Test func aServerThatKeepsFailingGivesACleanError() async throws {
     let proxy = try await FaultProxy(upstream: try S3TestServer.requireEndpoint())
     var options = Self.fastRetries

@@ -3,6 +3,8 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
+@testable import CairnS3
+
 /// A fault-injecting HTTP proxy for the S3 tests: listens on
 /// 127.0.0.1:random, forwards each request to the upstream server (the test
 /// gateway), and on the requests it was told to spoil, drops the
@@ -22,6 +24,10 @@ final class FaultProxy: Sendable {
     case status(Int, code: String)
     /// Wait, then forward.
     case delay(Duration)
+    /// Answer a DeleteObjects request, without forwarding it, with 200 and a
+    /// per-key error of this code for every key in it (as Ceph's gateway
+    /// does for a delete that races a rewrite of the key).
+    case deleteKeyError(code: String)
 
     static let internalError = Fault.status(500, code: "InternalError")
     static let slowDown = Fault.status(503, code: "SlowDown")
@@ -52,6 +58,10 @@ final class FaultProxy: Sendable {
   private let upstreamPort: Int
   let port: Int
   private let server: Task<Void, Never>
+  /// The proxy's tasks run here, never on the cooperative pool: a test that
+  /// runs `cairn` through the proxy blocks a pool thread while it waits, and
+  /// on a two-core machine the other may be blocked the same way.
+  private let executor: DedicatedThreadExecutor
 
   /// The proxy's endpoint, to use instead of the upstream's.
   var endpoint: String { "http://127.0.0.1:\(port)" }
@@ -81,7 +91,9 @@ final class FaultProxy: Sendable {
     let host = upstreamHost
     let upstreamPort = upstreamPort
     let plan = plan
-    server = Task {
+    let executor = DedicatedThreadExecutor(name: "FaultProxy")
+    self.executor = executor
+    server = Task(executorPreference: executor) {
       try? await listener.executeThenClose { connections in
         await withDiscardingTaskGroup { group in
           do {
@@ -112,6 +124,7 @@ final class FaultProxy: Sendable {
   func shutdown() async {
     server.cancel()
     await server.value
+    executor.stop()
   }
 
   private static func serve(
@@ -156,6 +169,19 @@ final class FaultProxy: Sendable {
                   HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers))
               )
               if requestHead.method != .HEAD { try await output.write(.body(.byteBuffer(ByteBuffer(string: xml)))) }
+              try await output.write(.end(nil))
+              continue
+            case .deleteKeyError(let code):
+              let keys = S3XML.values("Key", in: Substring(String(buffer: body)))
+              let errors = keys.map {
+                "<Error><Key>\(S3XML.escape($0))</Key><Code>\(code)</Code><Message>injected</Message></Error>"
+              }
+              let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult>\(errors.joined())</DeleteResult>"
+              var headers = HTTPHeaders()
+              headers.add(name: "content-type", value: "application/xml")
+              headers.add(name: "content-length", value: String(xml.utf8.count))
+              try await output.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
+              try await output.write(.body(.byteBuffer(ByteBuffer(string: xml))))
               try await output.write(.end(nil))
               continue
             case .delay(let duration):
