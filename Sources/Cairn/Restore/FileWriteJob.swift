@@ -37,99 +37,133 @@ struct FileWriteJob: Sendable {
   let stop: StopFlag
   let refusals: AttributeRefusals
 
+  /// Reads on the calling task; every system call (create, write, metadata,
+  /// link) runs on `BlockingPool`. A file of one object (a small file's
+  /// bundle slice) is written and linked in a single pool job, a larger one
+  /// in a job per block and one to finish.
   func run() async -> Outcome {
-    let descriptor: Int32
-    let isUnnamed: Bool
-    do {
-      (descriptor, isUnnamed) = try create()
-    } catch {
-      return .failed(CairnError.system("open", error, "could not create '\(displayPath)'"))
-    }
-    defer { SystemCalls.close(descriptor) }
-    return await write(descriptor, isUnnamed: isUnnamed)
-  }
-
-  /// An unnamed file in the file's directory, or one under `temporaryName`.
-  private func create() throws(Errno) -> (descriptor: Int32, isUnnamed: Bool) {
-    if unnamedFiles {
-      do {
-        return (try SystemCalls.openUnnamed(in: parent.descriptor), true)
-      } catch {
-        // Not supported here (EOPNOTSUPP, EISDIR or EINVAL): a temporary name instead.
-        guard error == .notSupported || error == .isDirectory || error == .invalidArgument else { throw error }
-      }
-    }
-    let descriptor = try SystemCalls.open(
-      temporaryName, relativeTo: parent.descriptor, flags: [.writeOnly, .create, .exclusive, .noFollow], mode: 0o600)
-    return (descriptor, false)
-  }
-
-  private func write(_ descriptor: Int32, isUnnamed: Bool) async -> Outcome {
-    func discard() { Self.discard(descriptor, temporaryName: isUnnamed ? nil : temporaryName, in: parent) }
     var reads = FileReads(entry: entry, blockSize: blockSize, readAhead: readAhead, tickets: tickets)
     // Whatever ends the write early, the takes it will not make are given up.
     defer { reads.dropRest() }
+    var file: UnfinishedFile?
+    func discard() async {
+      if let file { await BlockingPool.shared.run { file.discard() } }
+    }
     do {
-      var placement = ContentPlacement(extents: try entry.dataExtents())
+      let placement = ContentPlacement(extents: try entry.dataExtents())
       let length = try entry.contentLength()
       // A small file is a slice of a bundle (its one object); others are their blocks.
       let slice = try entry.bundleSlice()
+      let objects = entry.blocks.count
       var written: UInt64 = 0
-      while true {
+      var index = 0
+      repeat {
         try stop.check()
-        var bytes: [UInt8]
-        do {
-          guard let next = try await reads.next() else { break }
-          bytes = next
-          if let slice { bytes = try Self.cut(slice, of: entry, from: bytes, store: store) }
-        } catch let error as CancellationError {
-          throw error
-        } catch {
-          // Whatever keeps an object from being read or verified (missing,
-          // corrupted, EIO, EACCES, EISDIR, ELOOP…) damages this file only.
-          discard()
-          return .damaged(problem("'\(entry.path)' not restored: \(error)"))
+        var bytes: [UInt8] = []
+        if index < objects {
+          do {
+            bytes = try await reads.next() ?? []
+            if let slice { bytes = try Self.cut(slice, of: entry, from: bytes, store: store) }
+          } catch let error as CancellationError {
+            throw error
+          } catch {
+            // Whatever keeps an object from being read or verified (missing,
+            // corrupted, EIO, EACCES, EISDIR, ELOOP…) damages this file only.
+            await discard()
+            return .damaged(problem("'\(entry.path)' not restored: \(error)"))
+          }
         }
-        try placement.write(bytes, to: descriptor, path: entry.path, display: displayPath)
+        index += 1
         written += UInt64(bytes.count)
+        let isLast = index >= objects
+        if isLast && written != length {
+          throw CairnError(
+            .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(length)")
+        }
+        let completesHere = isLast && slice != nil || objects == 0
+        let job = self
+        let step = try await BlockingPool.shared.run { [file, bytes] () throws -> (UnfinishedFile, Outcome?) in
+          let target = try file ?? job.create(placement)
+          do {
+            try target.write(bytes, job: job)
+          } catch {
+            target.discard()
+            throw error
+          }
+          return (target, completesHere ? job.complete(target) : nil)
+        }
+        file = step.0
+        if let outcome = step.1 { return outcome }
         if slice == nil { await CrashPoint.reachSuspending("restore.block") }
-      }
+      } while index < objects
       try stop.check()
-      if written != length {
-        throw CairnError(
-          .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(length)")
-      }
-      try placement.finish(descriptor, size: entry.size, display: displayPath)
+      let finished = file!
+      return await BlockingPool.shared.run { self.complete(finished) }
     } catch let error as CairnError where error.code == .corrupted || error.code == .notFound {
-      discard()
+      await discard()
       return .damaged(problem("'\(entry.path)' not restored: \(error)"))
     } catch {
-      discard()
+      await discard()
       return .failed(error)
+    }
+  }
+
+  /// An unnamed file in the file's directory, or one under `temporaryName`.
+  private func create(_ placement: ContentPlacement) throws -> UnfinishedFile {
+    if unnamedFiles {
+      do {
+        let descriptor = try SystemCalls.openUnnamed(in: parent.descriptor)
+        return UnfinishedFile(descriptor: descriptor, temporaryName: nil, parent: parent, placement: placement)
+      } catch {
+        // Not supported here (EOPNOTSUPP, EISDIR or EINVAL): a temporary name instead.
+        guard error == .notSupported || error == .isDirectory || error == .invalidArgument else {
+          throw CairnError.system("open", error, "could not create '\(displayPath)'")
+        }
+      }
+    }
+    do {
+      let descriptor = try SystemCalls.open(
+        temporaryName, relativeTo: parent.descriptor, flags: [.writeOnly, .create, .exclusive, .noFollow],
+        mode: 0o600)
+      return UnfinishedFile(descriptor: descriptor, temporaryName: temporaryName, parent: parent, placement: placement)
+    } catch {
+      throw CairnError.system("open", error, "could not create '\(displayPath)'")
+    }
+  }
+
+  /// Gives a written file its size, metadata and name, and closes it.
+  private func complete(_ file: UnfinishedFile) -> Outcome {
+    defer { file.close() }
+    do {
+      try file.placement.finish(file.descriptor, size: entry.size, display: displayPath)
+    } catch {
+      file.discard()
+      return error.code == .corrupted ? .damaged(problem("'\(entry.path)' not restored: \(error)")) : .failed(error)
     }
     var metadataProblem: String?
     do {
-      if setOwner { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
-      try SystemCalls.changeMode(descriptor, to: entry.mode)
-      metadataProblem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(descriptor), refusals: refusals)
-      try SystemCalls.setTimes(descriptor, modification: entry.mtime)
+      if setOwner { try SystemCalls.changeOwner(file.descriptor, uid: entry.uid, gid: entry.gid) }
+      try SystemCalls.changeMode(file.descriptor, to: entry.mode)
+      metadataProblem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(file.descriptor), refusals: refusals)
+      try SystemCalls.setTimes(file.descriptor, modification: entry.mtime)
     } catch {
       metadataProblem = "could not set the metadata of '\(entry.path)' (\(error))"
     }
     do throws(Errno) {
-      if isUnnamed {
-        try SystemCalls.linkUnnamed(descriptor, as: name, in: parent.descriptor)
-      } else {
+      if let temporaryName = file.temporaryName {
         try SystemCalls.renameNoReplace(
           temporaryName, relativeTo: parent.descriptor, to: name, relativeTo: parent.descriptor)
+      } else {
+        try SystemCalls.linkUnnamed(file.descriptor, as: name, in: parent.descriptor)
       }
     } catch {
-      discard()
+      file.discard()
       if error == .fileExists {
         return .damaged(problem("'\(entry.path)' not restored: something appeared at '\(displayPath)' meanwhile"))
       }
       return .failed(
-        CairnError.system(isUnnamed ? "linkat" : "renameat2", error, "could not move '\(displayPath)' into place"))
+        CairnError.system(
+          file.temporaryName == nil ? "linkat" : "renameat2", error, "could not move '\(displayPath)' into place"))
     }
     if let metadataProblem { return .damaged(problem(metadataProblem)) }
     return .written(entry.size)
@@ -157,10 +191,45 @@ struct FileWriteJob: Sendable {
     return bytes
   }
 
+}
+
+/// A file being written by a `FileWriteJob`: its descriptor, its temporary
+/// name (nil when unnamed) and where its next block goes. Used by one pool
+/// job at a time, each awaited before the next starts.
+private final class UnfinishedFile: @unchecked Sendable {
+  let descriptor: Int32
+  let temporaryName: [UInt8]?
+  let parent: DirectoryHandle
+  var placement: ContentPlacement
+  private var isClosed = false
+
+  init(descriptor: Int32, temporaryName: [UInt8]?, parent: DirectoryHandle, placement: ContentPlacement) {
+    self.descriptor = descriptor
+    self.temporaryName = temporaryName
+    self.parent = parent
+    self.placement = placement
+  }
+
+  deinit { close() }
+
+  func write(_ bytes: [UInt8], job: FileWriteJob) throws(CairnError) {
+    guard !bytes.isEmpty else { return }
+    try placement.write(bytes, to: descriptor, path: job.entry.path, display: job.displayPath)
+  }
+
   /// Never leaves wrong or partial bytes behind: empties the file, then
   /// removes its temporary name (an unnamed one goes when it is closed).
-  private static func discard(_ descriptor: Int32, temporaryName: [UInt8]?, in parent: DirectoryHandle) {
+  func discard() {
+    // Once closed, the number may be another file's.
+    guard !isClosed else { return }
     try? SystemCalls.truncate(descriptor, to: 0)
     if let temporaryName { try? SystemCalls.remove(temporaryName, relativeTo: parent.descriptor) }
+    close()
+  }
+
+  func close() {
+    guard !isClosed else { return }
+    isClosed = true
+    SystemCalls.close(descriptor)
   }
 }
