@@ -13,18 +13,22 @@ public protocol RunLogSink: Sendable {
 /// concurrent runs never interleave and nothing is ever truncated.
 public final class RunLogFile: RunLogSink {
   public let path: String
-  private let descriptor: Int32
+  private let files: FileSystem
+  private let descriptor: Descriptor
 
-  public init(path: String) throws(CairnError) {
+  public convenience init(path: String) throws(CairnError) {
+    try self.init(path: path, files: .linux)
+  }
+
+  init(path: String, files: FileSystem) throws(CairnError) {
     self.path = path
+    self.files = files
     do {
-      descriptor = try SystemCalls.open(path, flags: [.writeOnly, .create, .append], mode: 0o640)
+      descriptor = try files.open(path, flags: [.writeOnly, .create, .append], mode: 0o640)
     } catch {
       throw .system("open", error, "could not open log file '\(path)'")
     }
   }
-
-  deinit { SystemCalls.close(descriptor) }
 
   /// Appends one line (a newline is added); failures are ignored: logging
   /// must never be the reason a backup fails.
@@ -32,7 +36,7 @@ public final class RunLogFile: RunLogSink {
     var bytes = Array(line.utf8)
     bytes.removeAll { $0 == 0x0A || $0 == 0x0D }
     bytes.append(0x0A)
-    try? SystemCalls.write(descriptor, bytes)
+    try? files.write(descriptor, bytes)
   }
 }
 

@@ -14,10 +14,12 @@ struct ContentPlacement {
 
   /// Writes the next block. Throws `.corrupted` when a sparse file's blocks
   /// hold more than its extents.
-  mutating func write(_ bytes: [UInt8], to descriptor: Int32, path: EntryPath, display: String) throws(CairnError) {
+  mutating func write(
+    _ bytes: [UInt8], to descriptor: Descriptor, files: FileSystem, path: EntryPath, display: String
+  ) throws(CairnError) {
     guard let extents else {
       do {
-        return try SystemCalls.write(descriptor, bytes)
+        return try files.write(descriptor, bytes)
       } catch {
         throw CairnError.system("write", error, "could not write '\(display)'")
       }
@@ -32,7 +34,7 @@ struct ContentPlacement {
       let offset = extent.offset + withinExtent
       let result = bytes.withUnsafeBytes { raw in
         Result { () throws(Errno) in
-          try SystemCalls.write(descriptor, UnsafeRawBufferPointer(rebasing: raw[done..<done + count]), at: offset)
+          try files.write(descriptor, UnsafeRawBufferPointer(rebasing: raw[done..<done + count]), at: offset)
         }
       }
       do {
@@ -50,10 +52,10 @@ struct ContentPlacement {
   }
 
   /// Gives a sparse file its size; trailing holes exist only through this.
-  func finish(_ descriptor: Int32, size: UInt64, display: String) throws(CairnError) {
+  func finish(_ descriptor: Descriptor, size: UInt64, files: FileSystem, display: String) throws(CairnError) {
     guard extents != nil else { return }
     do {
-      try SystemCalls.truncate(descriptor, to: size)
+      try files.truncate(descriptor, to: size)
     } catch {
       throw CairnError.system("ftruncate", error, "could not give '\(display)' its size")
     }

@@ -20,7 +20,7 @@ struct FileWriteJob: Sendable {
   let entry: ManifestEntry
   /// The directory the file is in, kept open until the job ends so that a
   /// damaged file can be removed even where its full path exceeds PATH_MAX.
-  let parent: DirectoryHandle
+  let parent: Descriptor
   let name: [UInt8]
   /// False where unnamed files cannot be linked (no /proc and no
   /// CAP_DAC_READ_SEARCH): the file is created under `temporaryName`.
@@ -29,6 +29,7 @@ struct FileWriteJob: Sendable {
   let temporaryName: [UInt8]
   let displayPath: String
   let setOwner: Bool
+  let files: FileSystem
   let store: ObjectStore
   let readAhead: ObjectReadAhead
   /// The planned takes of the file's objects: its bundle, or its first blocks in order.
@@ -112,8 +113,9 @@ struct FileWriteJob: Sendable {
   private func create(_ placement: ContentPlacement) throws -> UnfinishedFile {
     if unnamedFiles {
       do {
-        let descriptor = try SystemCalls.openUnnamed(in: parent.descriptor)
-        return UnfinishedFile(descriptor: descriptor, temporaryName: nil, parent: parent, placement: placement)
+        let descriptor = try files.openUnnamed(in: parent)
+        return UnfinishedFile(
+          descriptor: descriptor, temporaryName: nil, parent: parent, files: files, placement: placement)
       } catch {
         // Not supported here (EOPNOTSUPP, EISDIR or EINVAL): a temporary name instead.
         guard error == .notSupported || error == .isDirectory || error == .invalidArgument else {
@@ -122,39 +124,38 @@ struct FileWriteJob: Sendable {
       }
     }
     do {
-      let descriptor = try SystemCalls.open(
-        temporaryName, relativeTo: parent.descriptor, flags: [.writeOnly, .create, .exclusive, .noFollow],
-        mode: 0o600)
-      return UnfinishedFile(descriptor: descriptor, temporaryName: temporaryName, parent: parent, placement: placement)
+      let descriptor = try files.open(
+        temporaryName, relativeTo: parent, flags: [.writeOnly, .create, .exclusive, .noFollow], mode: 0o600)
+      return UnfinishedFile(
+        descriptor: descriptor, temporaryName: temporaryName, parent: parent, files: files, placement: placement)
     } catch {
       throw CairnError.system("open", error, "could not create '\(displayPath)'")
     }
   }
 
-  /// Gives a written file its size, metadata and name, and closes it.
+  /// Gives a written file its size, metadata and name.
   private func complete(_ file: UnfinishedFile) -> Outcome {
-    defer { file.close() }
     do {
-      try file.placement.finish(file.descriptor, size: entry.size, display: displayPath)
+      try file.placement.finish(file.descriptor, size: entry.size, files: files, display: displayPath)
     } catch {
       file.discard()
       return error.code == .corrupted ? .damaged(problem("'\(entry.path)' not restored: \(error)")) : .failed(error)
     }
     var metadataProblem: String?
     do {
-      if setOwner { try SystemCalls.changeOwner(file.descriptor, uid: entry.uid, gid: entry.gid) }
-      try SystemCalls.changeMode(file.descriptor, to: entry.mode)
-      metadataProblem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(file.descriptor), refusals: refusals)
-      try SystemCalls.setTimes(file.descriptor, modification: entry.mtime)
+      if setOwner { try files.changeOwner(file.descriptor, uid: entry.uid, gid: entry.gid) }
+      try files.changeMode(file.descriptor, to: entry.mode)
+      metadataProblem = MetadataRestorer.restoreAttributes(
+        entry, on: .descriptor(file.descriptor.raw), refusals: refusals)
+      try files.setTimes(file.descriptor, modification: entry.mtime)
     } catch {
       metadataProblem = "could not set the metadata of '\(entry.path)' (\(error))"
     }
     do throws(Errno) {
       if let temporaryName = file.temporaryName {
-        try SystemCalls.renameNoReplace(
-          temporaryName, relativeTo: parent.descriptor, to: name, relativeTo: parent.descriptor)
+        try files.renameNoReplace(temporaryName, relativeTo: parent, to: name, relativeTo: parent)
       } else {
-        try SystemCalls.linkUnnamed(file.descriptor, as: name, in: parent.descriptor)
+        try files.linkUnnamed(file.descriptor, as: name, in: parent)
       }
     } catch {
       file.discard()
@@ -197,39 +198,32 @@ struct FileWriteJob: Sendable {
 /// name (nil when unnamed) and where its next block goes. Used by one pool
 /// job at a time, each awaited before the next starts.
 private final class UnfinishedFile: @unchecked Sendable {
-  let descriptor: Int32
+  let descriptor: Descriptor
   let temporaryName: [UInt8]?
-  let parent: DirectoryHandle
+  let parent: Descriptor
+  let files: FileSystem
   var placement: ContentPlacement
-  private var isClosed = false
 
-  init(descriptor: Int32, temporaryName: [UInt8]?, parent: DirectoryHandle, placement: ContentPlacement) {
+  init(
+    descriptor: Descriptor, temporaryName: [UInt8]?, parent: Descriptor, files: FileSystem,
+    placement: ContentPlacement
+  ) {
     self.descriptor = descriptor
     self.temporaryName = temporaryName
     self.parent = parent
+    self.files = files
     self.placement = placement
   }
 
-  deinit { close() }
-
   func write(_ bytes: [UInt8], job: FileWriteJob) throws(CairnError) {
     guard !bytes.isEmpty else { return }
-    try placement.write(bytes, to: descriptor, path: job.entry.path, display: job.displayPath)
+    try placement.write(bytes, to: descriptor, files: files, path: job.entry.path, display: job.displayPath)
   }
 
   /// Never leaves wrong or partial bytes behind: empties the file, then
   /// removes its temporary name (an unnamed one goes when it is closed).
   func discard() {
-    // Once closed, the number may be another file's.
-    guard !isClosed else { return }
-    try? SystemCalls.truncate(descriptor, to: 0)
-    if let temporaryName { try? SystemCalls.remove(temporaryName, relativeTo: parent.descriptor) }
-    close()
-  }
-
-  func close() {
-    guard !isClosed else { return }
-    isClosed = true
-    SystemCalls.close(descriptor)
+    try? files.truncate(descriptor, to: 0)
+    if let temporaryName { try? files.remove(temporaryName, relativeTo: parent) }
   }
 }

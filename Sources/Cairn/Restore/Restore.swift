@@ -21,12 +21,25 @@ public struct Restore: Sendable {
   let onWarning: @Sendable (String) -> Void
   /// Files and bytes restored so far, for a progress line.
   let progress: BackupProgress?
+  /// The target's file system; tests put one that fails on purpose here.
+  let files: FileSystem
 
   public init(
     repository: Repository, logger: Logger, progress: BackupProgress? = nil,
     onProblem: @escaping @Sendable (RestoreProblem) -> Void = { _ in },
     onWarning: @escaping @Sendable (String) -> Void = { _ in }
   ) {
+    self.init(
+      repository: repository, logger: logger, progress: progress, files: .linux, onProblem: onProblem,
+      onWarning: onWarning)
+  }
+
+  init(
+    repository: Repository, logger: Logger, progress: BackupProgress? = nil, files: FileSystem,
+    onProblem: @escaping @Sendable (RestoreProblem) -> Void = { _ in },
+    onWarning: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
+    self.files = files
     self.repository = repository
     self.logger = logger
     self.progress = progress
@@ -46,12 +59,13 @@ public struct Restore: Sendable {
     try await Self.validate(request.snapshot, in: repository)
     SystemCalls.raiseOpenFileLimit()
     AllocatorTuning.apply()
-    let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite)
+    let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite, files: files)
     let limits = ObjectReadAhead.Limits.suited(to: repository.storage)
     let readAhead = ObjectReadAhead(store: repository.store, limits: limits)
     logger.debug("restore reads ahead", metadata: ["reads": "\(limits.reads)", "bytes": "\(limits.bytes)"])
     let writer = TreeRestorer(
-      store: repository.store, readAhead: readAhead, blockSize: request.snapshot.blockSize, target: targetDescriptor,
+      store: repository.store, readAhead: readAhead, blockSize: request.snapshot.blockSize, files: files,
+      target: targetDescriptor,
       targetPath: request.target.description, overwrite: request.overwrite, numericOwner: request.numericOwner,
       stop: stop, onProblem: onProblem, onWarning: onWarning)
     defer { writer.close() }
@@ -108,29 +122,28 @@ public struct Restore: Sendable {
   }
 
   /// Creates the target if needed and refuses a non-empty one unless told to overwrite.
-  static func prepareTarget(_ target: EntryPath, overwrite: Bool) throws(CairnError) -> Int32 {
+  static func prepareTarget(_ target: EntryPath, overwrite: Bool, files: FileSystem) throws(CairnError) -> Descriptor {
     var components: [UInt8] = []
     for part in target.bytes.split(separator: EntryPath.slash, omittingEmptySubsequences: false) {
       components += part
       if !components.isEmpty {
         do {
-          try SystemCalls.makeDirectory(components, mode: 0o755)
+          try files.makeDirectory(components, mode: 0o755)
         } catch {
           if error != .fileExists { throw .system("mkdir", error, "could not create target directory '\(target)'") }
         }
       }
       components.append(EntryPath.slash)
     }
-    let descriptor: Int32
+    let descriptor: Descriptor
     do {
-      descriptor = try SystemCalls.open(target.bytes, flags: [.readOnly, .directory])
+      descriptor = try files.open(target.bytes, flags: [.readOnly, .directory])
     } catch {
       throw .system("open", error, "target '\(target)' is not a directory that can be opened")
     }
     if !overwrite {
-      let names = (try? SystemCalls.directoryNames(descriptor)) ?? []
+      let names = (try? files.directoryNames(descriptor)) ?? []
       if !names.isEmpty {
-        SystemCalls.close(descriptor)
         throw CairnError(
           .invalidArgument, "target '\(target)' is not empty; choose an empty directory or pass --overwrite")
       }

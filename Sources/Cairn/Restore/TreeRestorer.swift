@@ -9,8 +9,9 @@ import SystemPackage
 final class TreeRestorer {
   private struct Frame {
     let path: EntryPath
-    let handle: DirectoryHandle
-    var descriptor: Int32 { handle.descriptor }
+    /// Shared with the writes in flight below it: closed when the last lets go.
+    let handle: Descriptor
+    var descriptor: Int32 { handle.raw }
     /// The directory's own entry, applied when the frame is left (after its children).
     let entry: ManifestEntry?
   }
@@ -24,8 +25,9 @@ final class TreeRestorer {
   private let readAhead: ObjectReadAhead
   /// The snapshot's block size, for the estimates of large files' later blocks.
   private let blockSize: Int
-  private let targetHandle: DirectoryHandle
-  private var target: Int32 { targetHandle.descriptor }
+  private let files: FileSystem
+  private let targetHandle: Descriptor
+  private var target: Int32 { targetHandle.raw }
   private let targetPath: String
   private let overwrite: Bool
   private let stop: StopFlag
@@ -60,7 +62,8 @@ final class TreeRestorer {
   static let writesInFlight = 32
 
   init(
-    store: ObjectStore, readAhead: ObjectReadAhead, blockSize: Int, target: Int32, targetPath: String, overwrite: Bool,
+    store: ObjectStore, readAhead: ObjectReadAhead, blockSize: Int, files: FileSystem, target: Descriptor,
+    targetPath: String, overwrite: Bool,
     numericOwner: Bool = false, stop: StopFlag,
     onProblem: @escaping @Sendable (RestoreProblem) -> Void, onWarning: @escaping @Sendable (String) -> Void
   ) {
@@ -70,7 +73,8 @@ final class TreeRestorer {
     self.store = store
     self.readAhead = readAhead
     self.blockSize = blockSize
-    self.targetHandle = DirectoryHandle(descriptor: target)
+    self.files = files
+    self.targetHandle = target
     self.targetPath = targetPath
     self.overwrite = overwrite
     self.onProblem = onProblem
@@ -95,8 +99,8 @@ final class TreeRestorer {
     stack.removeAll()
   }
 
-  private var currentHandle: DirectoryHandle { stack.last?.handle ?? targetHandle }
-  private var currentDirectory: Int32 { currentHandle.descriptor }
+  private var currentHandle: Descriptor { stack.last?.handle ?? targetHandle }
+  private var currentDirectory: Int32 { currentHandle.raw }
 
   /// Leaves directories until the top of the stack is an ancestor of `path`.
   private func leave(until path: EntryPath) {
@@ -112,7 +116,7 @@ final class TreeRestorer {
     var applied = 0
     for (writesBefore, frame) in leftDirectories {
       guard writesBefore <= writesCollected else { break }
-      if let entry = frame.entry { applyMetadata(entry, descriptor: frame.descriptor) }
+      if let entry = frame.entry { applyMetadata(entry, descriptor: frame.handle) }
       applied += 1
     }
     leftDirectories.removeFirst(applied)
@@ -123,14 +127,14 @@ final class TreeRestorer {
     while stack.count < parent.count {
       let name = Array(parent[stack.count])
       let path = EntryPath(bytes: [EntryPath.slash] + parent[0...stack.count].joined(separator: [EntryPath.slash]))
-      let descriptor = try openDirectory(name, path: path, create: true)
-      stack.append(Frame(path: path, handle: DirectoryHandle(descriptor: descriptor), entry: nil))
+      let handle = try openDirectory(name, path: path, create: true)
+      stack.append(Frame(path: path, handle: handle, entry: nil))
     }
   }
 
-  private func openDirectory(_ name: [UInt8], path: EntryPath, create: Bool) throws -> Int32 {
+  private func openDirectory(_ name: [UInt8], path: EntryPath, create: Bool) throws -> Descriptor {
     do {
-      return try SystemCalls.open(name, relativeTo: currentDirectory, flags: [.readOnly, .directory, .noFollow])
+      return try files.open(name, relativeTo: currentHandle, flags: [.readOnly, .directory, .noFollow])
     } catch {
       if error == .noSuchFileOrDirectory && create {
         try makeDirectory(name, path: path, mode: 0o755)
@@ -148,7 +152,7 @@ final class TreeRestorer {
   /// left; ancestors the snapshot does not hold (above a source) get 0755.
   private func makeDirectory(_ name: [UInt8], path: EntryPath, mode: UInt32 = 0o700) throws {
     do {
-      try SystemCalls.makeDirectory(name, relativeTo: currentDirectory, mode: mode)
+      try files.makeDirectory(name, relativeTo: currentHandle, mode: mode)
     } catch {
       if error == .fileExists { return }
       throw CairnError.system("mkdir", error, "could not create '\(targetPath)\(path)'")
@@ -170,8 +174,8 @@ final class TreeRestorer {
     case .directory:
       result.directories += 1
       try makeDirectory(name, path: entry.path)
-      let descriptor = try openDirectory(name, path: entry.path, create: false)
-      stack.append(Frame(path: entry.path, handle: DirectoryHandle(descriptor: descriptor), entry: entry))
+      let handle = try openDirectory(name, path: entry.path, create: false)
+      stack.append(Frame(path: entry.path, handle: handle, entry: entry))
     case .file:
       result.files += 1
       if entry.isInconsistent {
@@ -209,11 +213,11 @@ final class TreeRestorer {
   /// With --overwrite, removes a non-directory in the way of a new entry.
   private func replaceExisting(_ name: [UInt8], path: EntryPath) throws {
     guard overwrite else { return }
-    guard let status = try? SystemCalls.linkStatus(name, relativeTo: currentDirectory) else { return }
+    guard let status = try? files.linkStatus(name, relativeTo: currentHandle) else { return }
     if status.kind == .directory {
       throw CairnError(.invalidArgument, "'\(targetPath)\(path)' is a directory in the target; remove it first")
     }
-    try? SystemCalls.remove(name, relativeTo: currentDirectory)
+    try? files.remove(name, relativeTo: currentHandle)
   }
 
   /// Starts the write of a file's content (`tickets` are its planned
@@ -237,7 +241,7 @@ final class TreeRestorer {
     let job = FileWriteJob(
       entry: entry, parent: currentHandle, name: name, unnamedFiles: unnamedFiles, temporaryName: temporaryName,
       displayPath: "\(targetPath)\(entry.path)",
-      setOwner: isRoot, store: store, readAhead: readAhead, tickets: tickets,
+      setOwner: isRoot, files: files, store: store, readAhead: readAhead, tickets: tickets,
       blockSize: blockSize, stop: stop, refusals: refusals)
     handedOver = true
     if entry.linkCount > 1 {
@@ -258,14 +262,14 @@ final class TreeRestorer {
   }
 
   /// Ownership (as root), then mode (chown clears setuid), then times.
-  private func applyMetadata(_ entry: ManifestEntry, descriptor: Int32) {
+  private func applyMetadata(_ entry: ManifestEntry, descriptor: Descriptor) {
     do {
-      if isRoot { try SystemCalls.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
-      try SystemCalls.changeMode(descriptor, to: entry.mode)
-      if let problem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(descriptor), refusals: refusals) {
+      if isRoot { try files.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
+      try files.changeMode(descriptor, to: entry.mode)
+      if let problem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(descriptor.raw), refusals: refusals) {
         report(entry.path, problem)
       }
-      try SystemCalls.setTimes(descriptor, modification: entry.mtime)
+      try files.setTimes(descriptor, modification: entry.mtime)
     } catch {
       report(entry.path, "could not set the metadata of '\(entry.path)' (\(error))")
     }

@@ -4,14 +4,14 @@ import Synchronization
 /// told it to misbehave: fail, hang or "crash" at the n-th call of a kind,
 /// return short reads, or flip bits on read. It lets unit tests prove what
 /// today needs root, a tmpfs or `setpriv`, against any storage.
-public final class FaultyStorage: RepositoryStorage {
+final class FaultyStorage: RepositoryStorage {
   /// The calls a fault can be aimed at.
-  public enum Operation: String, Sendable, CaseIterable {
+  enum Operation: String, Sendable, CaseIterable {
     case write, read, size, list, delete, commit, removeLeftovers, lock, appendLog, move
   }
 
   /// What happens when a fault fires.
-  public enum Fault: Sendable {
+  enum Fault: Sendable {
     /// The call throws this error instead of running.
     case fail(CairnError)
     /// The call never returns (until its task is cancelled).
@@ -26,20 +26,20 @@ public final class FaultyStorage: RepositoryStorage {
   }
 
   /// One planned fault: which call, and from which call on.
-  public struct Plan: Sendable {
-    public let operation: Operation
+  struct Plan: Sendable {
+    let operation: Operation
     /// 1 for the first call of that operation.
-    public let onCall: Int
+    let onCall: Int
     /// How many calls in a row it affects, starting at `onCall`.
-    public let times: Int
+    let times: Int
     /// Only calls on files of this kind, when set.
-    public let kind: StorageKind?
+    let kind: StorageKind?
     /// Only calls on the file of this name, when set: one object among
     /// many read in no set order. `onCall` then counts those calls only.
-    public let name: String?
-    public let fault: Fault
+    let name: String?
+    let fault: Fault
 
-    public init(
+    init(
       _ operation: Operation, onCall: Int, times: Int = 1, kind: StorageKind? = nil, name: String? = nil,
       fault: Fault
     ) {
@@ -60,21 +60,21 @@ public final class FaultyStorage: RepositoryStorage {
     var crashed = false
   }
 
-  public let wrapped: any RepositoryStorage
+  let wrapped: any RepositoryStorage
   private let state = Mutex(State())
 
-  public init(wrapping storage: any RepositoryStorage, plans: [Plan] = []) {
+  init(wrapping storage: any RepositoryStorage, plans: [Plan] = []) {
     wrapped = storage
     state.withLock { $0.plans = plans }
   }
 
-  public var location: String { wrapped.location }
+  var location: String { wrapped.location }
 
   /// Adds a fault after creation.
-  public func add(_ plan: Plan) { state.withLock { $0.plans.append(plan) } }
+  func add(_ plan: Plan) { state.withLock { $0.plans.append(plan) } }
 
   /// How many calls of `operation` were made (matching or not).
-  public func calls(of operation: Operation) -> Int { state.withLock { $0.calls[operation] ?? 0 } }
+  func calls(of operation: Operation) -> Int { state.withLock { $0.calls[operation] ?? 0 } }
 
   /// Counts the call and returns the fault aimed at it, if any.
   private func fault(for operation: Operation, kind: StorageKind?, name: String? = nil) throws -> Fault? {
@@ -112,12 +112,12 @@ public final class FaultyStorage: RepositoryStorage {
   }
 
   @discardableResult
-  public func write(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) async throws -> Bool {
+  func write(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) async throws -> Bool {
     try await hangIfAsked(try fault(for: .write, kind: file.kind, name: file.name))
     return try await wrapped.write(file, bytes, ifAbsent: ifAbsent)
   }
 
-  public func read(_ file: StorageFile, maximumSize: Int) async throws -> [UInt8] {
+  func read(_ file: StorageFile, maximumSize: Int) async throws -> [UInt8] {
     let fault = try fault(for: .read, kind: file.kind, name: file.name)
     try await hangIfAsked(fault)
     var bytes = try await wrapped.read(file, maximumSize: maximumSize)
@@ -129,44 +129,44 @@ public final class FaultyStorage: RepositoryStorage {
     return bytes
   }
 
-  public func size(of file: StorageFile) async throws -> UInt64? {
+  func size(of file: StorageFile) async throws -> UInt64? {
     try await hangIfAsked(try fault(for: .size, kind: file.kind, name: file.name))
     return try await wrapped.size(of: file)
   }
 
-  public func list(_ kind: StorageKind, prefix: String) async throws -> [StorageEntry] {
+  func list(_ kind: StorageKind, prefix: String) async throws -> [StorageEntry] {
     try await hangIfAsked(try fault(for: .list, kind: kind))
     return try await wrapped.list(kind, prefix: prefix)
   }
 
-  public func delete(_ kind: StorageKind, _ names: [String]) async throws {
+  func delete(_ kind: StorageKind, _ names: [String]) async throws {
     try await hangIfAsked(try fault(for: .delete, kind: kind))
     try await wrapped.delete(kind, names)
   }
 
-  public func move(_ file: StorageFile, to destination: StorageFile) async throws -> Bool {
+  func move(_ file: StorageFile, to destination: StorageFile) async throws -> Bool {
     try await hangIfAsked(try fault(for: .move, kind: file.kind, name: file.name))
     return try await wrapped.move(file, to: destination)
   }
 
-  public func commit() async throws {
+  func commit() async throws {
     try await hangIfAsked(try fault(for: .commit, kind: .objects))
     try await wrapped.commit()
   }
 
-  public func removeLeftovers(onlyOwn: Bool) async throws -> Leftovers {
+  func removeLeftovers(onlyOwn: Bool) async throws -> Leftovers {
     try await hangIfAsked(try fault(for: .removeLeftovers, kind: nil))
     return try await wrapped.removeLeftovers(onlyOwn: onlyOwn)
   }
 
-  public func lock(_ mode: StorageLockMode, wait: Duration, onWait: @Sendable (String) -> Void) async throws
+  func lock(_ mode: StorageLockMode, wait: Duration, onWait: @Sendable (String) -> Void) async throws
     -> any StorageLock
   {
     try await hangIfAsked(try fault(for: .lock, kind: .locks))
     return try await wrapped.lock(mode, wait: wait, onWait: onWait)
   }
 
-  public func appendLog(_ line: [UInt8]) async {
+  func appendLog(_ line: [UInt8]) async {
     // Any fault aimed at the log drops the line, as a full disk would.
     do {
       if try fault(for: .appendLog, kind: .log) != nil { return }

@@ -81,9 +81,9 @@ public final class LocalStorage: RepositoryStorage {
   }
 
   /// Creates the folders of an empty repository under `root` (which exists and is empty).
-  static func createLayout(at root: String) throws(CairnError) {
-    for directory in directories { try makeDirectory("\(root)/\(directory)", files: .linux) }
-    for prefix in prefixNames { try makeDirectory("\(root)/objects/\(prefix)", files: .linux) }
+  static func createLayout(at root: String, files: FileSystem = .linux) throws(CairnError) {
+    for directory in directories { try makeDirectory("\(root)/\(directory)", files: files) }
+    for prefix in prefixNames { try makeDirectory("\(root)/objects/\(prefix)", files: files) }
   }
 
   private static func makeDirectory(_ path: String, files: FileSystem) throws(CairnError) {

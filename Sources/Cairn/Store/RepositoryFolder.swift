@@ -13,21 +13,20 @@ enum RepositoryFolder {
 
   /// Creates `path` (and its parents) if needed, and refuses a folder that
   /// holds anything but what an interrupted `init` leaves.
-  static func prepareForInit(_ path: String) throws(CairnError) {
-    try RepositoryPathCheck.makeDirectories(path)
-    let descriptor: Int32
+  static func prepareForInit(_ path: String, files: FileSystem = .linux) throws(CairnError) {
+    try RepositoryPathCheck.makeDirectories(path, files: files)
+    let descriptor: Descriptor
     do {
-      descriptor = try SystemCalls.open(path, flags: [.readOnly, .directory])
+      descriptor = try files.open(path, flags: [.readOnly, .directory])
     } catch {
       if error == .notDirectory {
         throw CairnError(.invalidArgument, "'\(path)' exists and is not a directory")
       }
       throw .system("open", error, "could not open '\(path)'")
     }
-    defer { SystemCalls.close(descriptor) }
     let names: [String]
     do {
-      names = try SystemCalls.directoryNames(descriptor).map { String(decoding: $0, as: UTF8.self) }
+      names = try files.directoryNames(descriptor).map { String(decoding: $0, as: UTF8.self) }
     } catch {
       throw .system("readdir", error, "could not list '\(path)'")
     }
@@ -38,6 +37,6 @@ enum RepositoryFolder {
     guard foreign.isEmpty else {
       throw CairnError(.invalidArgument, "'\(path)' is not empty; give an empty or new directory for the repository")
     }
-    try LocalStorage.createLayout(at: path)
+    try LocalStorage.createLayout(at: path, files: files)
   }
 }

@@ -22,12 +22,12 @@ enum RepositoryPathCheck {
 
   /// Creates `path` and its missing parents (mode 0755), like `mkdir -p`,
   /// saying which component is in the way when one is not a directory.
-  static func makeDirectories(_ path: String) throws(CairnError) {
+  static func makeDirectories(_ path: String, files: FileSystem = .linux) throws(CairnError) {
     var prefix = path.hasPrefix("/") ? "" : "."
     for component in path.split(separator: "/", omittingEmptySubsequences: true) {
       prefix += "/" + component
       do {
-        try SystemCalls.makeDirectory(Array(prefix.utf8), mode: 0o755)
+        try files.makeDirectory(Array(prefix.utf8), mode: 0o755)
       } catch {
         if error == .fileExists {
           var isDirectory: ObjCBool = false

@@ -40,6 +40,20 @@ struct FileSystem: Sendable {
     try open(Array(path.utf8), flags: flags, mode: mode)
   }
 
+  /// An unnamed regular file in `directory` (`O_TMPFILE`), open for
+  /// writing; `linkUnnamed` names it. Fails (EOPNOTSUPP, EISDIR, EINVAL)
+  /// where the file system or kernel has no unnamed files.
+  func openUnnamed(in directory: Descriptor, mode: UInt32 = 0o600) throws(Errno) -> Descriptor {
+    let raw = try retrying { () throws(Errno) in try calls.openUnnamed(in: directory.raw, mode: mode) }
+    return Descriptor(owning: raw, calls: calls)
+  }
+
+  /// Names the unnamed file `descriptor` `name` in `directory`; throws
+  /// `.fileExists` when the name is taken (never replaces).
+  func linkUnnamed(_ descriptor: Descriptor, as name: [UInt8], in directory: Descriptor) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.linkUnnamed(descriptor.raw, as: name, in: directory.raw) }
+  }
+
   // MARK: Status
 
   func status(of descriptor: Descriptor) throws(Errno) -> FileStatus {
@@ -96,6 +110,37 @@ struct FileSystem: Sendable {
   func write(_ descriptor: Descriptor, _ bytes: [UInt8]) throws(Errno) {
     let result = bytes.withUnsafeBytes { buffer in Result { () throws(Errno) in try write(descriptor, buffer) } }
     try result.get()
+  }
+
+  /// `pwrite(2)` until every byte is written at `offset`.
+  func write(_ descriptor: Descriptor, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(Errno) {
+    var done = 0
+    while done < bytes.count {
+      let rest = UnsafeRawBufferPointer(rebasing: bytes[done...])
+      done += try retrying { () throws(Errno) in try calls.write(descriptor.raw, rest, at: offset + UInt64(done)) }
+    }
+  }
+
+  /// `ftruncate(2)`.
+  func truncate(_ descriptor: Descriptor, to size: UInt64) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.truncate(descriptor.raw, to: size) }
+  }
+
+  // MARK: Metadata
+
+  /// `fchown(2)`.
+  func changeOwner(_ descriptor: Descriptor, uid: UInt32, gid: UInt32) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.changeOwner(descriptor.raw, uid: uid, gid: gid) }
+  }
+
+  /// `fchmod(2)`.
+  func changeMode(_ descriptor: Descriptor, to mode: UInt32) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.changeMode(descriptor.raw, to: mode) }
+  }
+
+  /// `futimens(2)`: access and modification times both set to `modification`.
+  func setTimes(_ descriptor: Descriptor, modification: Timestamp) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.setTimes(descriptor.raw, modification: modification) }
   }
 
   // MARK: Durability

@@ -38,6 +38,26 @@ protocol FileSystemCalls: Sendable {
     throws(Errno) -> Int
   /// `flock(2)` with LOCK_NB; `exclusive: nil` unlocks.
   func lock(_ descriptor: Int32, exclusive: Bool?) throws(Errno)
+
+  // The restore's file writes.
+
+  /// `openat(2)` with `O_TMPFILE`: an unnamed regular file in `directory`,
+  /// open for writing. Fails (EOPNOTSUPP, EISDIR, EINVAL) where the file
+  /// system or kernel has no unnamed files.
+  func openUnnamed(in directory: Int32, mode: UInt32) throws(Errno) -> Int32
+  /// `linkat(2)` of an unnamed file through /proc/self/fd: gives it `name`
+  /// in `directory`; EEXIST when the name is taken (never replaces).
+  func linkUnnamed(_ descriptor: Int32, as name: [UInt8], in directory: Int32) throws(Errno)
+  /// `pwrite(2)`: returns the bytes written, which may be fewer than given.
+  func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(Errno) -> Int
+  /// `ftruncate(2)`.
+  func truncate(_ descriptor: Int32, to size: UInt64) throws(Errno)
+  /// `fchown(2)`.
+  func changeOwner(_ descriptor: Int32, uid: UInt32, gid: UInt32) throws(Errno)
+  /// `fchmod(2)`.
+  func changeMode(_ descriptor: Int32, to mode: UInt32) throws(Errno)
+  /// `futimens(2)`: access and modification times both set to `modification`.
+  func setTimes(_ descriptor: Int32, modification: Timestamp) throws(Errno)
 }
 
 /// The operations of `FileSystemCalls`, by name: what a test double counts
@@ -45,4 +65,5 @@ protocol FileSystemCalls: Sendable {
 enum SystemCall: String, Sendable, CaseIterable {
   case open, close, read, write, sync, syncFileSystem, status, linkStatus, rename, remove, makeDirectory
   case directoryNames, readSymlink, lock
+  case openUnnamed, linkUnnamed, truncate, changeOwner, changeMode, setTimes
 }

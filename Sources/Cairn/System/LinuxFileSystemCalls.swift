@@ -118,6 +118,37 @@ struct LinuxFileSystemCalls: FileSystemCalls {
       }
     _ = try checked(flock(descriptor, operation))
   }
+
+  func openUnnamed(in directory: Int32, mode: UInt32) throws(Errno) -> Int32 {
+    try checked(cairn_open_unnamed(directory, mode))
+  }
+
+  func linkUnnamed(_ descriptor: Int32, as name: [UInt8], in directory: Int32) throws(Errno) {
+    _ = try SystemCalls.withCString(name) { path throws(Errno) in
+      try checked(cairn_link_unnamed(descriptor, directory, path))
+    }
+  }
+
+  func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(Errno) -> Int {
+    try checked(pwrite(descriptor, bytes.baseAddress, bytes.count, off_t(offset)))
+  }
+
+  func truncate(_ descriptor: Int32, to size: UInt64) throws(Errno) {
+    _ = try checked(ftruncate(descriptor, off_t(size)))
+  }
+
+  func changeOwner(_ descriptor: Int32, uid: UInt32, gid: UInt32) throws(Errno) {
+    _ = try checked(fchown(descriptor, uid, gid))
+  }
+
+  func changeMode(_ descriptor: Int32, to mode: UInt32) throws(Errno) {
+    _ = try checked(fchmod(descriptor, mode_t(mode)))
+  }
+
+  func setTimes(_ descriptor: Int32, modification: Timestamp) throws(Errno) {
+    let time = timespec(tv_sec: time_t(modification.seconds), tv_nsec: Int(modification.nanoseconds))
+    _ = try checked(futimens(descriptor, [time, time]))
+  }
 }
 
 extension FileStatus {

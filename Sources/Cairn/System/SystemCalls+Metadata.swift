@@ -127,17 +127,6 @@ extension SystemCalls {
     }
   }
 
-  /// `pwrite(2)` until every byte is written at `offset`.
-  static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(Errno) {
-    var done = 0
-    while done < bytes.count {
-      let count = try retrying {
-        pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-      }
-      done += count
-    }
-  }
-
   // MARK: User and group names
 
   /// Runs a reentrant `get…_r` lookup with a buffer that grows on ERANGE;

@@ -5,9 +5,11 @@ import SystemPackage
   import Glibc
 #endif
 
-/// The C library's file calls for the code not yet on the `FileSystem` seam
-/// (restore, metadata, the job's log); the backup and `LocalStorage` go
-/// through `FileSystem`, which tests can replace.
+/// The C library's calls that are not on the `FileSystem` seam: extended
+/// attributes and ACLs, hole search, `realpath`, the restore's symlinks,
+/// device nodes, hard links and metadata set by name, user and group names.
+/// File contents, directories, locks and the log go through `FileSystem`,
+/// which tests can replace.
 ///
 /// Every function is a thin wrapper over one system call: it retries EINTR,
 /// takes paths and names as bytes (Linux paths need not be UTF-8) and throws
@@ -55,24 +57,6 @@ enum SystemCalls {
     static let closeOnExec = OpenFlags(rawValue: O_CLOEXEC)
   }
 
-  /// `openat(2)`; close-on-exec is always added.
-  static func open(
-    _ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD, flags: OpenFlags, mode: UInt32 = 0o600
-  ) throws(Errno) -> Int32 {
-    try withCString(name) { path throws(Errno) in
-      try retrying { openat(directory, path, flags.union(.closeOnExec).rawValue, mode_t(mode)) }
-    }
-  }
-
-  static func open(_ path: String, flags: OpenFlags, mode: UInt32 = 0o600) throws(Errno) -> Int32 {
-    try open(Array(path.utf8), flags: flags, mode: mode)
-  }
-
-  /// `close(2)`; errors are ignored because the descriptor is gone either way.
-  static func close(_ descriptor: Int32) {
-    _ = Glibc.close(descriptor)
-  }
-
   // MARK: Status
 
   private static func status(from raw: stat) -> FileStatus { FileStatus(raw) }
@@ -88,74 +72,7 @@ enum SystemCalls {
 
   // MARK: Reading and writing
 
-  /// `pread(2)` until `buffer` is full or the file ends; returns the bytes read.
-  static func read(
-    _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64
-  ) throws(Errno) -> Int {
-    var done = 0
-    while done < buffer.count {
-      let count = try retrying {
-        pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-      }
-      if count == 0 { break }
-      done += count
-    }
-    return done
-  }
-
-  /// Reads up to `count` bytes from offset 0 into a new array (shorter if the file ends first).
-  static func readBytes(_ descriptor: Int32, count: Int, at offset: UInt64 = 0) throws(Errno) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: count)
-    let result = bytes.withUnsafeMutableBytes { buffer in
-      Result { () throws(Errno) in try read(descriptor, into: buffer, at: offset) }
-    }
-    let done = try result.get()
-    if done < count { bytes.removeLast(count - done) }
-    return bytes
-  }
-
-  /// `read(2)` until `buffer` is full or the stream ends; returns the bytes read.
-  static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-    var done = 0
-    while done < buffer.count {
-      let count = try retrying { Glibc.read(descriptor, buffer.baseAddress! + done, buffer.count - done) }
-      if count == 0 { break }
-      done += count
-    }
-    return done
-  }
-
-  /// `write(2)` until every byte is written.
-  static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(Errno) {
-    var done = 0
-    while done < bytes.count {
-      let count = try retrying { Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done) }
-      done += count
-    }
-  }
-
-  static func write(_ descriptor: Int32, _ bytes: [UInt8]) throws(Errno) {
-    let result = bytes.withUnsafeBytes { buffer in Result { () throws(Errno) in try write(descriptor, buffer) } }
-    try result.get()
-  }
-
-  /// `ftruncate(2)`.
-  static func truncate(_ descriptor: Int32, to size: UInt64) throws(Errno) {
-    _ = try retrying { ftruncate(descriptor, off_t(size)) }
-  }
-
   // MARK: Directories and names
-
-  /// Reads every name in a directory except `.` and `..`, in no particular order.
-  /// The descriptor stays open and usable.
-  static func directoryNames(_ descriptor: Int32) throws(Errno) -> [[UInt8]] {
-    try FileSystem.linux.retrying { () throws(Errno) in try LinuxFileSystemCalls().directoryNames(descriptor) }
-  }
-
-  /// `mkdirat(2)`.
-  static func makeDirectory(_ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD, mode: UInt32) throws(Errno) {
-    _ = try withCString(name) { path throws(Errno) in try retrying { mkdirat(directory, path, mode_t(mode)) } }
-  }
 
   /// `symlinkat(2)`.
   static func makeSymlink(_ name: [UInt8], relativeTo directory: Int32, target: [UInt8]) throws(Errno) {
@@ -181,32 +98,6 @@ enum SystemCalls {
     }
   }
 
-  /// `renameat2(2)` with RENAME_NOREPLACE: throws `.fileExists` when the new name is taken.
-  static func renameNoReplace(
-    _ old: [UInt8], relativeTo oldDirectory: Int32, to new: [UInt8], relativeTo newDirectory: Int32
-  ) throws(Errno) {
-    _ = try withCString(old) { oldPath throws(Errno) in
-      try withCString(new) { newPath throws(Errno) in
-        try retrying { cairn_rename_noreplace(oldDirectory, oldPath, newDirectory, newPath) }
-      }
-    }
-  }
-
-  /// An unnamed regular file in `directory` (`O_TMPFILE`), open for
-  /// writing; `linkUnnamed` names it. Fails (EOPNOTSUPP, EISDIR, EINVAL)
-  /// on a file system or kernel without unnamed files.
-  static func openUnnamed(in directory: Int32, mode: UInt32 = 0o600) throws(Errno) -> Int32 {
-    try retrying { cairn_open_unnamed(directory, mode) }
-  }
-
-  /// Names the unnamed file `descriptor` `name` in `directory`; EEXIST
-  /// when the name is taken (never replaces).
-  static func linkUnnamed(_ descriptor: Int32, as name: [UInt8], in directory: Int32) throws(Errno) {
-    _ = try withCString(name) { path throws(Errno) in
-      try retrying { cairn_link_unnamed(descriptor, directory, path) }
-    }
-  }
-
   /// `unlinkat(2)`; `directory: true` removes an empty directory.
   static func remove(_ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD, isDirectory: Bool = false) throws(Errno) {
     _ = try withCString(name) { path throws(Errno) in
@@ -227,11 +118,6 @@ enum SystemCalls {
 
   // MARK: Metadata
 
-  /// `fchmod(2)`.
-  static func changeMode(_ descriptor: Int32, to mode: UInt32) throws(Errno) {
-    _ = try retrying { fchmod(descriptor, mode_t(mode)) }
-  }
-
   /// `fchmodat(2)` (follows nothing: never call it on a symlink).
   static func changeMode(_ name: [UInt8], relativeTo directory: Int32, to mode: UInt32) throws(Errno) {
     _ = try withCString(name) { path throws(Errno) in try retrying { fchmodat(directory, path, mode_t(mode), 0) } }
@@ -242,11 +128,6 @@ enum SystemCalls {
     _ = try withCString(name) { path throws(Errno) in
       try retrying { fchownat(directory, path, uid, gid, AT_SYMLINK_NOFOLLOW) }
     }
-  }
-
-  /// `fchown(2)`.
-  static func changeOwner(_ descriptor: Int32, uid: UInt32, gid: UInt32) throws(Errno) {
-    _ = try retrying { fchown(descriptor, uid, gid) }
   }
 
   private static func timespecs(access: Timestamp, modification: Timestamp) -> [timespec] {
@@ -262,12 +143,6 @@ enum SystemCalls {
     _ = try withCString(name) { path throws(Errno) in
       try retrying { utimensat(directory, path, times, AT_SYMLINK_NOFOLLOW) }
     }
-  }
-
-  /// `futimens(2)`.
-  static func setTimes(_ descriptor: Int32, modification: Timestamp) throws(Errno) {
-    let times = timespecs(access: modification, modification: modification)
-    _ = try retrying { futimens(descriptor, times) }
   }
 
   // MARK: Process facts

@@ -144,4 +144,40 @@ final class ForcedErrnoCalls: FileSystemCalls {
     try check(.lock, descriptor: descriptor)
     try real.lock(descriptor, exclusive: exclusive)
   }
+
+  func openUnnamed(in directory: Int32, mode: UInt32) throws(Errno) -> Int32 {
+    try check(.openUnnamed)
+    return try real.openUnnamed(in: directory, mode: mode)
+  }
+
+  func linkUnnamed(_ descriptor: Int32, as name: [UInt8], in directory: Int32) throws(Errno) {
+    try check(.linkUnnamed, name: name)
+    try real.linkUnnamed(descriptor, as: name, in: directory)
+    state.withLock { $0.names[descriptor] = Self.lastComponent(name) }
+  }
+
+  func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(Errno) -> Int {
+    try check(.write, descriptor: descriptor)
+    return try real.write(descriptor, bytes, at: offset)
+  }
+
+  func truncate(_ descriptor: Int32, to size: UInt64) throws(Errno) {
+    try check(.truncate, descriptor: descriptor)
+    try real.truncate(descriptor, to: size)
+  }
+
+  func changeOwner(_ descriptor: Int32, uid: UInt32, gid: UInt32) throws(Errno) {
+    try check(.changeOwner, descriptor: descriptor)
+    try real.changeOwner(descriptor, uid: uid, gid: gid)
+  }
+
+  func changeMode(_ descriptor: Int32, to mode: UInt32) throws(Errno) {
+    try check(.changeMode, descriptor: descriptor)
+    try real.changeMode(descriptor, to: mode)
+  }
+
+  func setTimes(_ descriptor: Int32, modification: Timestamp) throws(Errno) {
+    try check(.setTimes, descriptor: descriptor)
+    try real.setTimes(descriptor, modification: modification)
+  }
 }

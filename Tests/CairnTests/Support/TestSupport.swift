@@ -196,6 +196,16 @@ struct TreeListing: Equatable, CustomStringConvertible {
     for (key, item) in copy.items where item.type == UInt32(S_IFDIR) { copy.items[key]!.mtime = nil }
     return copy
   }
+
+  /// Without the mtime of the entries whose last path component is `name`.
+  func withoutTimes(of name: String) -> TreeListing {
+    var copy = self
+    let suffix = Data("/\(name)".utf8)
+    for key in copy.items.keys where key == Data(name.utf8) || key.suffix(suffix.count) == suffix {
+      copy.items[key]!.mtime = nil
+    }
+    return copy
+  }
 }
 
 private func readFile(_ path: [UInt8]) throws -> Data {

@@ -9,7 +9,9 @@ import Testing
 /// root, no tmpfs, no broken disk. A backup into a local repository that
 /// meets ENOSPC or EIO fails with a clear error and leaves a repository that
 /// passes `check` and takes the next backup; a source file that cannot be
-/// read is reported and the rest is backed up; EINTR is retried.
+/// read is reported and the rest is backed up; a restore that meets them
+/// stops with a clear error and no file under its real name is partial;
+/// EINTR is retried.
 @Suite struct ForcedErrnoTests {
   /// Three files of several 64 KiB blocks, a small file, a symlink.
   private func makeSources(in work: BackupWorkspace) throws -> String {
@@ -129,5 +131,99 @@ import Testing
       #expect(sourceCalls.forced(call) == 2, "\(call) was interrupted twice")
     }
     try expectRestoresExactly(work, result.record.id, source)
+  }
+
+  // MARK: Restore
+
+  private func restore(_ snapshot: SnapshotRecord, from repository: Repository, to target: String, files: FileSystem)
+    async throws -> RestoreResult
+  {
+    let restore = Restore(repository: repository, logger: Logger(label: "test"), files: files)
+    return try await restore.run(RestoreRequest(snapshot: snapshot, target: target))
+  }
+
+  /// Where a restore's writes fail: the n-th content write (ENOSPC), the
+  /// creation of a file, the link that names a complete file, a directory.
+  static let restoreFailures: [(SystemCall, Int, Errno)] = [
+    (.write, 3, .noSpace), (.openUnnamed, 2, .noSpace), (.linkUnnamed, 2, .ioError), (.makeDirectory, 5, .noSpace),
+  ]
+
+  @Test(arguments: restoreFailures)
+  func aFailingRestoreCallStopsTheRestoreAndLeavesNoPartialFile(call: SystemCall, nth: Int, errno: Errno)
+    async throws
+  {
+    let work = try BackupWorkspace()
+    let source = try makeSources(in: work)
+    let repository = try await Repository.open(at: work.repo)
+    let backup = try await backUp(source, into: repository)
+    let calls = ForcedErrnoCalls()
+    calls.fail(call, on: nth, with: errno)
+    let target = work.sub("restored")
+
+    await #expect {
+      try await restore(backup.record, from: repository, to: target, files: FileSystem(calls: calls))
+    } throws: { error in
+      guard let error = error as? CairnError else { return false }
+      return "\(error)".contains(errno.description) && error.message.contains(target)
+    }
+    #expect(calls.forced(call) == 1, "the planned failure must have happened")
+    let writes = calls.made(.write)
+    try await Task.sleep(for: .milliseconds(300))
+    #expect(calls.made(.write) == writes, "a write of the failed restore went on")
+    // What is under a real name is complete; nothing else is left behind.
+    let restored = try shell("cd '\(target)' 2>/dev/null && find . -type f | sort || true")
+    for path in restored.split(separator: "\n") {
+      let copy = FileManager.default.contents(atPath: "\(target)/\(path)")
+      let original = FileManager.default.contents(atPath: String(path.dropFirst()))
+      #expect(copy == original, "'\(path)' is partial or wrong after the failed restore")
+    }
+    #expect(!restored.contains(".cairn-"), "a temporary file was left: \(restored)")
+
+    let again = work.sub("restored-again")
+    let result = try await restore(backup.record, from: repository, to: again, files: .linux)
+    #expect(result.problems.isEmpty)
+    #expect(try TreeListing(again + source) == TreeListing(source))
+  }
+
+  @Test func metadataThatCannotBeSetIsReportedAndTheContentKept() async throws {
+    let work = try BackupWorkspace()
+    let source = try makeSources(in: work)
+    let repository = try await Repository.open(at: work.repo)
+    let backup = try await backUp(source, into: repository)
+    let calls = ForcedErrnoCalls()
+    // The first times set, on whichever file or directory completes first
+    // (an unnamed file has no name to pick it by until it is linked).
+    calls.fail(.setTimes, on: 1, with: .notPermitted)
+    let target = work.sub("restored")
+
+    let result = try await restore(backup.record, from: repository, to: target, files: FileSystem(calls: calls))
+    #expect(calls.forced(.setTimes) == 1)
+    let problem = try #require(result.problems.first)
+    #expect(result.problems.count == 1, "\(result.problems)")
+    #expect(problem.message.contains("could not set the metadata"), "\(problem)")
+    #expect(problem.message.contains(Errno.notPermitted.description), "\(problem)")
+    let name = String(describing: problem.path).split(separator: "/").last.map(String.init) ?? ""
+    #expect(
+      try TreeListing(target + source).withoutTimes(of: name).withoutDirectoryTimes()
+        == TreeListing(source).withoutTimes(of: name).withoutDirectoryTimes(),
+      "everything is restored, '\(name)' without its time")
+  }
+
+  @Test func interruptedRestoreCallsAreRetried() async throws {
+    let work = try BackupWorkspace()
+    let source = try makeSources(in: work)
+    let repository = try await Repository.open(at: work.repo)
+    let backup = try await backUp(source, into: repository)
+    let restoreCalls: [SystemCall] = [
+      .open, .makeDirectory, .openUnnamed, .write, .linkUnnamed, .changeMode, .setTimes,
+    ]
+    let calls = ForcedErrnoCalls()
+    for call in restoreCalls { calls.fail(call, on: 2, with: .interrupted, times: 2) }
+    let target = work.sub("restored")
+
+    let result = try await restore(backup.record, from: repository, to: target, files: FileSystem(calls: calls))
+    #expect(result.problems.isEmpty, "\(result.problems)")
+    for call in restoreCalls { #expect(calls.forced(call) == 2, "\(call) was interrupted twice") }
+    #expect(try TreeListing(target + source) == TreeListing(source))
   }
 }
