@@ -94,7 +94,7 @@ public struct Backup: Sendable {
     // not by the path as given: a --repo through a symlink into a source is
     // still left out of the backup.
     let repositoryStatus = (try? SystemCalls.canonicalPath(Array(repository.path.utf8))).flatMap {
-      try? SystemCalls.linkStatus($0)
+      try? files.linkStatus($0)
     }
     var excluded: Set<TreeWalker.FileIdentity> = []
     if let repositoryStatus {

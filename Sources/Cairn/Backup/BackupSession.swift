@@ -34,7 +34,7 @@ final class BackupSession {
   private let stop: StopFlag
   private let files: FileSystem
   private let reads: ReadQueue
-  private let metadata = EntryMetadataReader()
+  private let metadata: EntryMetadataReader
   private(set) var statistics = SnapshotStatistics()
   private(set) var problems: [BackupProblem] = []
 
@@ -46,6 +46,7 @@ final class BackupSession {
     self.stop = stop
     self.store = store
     self.files = files
+    self.metadata = EntryMetadataReader(files: files)
     self.reads = reads
     self.chunker = Chunker(blockSize: blockSize, files: files, pool: .shared)
     self.published = published
@@ -73,7 +74,7 @@ final class BackupSession {
   private func described(_ entry: ManifestEntry, parent: Descriptor, name: [UInt8]) -> ManifestEntry {
     var entry = entry
     let problem = withExtendedLifetime(parent) {
-      let target = SystemCalls.AttributeTarget.entry(name, in: parent.raw, fullPath: entry.path.bytes)
+      let target = AttributeTarget.entry(name, in: parent.raw, fullPath: entry.path.bytes)
       return metadata.complete(&entry, attributesAt: target)
     }
     if let problem { report(entry.path, problem) }
@@ -309,7 +310,7 @@ final class BackupSession {
         rereads += 1
         try stop.check()
         entry = ManifestEntry(path: entry.path, status: after)
-        let rereadExtents = withExtendedLifetime(file) { SparseMap.dataExtents(of: file.raw, size: after.size) }
+        let rereadExtents = SparseMap.dataExtents(of: file, size: after.size, files: files)
         entry.setDataExtents(rereadExtents)
         tasks = readTasks(file, size: after.size, extents: rereadExtents)
       }

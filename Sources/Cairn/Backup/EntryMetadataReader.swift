@@ -5,11 +5,16 @@ import SystemPackage
 final class EntryMetadataReader {
   private var userNames: [UInt32: [UInt8]?] = [:]
   private var groupNames: [UInt32: [UInt8]?] = [:]
+  private let files: FileSystem
+
+  init(files: FileSystem) {
+    self.files = files
+  }
 
   /// Records owner names and the extended attributes read from `target` in
   /// `entry`; returns what could not be read, for the backup's problems.
-  func complete(_ entry: inout ManifestEntry, attributesAt target: SystemCalls.AttributeTarget) -> String? {
-    complete(&entry, attributes: Result { () throws(CairnError) in try Self.attributes(of: target) })
+  func complete(_ entry: inout ManifestEntry, attributesAt target: AttributeTarget) -> String? {
+    complete(&entry, attributes: Result { () throws(CairnError) in try Self.attributes(of: target, files: files) })
   }
 
   /// The same with the extended attributes already read (see `attributes(of:)`).
@@ -52,10 +57,10 @@ final class EntryMetadataReader {
   /// Every extended attribute this process can list and read. A file system
   /// without them gives none; an attribute removed between the listing and
   /// its read is left out.
-  static func attributes(of target: SystemCalls.AttributeTarget) throws(CairnError) -> [ExtendedAttribute] {
+  static func attributes(of target: AttributeTarget, files: FileSystem) throws(CairnError) -> [ExtendedAttribute] {
     let names: [[UInt8]]
     do {
-      names = try SystemCalls.attributeNames(target)
+      names = try files.attributeNames(target)
     } catch {
       if error == .notSupported || error == .notSupportedOnSocket { return [] }
       throw .system("listxattr", error, "its extended attributes cannot be listed; none stored")
@@ -64,7 +69,7 @@ final class EntryMetadataReader {
     var total = 0
     for name in names {
       do {
-        let value = try SystemCalls.attributeValue(target, name: name)
+        let value = try files.attributeValue(target, name: name)
         total += name.count + value.count + 20
         attributes.append(ExtendedAttribute(name: name, value: value))
       } catch {

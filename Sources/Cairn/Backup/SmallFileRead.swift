@@ -48,7 +48,7 @@ struct SmallFileRead: Sendable {
       CrashPoint.reach("backup.block")
       CrashPoint.reach("backup.attributes")
       let attributes = withExtendedLifetime(file) {
-        Result { () throws(CairnError) in try EntryMetadataReader.attributes(of: .descriptor(file.raw)) }
+        Result { () throws(CairnError) in try EntryMetadataReader.attributes(of: .descriptor(file.raw), files: files) }
       }
       let after = try? files.status(of: file)
       return SmallFileRead(
@@ -72,7 +72,7 @@ struct SourceFile: Sendable {
     let file = try files.open(name, relativeTo: parent, flags: [.readOnly, .noFollow, .nonBlocking])
     let status = try files.status(of: file)
     guard status.kind == .file else { return SourceFile(file: file, status: status, extents: nil) }
-    let extents = withExtendedLifetime(file) { SparseMap.dataExtents(of: file.raw, size: status.size) }
+    let extents = SparseMap.dataExtents(of: file, size: status.size, files: files)
     return SourceFile(file: file, status: status, extents: extents)
   }
 }

@@ -20,15 +20,15 @@ enum SparseMap {
   /// bytes, or nil when it has no hole there (one `lseek` for most files).
   /// A file system without SEEK_HOLE reports no hole, and so does any error:
   /// the file is then read whole, as before.
-  static func dataExtents(of descriptor: Int32, size: UInt64) -> [DataExtent]? {
+  static func dataExtents(of descriptor: Descriptor, size: UInt64, files: FileSystem) -> [DataExtent]? {
     guard size > 0 else { return nil }
     do throws(Errno) {
-      guard let firstHole = try SystemCalls.nextHole(descriptor, from: 0), firstHole < size else { return nil }
+      guard let firstHole = try files.nextHole(descriptor, from: 0), firstHole < size else { return nil }
       var extents: [DataExtent] = []
       var position: UInt64 = 0
       while position < size {
-        guard let data = try SystemCalls.nextData(descriptor, from: position), data < size else { break }
-        let end = min(try SystemCalls.nextHole(descriptor, from: data) ?? size, size)
+        guard let data = try files.nextData(descriptor, from: position), data < size else { break }
+        let end = min(try files.nextHole(descriptor, from: data) ?? size, size)
         guard end > data else { break }
         if let last = extents.last, last.end == data {
           extents[extents.count - 1].length += end - data

@@ -146,7 +146,7 @@ struct FileWriteJob: Sendable {
       if setOwner { try files.changeOwner(file.descriptor, uid: entry.uid, gid: entry.gid) }
       try files.changeMode(file.descriptor, to: entry.mode)
       metadataProblem = MetadataRestorer.restoreAttributes(
-        entry, on: .descriptor(file.descriptor.raw), refusals: refusals)
+        entry, on: .descriptor(file.descriptor.raw), refusals: refusals, files: files)
       try files.setTimes(file.descriptor, modification: entry.mtime)
     } catch {
       metadataProblem = "could not set the metadata of '\(entry.path)' (\(error))"

@@ -7,7 +7,7 @@ enum MetadataRestorer {
   /// counted in `refusals`; the others are still set. A damaged field is
   /// returned as a problem.
   static func restoreAttributes(
-    _ entry: ManifestEntry, on target: SystemCalls.AttributeTarget, refusals: AttributeRefusals
+    _ entry: ManifestEntry, on target: AttributeTarget, refusals: AttributeRefusals, files: FileSystem
   ) -> String? {
     let attributes: [ExtendedAttribute]
     do {
@@ -18,7 +18,7 @@ enum MetadataRestorer {
     var refused: [(namespace: String, errno: Errno)] = []
     for attribute in attributes {
       do {
-        try SystemCalls.setAttribute(target, name: attribute.name, value: attribute.value)
+        try files.setAttribute(target, name: attribute.name, value: attribute.value)
       } catch {
         if !refused.contains(where: { $0.namespace == attribute.namespace && $0.errno == error }) {
           refused.append((attribute.namespace, error))

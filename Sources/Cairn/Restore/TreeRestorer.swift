@@ -188,7 +188,7 @@ final class TreeRestorer {
       result.others += 1
       try replaceExisting(name, path: entry.path)
       do {
-        try SystemCalls.makeSymlink(name, relativeTo: currentDirectory, target: entry.symlinkTarget)
+        try files.makeSymlink(name, relativeTo: currentHandle, target: entry.symlinkTarget)
       } catch {
         report(entry.path, "could not create symlink '\(entry.path)' (\(error))")
         return
@@ -198,8 +198,8 @@ final class TreeRestorer {
       result.others += 1
       try replaceExisting(name, path: entry.path)
       do {
-        try SystemCalls.makeNode(
-          name, relativeTo: currentDirectory, kind: entry.kind, mode: entry.mode, device: entry.rdev)
+        try files.makeNode(
+          name, relativeTo: currentHandle, kind: entry.kind, mode: entry.mode, device: entry.rdev)
       } catch {
         report(entry.path, "could not create \(entry.kind) '\(entry.path)' (\(error))")
         return
@@ -229,8 +229,8 @@ final class TreeRestorer {
     let identity = Identity(device: entry.device, inode: entry.inode)
     if entry.linkCount > 1, let first = firstLinks[identity] {
       do {
-        try SystemCalls.makeHardLink(
-          Array(first.bytes.dropFirst()), relativeTo: target, as: name, relativeTo: currentDirectory)
+        try files.makeHardLink(
+          Array(first.bytes.dropFirst()), relativeTo: targetHandle, as: name, relativeTo: currentHandle)
         return
       } catch {
         // Fall through and write a copy: the content is the same.
@@ -266,7 +266,9 @@ final class TreeRestorer {
     do {
       if isRoot { try files.changeOwner(descriptor, uid: entry.uid, gid: entry.gid) }
       try files.changeMode(descriptor, to: entry.mode)
-      if let problem = MetadataRestorer.restoreAttributes(entry, on: .descriptor(descriptor.raw), refusals: refusals) {
+      if let problem = MetadataRestorer.restoreAttributes(
+        entry, on: .descriptor(descriptor.raw), refusals: refusals, files: files)
+      {
         report(entry.path, problem)
       }
       try files.setTimes(descriptor, modification: entry.mtime)
@@ -278,14 +280,14 @@ final class TreeRestorer {
   /// The same for entries that cannot be opened (symlinks, FIFOs, devices).
   private func applyMetadata(_ entry: ManifestEntry, name: [UInt8]) {
     do {
-      if isRoot { try SystemCalls.changeOwner(name, relativeTo: currentDirectory, uid: entry.uid, gid: entry.gid) }
-      if entry.kind != .symlink { try SystemCalls.changeMode(name, relativeTo: currentDirectory, to: entry.mode) }
-      let target = SystemCalls.AttributeTarget.entry(
+      if isRoot { try files.changeOwner(name, relativeTo: currentHandle, uid: entry.uid, gid: entry.gid) }
+      if entry.kind != .symlink { try files.changeMode(name, relativeTo: currentHandle, to: entry.mode) }
+      let target = AttributeTarget.entry(
         name, in: currentDirectory, fullPath: Array(targetPath.utf8) + entry.path.bytes)
-      if let problem = MetadataRestorer.restoreAttributes(entry, on: target, refusals: refusals) {
+      if let problem = MetadataRestorer.restoreAttributes(entry, on: target, refusals: refusals, files: files) {
         report(entry.path, problem)
       }
-      try SystemCalls.setTimes(name, relativeTo: currentDirectory, modification: entry.mtime)
+      try files.setTimes(name, relativeTo: currentHandle, modification: entry.mtime)
     } catch {
       report(entry.path, "could not set the metadata of '\(entry.path)' (\(error))")
     }

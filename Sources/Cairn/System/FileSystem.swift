@@ -143,6 +143,90 @@ struct FileSystem: Sendable {
     try retrying { () throws(Errno) in try calls.setTimes(descriptor.raw, modification: modification) }
   }
 
+  /// `fchownat(2)` with AT_SYMLINK_NOFOLLOW.
+  func changeOwner(_ name: [UInt8], relativeTo directory: Descriptor, uid: UInt32, gid: UInt32) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.changeOwner(name, relativeTo: directory.raw, uid: uid, gid: gid) }
+  }
+
+  /// `fchmodat(2)` (follows nothing: never call it on a symlink).
+  func changeMode(_ name: [UInt8], relativeTo directory: Descriptor, to mode: UInt32) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.changeMode(name, relativeTo: directory.raw, to: mode) }
+  }
+
+  /// `utimensat(2)` with AT_SYMLINK_NOFOLLOW: access and modification times both `modification`.
+  func setTimes(_ name: [UInt8], relativeTo directory: Descriptor, modification: Timestamp) throws(Errno) {
+    try retrying { () throws(Errno) in
+      try calls.setTimes(name, relativeTo: directory.raw, modification: modification)
+    }
+  }
+
+  /// The names of an entry's extended attributes (those this process may
+  /// see), each without its NUL.
+  func attributeNames(_ target: AttributeTarget) throws(Errno) -> [[UInt8]] {
+    let bytes = try growing(from: 1024) { buffer throws(Errno) in try calls.listAttributes(target, into: buffer) }
+    return bytes.split(separator: 0).map(Array.init)
+  }
+
+  /// One extended attribute's value, byte for byte.
+  func attributeValue(_ target: AttributeTarget, name: [UInt8]) throws(Errno) -> [UInt8] {
+    try growing(from: 4096) { buffer throws(Errno) in try calls.attribute(target, name: name, into: buffer) }
+  }
+
+  /// Sets (creates or replaces) one extended attribute.
+  func setAttribute(_ target: AttributeTarget, name: [UInt8], value: [UInt8]) throws(Errno) {
+    let result = value.withUnsafeBytes { bytes in
+      Result { () throws(Errno) in
+        try retrying { () throws(Errno) in try calls.setAttribute(target, name: name, value: bytes) }
+      }
+    }
+    try result.get()
+  }
+
+  /// Calls `read` with a buffer that grows fourfold (up to 64 MiB) while it
+  /// answers ERANGE; returns the bytes it filled.
+  private func growing(
+    from initial: Int, _ read: (UnsafeMutableRawBufferPointer) throws(Errno) -> Int
+  ) throws(Errno) -> [UInt8] {
+    var capacity = initial
+    while true {
+      var buffer = [UInt8](repeating: 0, count: capacity)
+      let result = buffer.withUnsafeMutableBytes { raw in
+        Result { () throws(Errno) in try retrying { () throws(Errno) in try read(raw) } }
+      }
+      do throws(Errno) {
+        let count = try result.get()
+        buffer.removeLast(capacity - count)
+        return buffer
+      } catch {
+        guard error == .outOfRange && capacity < 1 << 26 else { throw error }
+        capacity *= 4
+      }
+    }
+  }
+
+  // MARK: Holes
+
+  /// The first offset at or after `offset` that holds data, or nil when
+  /// only a hole follows.
+  func nextData(_ descriptor: Descriptor, from offset: UInt64) throws(Errno) -> UInt64? {
+    try seek(descriptor, from: offset, toHole: false)
+  }
+
+  /// The first offset at or after `offset` in a hole (the end of the file
+  /// counts as one), or nil past the end.
+  func nextHole(_ descriptor: Descriptor, from offset: UInt64) throws(Errno) -> UInt64? {
+    try seek(descriptor, from: offset, toHole: true)
+  }
+
+  private func seek(_ descriptor: Descriptor, from offset: UInt64, toHole hole: Bool) throws(Errno) -> UInt64? {
+    do throws(Errno) {
+      return try retrying { () throws(Errno) in try calls.seek(descriptor.raw, from: offset, toHole: hole) }
+    } catch {
+      if error == .noSuchAddressOrDevice { return nil }
+      throw error
+    }
+  }
+
   // MARK: Durability
 
   /// `fsync(2)`.
@@ -174,6 +258,29 @@ struct FileSystem: Sendable {
   ) throws(Errno) {
     try retrying { () throws(Errno) in
       try calls.rename(old, relativeTo: oldDirectory.raw, to: new, relativeTo: newDirectory.raw, replacing: false)
+    }
+  }
+
+  /// `symlinkat(2)`.
+  func makeSymlink(_ name: [UInt8], relativeTo directory: Descriptor, target: [UInt8]) throws(Errno) {
+    try retrying { () throws(Errno) in try calls.makeSymlink(name, relativeTo: directory.raw, target: target) }
+  }
+
+  /// `mknodat(2)`, for FIFOs, sockets and device files.
+  func makeNode(_ name: [UInt8], relativeTo directory: Descriptor, kind: EntryKind, mode: UInt32, device: UInt64)
+    throws(Errno)
+  {
+    try retrying { () throws(Errno) in
+      try calls.makeNode(name, relativeTo: directory.raw, kind: kind, mode: mode, device: device)
+    }
+  }
+
+  /// `linkat(2)`: a hard link; a symlink at `existing` is not followed.
+  func makeHardLink(
+    _ existing: [UInt8], relativeTo existingDirectory: Descriptor, as name: [UInt8], relativeTo directory: Descriptor
+  ) throws(Errno) {
+    try retrying { () throws(Errno) in
+      try calls.makeHardLink(existing, relativeTo: existingDirectory.raw, as: name, relativeTo: directory.raw)
     }
   }
 

@@ -58,6 +58,58 @@ protocol FileSystemCalls: Sendable {
   func changeMode(_ descriptor: Int32, to mode: UInt32) throws(Errno)
   /// `futimens(2)`: access and modification times both set to `modification`.
   func setTimes(_ descriptor: Int32, modification: Timestamp) throws(Errno)
+
+  // The restore's other entries, and metadata by name (never following a final symlink).
+
+  /// `symlinkat(2)`.
+  func makeSymlink(_ name: [UInt8], relativeTo directory: Int32, target: [UInt8]) throws(Errno)
+  /// `mknodat(2)`, for FIFOs, sockets and device files.
+  func makeNode(_ name: [UInt8], relativeTo directory: Int32, kind: EntryKind, mode: UInt32, device: UInt64)
+    throws(Errno)
+  /// `linkat(2)`: a hard link; a symlink at `existing` is not followed.
+  func makeHardLink(
+    _ existing: [UInt8], relativeTo existingDirectory: Int32, as name: [UInt8], relativeTo directory: Int32
+  ) throws(Errno)
+  /// `fchownat(2)` with AT_SYMLINK_NOFOLLOW.
+  func changeOwner(_ name: [UInt8], relativeTo directory: Int32, uid: UInt32, gid: UInt32) throws(Errno)
+  /// `fchmodat(2)` (follows nothing: never call it on a symlink).
+  func changeMode(_ name: [UInt8], relativeTo directory: Int32, to mode: UInt32) throws(Errno)
+  /// `utimensat(2)` with AT_SYMLINK_NOFOLLOW.
+  func setTimes(_ name: [UInt8], relativeTo directory: Int32, modification: Timestamp) throws(Errno)
+
+  // Extended attributes (POSIX ACLs among them) and holes.
+
+  /// `flistxattr(2)` or `llistxattr(2)`: the NUL-separated names, at most
+  /// `buffer.count` bytes (ERANGE when they do not fit); returns how many.
+  func listAttributes(_ target: AttributeTarget, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int
+  /// `fgetxattr(2)` or `lgetxattr(2)`: at most `buffer.count` bytes of one
+  /// value (ERANGE when it does not fit); returns how many.
+  func attribute(_ target: AttributeTarget, name: [UInt8], into buffer: UnsafeMutableRawBufferPointer)
+    throws(Errno) -> Int
+  /// `fsetxattr(2)` or `lsetxattr(2)` (flags 0: create or replace).
+  func setAttribute(_ target: AttributeTarget, name: [UInt8], value: UnsafeRawBufferPointer) throws(Errno)
+  /// `lseek(2)` with SEEK_HOLE (`hole`) or SEEK_DATA: the first offset at or
+  /// after `offset` in a hole or in data; ENXIO when there is none.
+  func seek(_ descriptor: Int32, from offset: UInt64, toHole hole: Bool) throws(Errno) -> UInt64
+}
+
+/// Where an entry's extended attributes are read or written: through an
+/// open descriptor, or by path without following a final symlink.
+enum AttributeTarget {
+  case descriptor(Int32)
+  case path([UInt8])
+
+  /// The entry `name` in the directory `directory`, by a path that needs no
+  /// PATH_MAX-long name: `/proc/self/fd/N/name`, or `name` itself when it
+  /// is relative to the current directory (or absolute). Without /proc (a
+  /// bare chroot), `fullPath`, the entry's whole path.
+  static func entry(_ name: [UInt8], in directory: Int32, fullPath: @autoclosure () -> [UInt8]) -> AttributeTarget {
+    if directory == SystemCalls.currentDirectory { return .path(name) }
+    guard hasProcFileDescriptors else { return .path(fullPath()) }
+    return .path(Array("/proc/self/fd/\(directory)/".utf8) + name)
+  }
+
+  private static let hasProcFileDescriptors = SystemCalls.exists("/proc/self/fd")
 }
 
 /// The operations of `FileSystemCalls`, by name: what a test double counts
@@ -66,4 +118,5 @@ enum SystemCall: String, Sendable, CaseIterable {
   case open, close, read, write, sync, syncFileSystem, status, linkStatus, rename, remove, makeDirectory
   case directoryNames, readSymlink, lock
   case openUnnamed, linkUnnamed, truncate, changeOwner, changeMode, setTimes
+  case makeSymlink, makeNode, makeHardLink, listAttributes, attribute, setAttribute, seek
 }

@@ -149,6 +149,103 @@ struct LinuxFileSystemCalls: FileSystemCalls {
     let time = timespec(tv_sec: time_t(modification.seconds), tv_nsec: Int(modification.nanoseconds))
     _ = try checked(futimens(descriptor, [time, time]))
   }
+
+  func makeSymlink(_ name: [UInt8], relativeTo directory: Int32, target: [UInt8]) throws(Errno) {
+    _ = try SystemCalls.withCString(target) { targetPath throws(Errno) in
+      try SystemCalls.withCString(name) { path throws(Errno) in try checked(symlinkat(targetPath, directory, path)) }
+    }
+  }
+
+  func makeNode(_ name: [UInt8], relativeTo directory: Int32, kind: EntryKind, mode: UInt32, device: UInt64)
+    throws(Errno)
+  {
+    let type: mode_t =
+      switch kind {
+      case .fifo: S_IFIFO
+      case .characterDevice: S_IFCHR
+      case .blockDevice: S_IFBLK
+      case .socket: S_IFSOCK
+      default: S_IFREG
+      }
+    _ = try SystemCalls.withCString(name) { path throws(Errno) in
+      try checked(mknodat(directory, path, type | mode_t(mode & 0o7777), dev_t(device)))
+    }
+  }
+
+  func makeHardLink(
+    _ existing: [UInt8], relativeTo existingDirectory: Int32, as name: [UInt8], relativeTo directory: Int32
+  ) throws(Errno) {
+    _ = try SystemCalls.withCString(existing) { oldPath throws(Errno) in
+      try SystemCalls.withCString(name) { newPath throws(Errno) in
+        try checked(linkat(existingDirectory, oldPath, directory, newPath, 0))
+      }
+    }
+  }
+
+  func changeOwner(_ name: [UInt8], relativeTo directory: Int32, uid: UInt32, gid: UInt32) throws(Errno) {
+    _ = try SystemCalls.withCString(name) { path throws(Errno) in
+      try checked(fchownat(directory, path, uid, gid, AT_SYMLINK_NOFOLLOW))
+    }
+  }
+
+  func changeMode(_ name: [UInt8], relativeTo directory: Int32, to mode: UInt32) throws(Errno) {
+    _ = try SystemCalls.withCString(name) { path throws(Errno) in
+      try checked(fchmodat(directory, path, mode_t(mode), 0))
+    }
+  }
+
+  func setTimes(_ name: [UInt8], relativeTo directory: Int32, modification: Timestamp) throws(Errno) {
+    let time = timespec(tv_sec: time_t(modification.seconds), tv_nsec: Int(modification.nanoseconds))
+    _ = try SystemCalls.withCString(name) { path throws(Errno) in
+      try checked(utimensat(directory, path, [time, time], AT_SYMLINK_NOFOLLOW))
+    }
+  }
+
+  func listAttributes(_ target: AttributeTarget, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+    let pointer = buffer.baseAddress!.assumingMemoryBound(to: CChar.self)
+    switch target {
+    case .descriptor(let descriptor):
+      return try checked(cairn_flistxattr(descriptor, pointer, UInt(buffer.count)))
+    case .path(let path):
+      return try SystemCalls.withCString(path) { name throws(Errno) in
+        try checked(cairn_llistxattr(name, pointer, UInt(buffer.count)))
+      }
+    }
+  }
+
+  func attribute(_ target: AttributeTarget, name: [UInt8], into buffer: UnsafeMutableRawBufferPointer)
+    throws(Errno) -> Int
+  {
+    try SystemCalls.withCString(name) { attribute throws(Errno) -> Int in
+      switch target {
+      case .descriptor(let descriptor):
+        return try checked(cairn_fgetxattr(descriptor, attribute, buffer.baseAddress!, UInt(buffer.count)))
+      case .path(let path):
+        return try SystemCalls.withCString(path) { file throws(Errno) in
+          try checked(cairn_lgetxattr(file, attribute, buffer.baseAddress!, UInt(buffer.count)))
+        }
+      }
+    }
+  }
+
+  func setAttribute(_ target: AttributeTarget, name: [UInt8], value: UnsafeRawBufferPointer) throws(Errno) {
+    // A non-null pointer even for an empty value.
+    let bytes = value.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+    _ = try SystemCalls.withCString(name) { attribute throws(Errno) -> Int32 in
+      switch target {
+      case .descriptor(let descriptor):
+        return try checked(cairn_fsetxattr(descriptor, attribute, bytes, UInt(value.count)))
+      case .path(let path):
+        return try SystemCalls.withCString(path) { file throws(Errno) in
+          try checked(cairn_lsetxattr(file, attribute, bytes, UInt(value.count)))
+        }
+      }
+    }
+  }
+
+  func seek(_ descriptor: Int32, from offset: UInt64, toHole hole: Bool) throws(Errno) -> UInt64 {
+    UInt64(try checked(cairn_seek_data_or_hole(descriptor, Int64(offset), hole ? 1 : 0)))
+  }
 }
 
 extension FileStatus {

@@ -5,11 +5,10 @@ import SystemPackage
   import Glibc
 #endif
 
-/// The C library's calls that are not on the `FileSystem` seam: extended
-/// attributes and ACLs, hole search, `realpath`, the restore's symlinks,
-/// device nodes, hard links and metadata set by name, user and group names.
-/// File contents, directories, locks and the log go through `FileSystem`,
-/// which tests can replace.
+/// What is not a file-system call, and so not on the `FileSystem` seam:
+/// `realpath(3)` (a library walk of many calls), user and group names, the
+/// process's facts and limits, and the helpers the seam's Linux calls share.
+/// Every file-system call goes through `FileSystem`, which tests can replace.
 ///
 /// Every function is a thin wrapper over one system call: it retries EINTR,
 /// takes paths and names as bytes (Linux paths need not be UTF-8) and throws
@@ -59,91 +58,11 @@ enum SystemCalls {
 
   // MARK: Status
 
-  private static func status(from raw: stat) -> FileStatus { FileStatus(raw) }
-
-  /// `fstatat(2)` with AT_SYMLINK_NOFOLLOW: symlinks are described, never followed.
-  static func linkStatus(_ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD) throws(Errno) -> FileStatus {
-    var raw = stat()
-    _ = try withCString(name) { path throws(Errno) in
-      try retrying { fstatat(directory, path, &raw, AT_SYMLINK_NOFOLLOW) }
-    }
-    return status(from: raw)
-  }
-
   // MARK: Reading and writing
 
   // MARK: Directories and names
 
-  /// `symlinkat(2)`.
-  static func makeSymlink(_ name: [UInt8], relativeTo directory: Int32, target: [UInt8]) throws(Errno) {
-    _ = try withCString(target) { targetPath throws(Errno) in
-      try withCString(name) { path throws(Errno) in try retrying { symlinkat(targetPath, directory, path) } }
-    }
-  }
-
-  /// `mknodat(2)`, for FIFOs and device files.
-  static func makeNode(
-    _ name: [UInt8], relativeTo directory: Int32, kind: EntryKind, mode: UInt32, device: UInt64
-  ) throws(Errno) {
-    let type: mode_t =
-      switch kind {
-      case .fifo: S_IFIFO
-      case .characterDevice: S_IFCHR
-      case .blockDevice: S_IFBLK
-      case .socket: S_IFSOCK
-      default: S_IFREG
-      }
-    _ = try withCString(name) { path throws(Errno) in
-      try retrying { mknodat(directory, path, type | mode_t(mode & 0o7777), dev_t(device)) }
-    }
-  }
-
-  /// `unlinkat(2)`; `directory: true` removes an empty directory.
-  static func remove(_ name: [UInt8], relativeTo directory: Int32 = AT_FDCWD, isDirectory: Bool = false) throws(Errno) {
-    _ = try withCString(name) { path throws(Errno) in
-      try retrying { unlinkat(directory, path, isDirectory ? AT_REMOVEDIR : 0) }
-    }
-  }
-
-  /// `linkat(2)`: a hard link; symlinks at `existing` are not followed.
-  static func makeHardLink(
-    _ existing: [UInt8], relativeTo existingDirectory: Int32, as name: [UInt8], relativeTo directory: Int32
-  ) throws(Errno) {
-    _ = try withCString(existing) { oldPath throws(Errno) in
-      try withCString(name) { newPath throws(Errno) in
-        try retrying { linkat(existingDirectory, oldPath, directory, newPath, 0) }
-      }
-    }
-  }
-
   // MARK: Metadata
-
-  /// `fchmodat(2)` (follows nothing: never call it on a symlink).
-  static func changeMode(_ name: [UInt8], relativeTo directory: Int32, to mode: UInt32) throws(Errno) {
-    _ = try withCString(name) { path throws(Errno) in try retrying { fchmodat(directory, path, mode_t(mode), 0) } }
-  }
-
-  /// `fchownat(2)` with AT_SYMLINK_NOFOLLOW.
-  static func changeOwner(_ name: [UInt8], relativeTo directory: Int32, uid: UInt32, gid: UInt32) throws(Errno) {
-    _ = try withCString(name) { path throws(Errno) in
-      try retrying { fchownat(directory, path, uid, gid, AT_SYMLINK_NOFOLLOW) }
-    }
-  }
-
-  private static func timespecs(access: Timestamp, modification: Timestamp) -> [timespec] {
-    [
-      timespec(tv_sec: time_t(access.seconds), tv_nsec: Int(access.nanoseconds)),
-      timespec(tv_sec: time_t(modification.seconds), tv_nsec: Int(modification.nanoseconds)),
-    ]
-  }
-
-  /// `utimensat(2)` with AT_SYMLINK_NOFOLLOW: sets access and modification times.
-  static func setTimes(_ name: [UInt8], relativeTo directory: Int32, modification: Timestamp) throws(Errno) {
-    let times = timespecs(access: modification, modification: modification)
-    _ = try withCString(name) { path throws(Errno) in
-      try retrying { utimensat(directory, path, times, AT_SYMLINK_NOFOLLOW) }
-    }
-  }
 
   // MARK: Process facts
 

@@ -180,4 +180,67 @@ final class ForcedErrnoCalls: FileSystemCalls {
     try check(.setTimes, descriptor: descriptor)
     try real.setTimes(descriptor, modification: modification)
   }
+
+  func makeSymlink(_ name: [UInt8], relativeTo directory: Int32, target: [UInt8]) throws(Errno) {
+    try check(.makeSymlink, name: name)
+    try real.makeSymlink(name, relativeTo: directory, target: target)
+  }
+
+  func makeNode(_ name: [UInt8], relativeTo directory: Int32, kind: EntryKind, mode: UInt32, device: UInt64)
+    throws(Errno)
+  {
+    try check(.makeNode, name: name)
+    try real.makeNode(name, relativeTo: directory, kind: kind, mode: mode, device: device)
+  }
+
+  func makeHardLink(
+    _ existing: [UInt8], relativeTo existingDirectory: Int32, as name: [UInt8], relativeTo directory: Int32
+  ) throws(Errno) {
+    try check(.makeHardLink, name: name)
+    try real.makeHardLink(existing, relativeTo: existingDirectory, as: name, relativeTo: directory)
+  }
+
+  func changeOwner(_ name: [UInt8], relativeTo directory: Int32, uid: UInt32, gid: UInt32) throws(Errno) {
+    try check(.changeOwner, name: name)
+    try real.changeOwner(name, relativeTo: directory, uid: uid, gid: gid)
+  }
+
+  func changeMode(_ name: [UInt8], relativeTo directory: Int32, to mode: UInt32) throws(Errno) {
+    try check(.changeMode, name: name)
+    try real.changeMode(name, relativeTo: directory, to: mode)
+  }
+
+  func setTimes(_ name: [UInt8], relativeTo directory: Int32, modification: Timestamp) throws(Errno) {
+    try check(.setTimes, name: name)
+    try real.setTimes(name, relativeTo: directory, modification: modification)
+  }
+
+  private func check(_ call: SystemCall, _ target: AttributeTarget) throws(Errno) {
+    switch target {
+    case .descriptor(let descriptor): try check(call, descriptor: descriptor)
+    case .path(let path): try check(call, name: path)
+    }
+  }
+
+  func listAttributes(_ target: AttributeTarget, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+    try check(.listAttributes, target)
+    return try real.listAttributes(target, into: buffer)
+  }
+
+  func attribute(_ target: AttributeTarget, name: [UInt8], into buffer: UnsafeMutableRawBufferPointer)
+    throws(Errno) -> Int
+  {
+    try check(.attribute, target)
+    return try real.attribute(target, name: name, into: buffer)
+  }
+
+  func setAttribute(_ target: AttributeTarget, name: [UInt8], value: UnsafeRawBufferPointer) throws(Errno) {
+    try check(.setAttribute, target)
+    try real.setAttribute(target, name: name, value: value)
+  }
+
+  func seek(_ descriptor: Int32, from offset: UInt64, toHole hole: Bool) throws(Errno) -> UInt64 {
+    try check(.seek, descriptor: descriptor)
+    return try real.seek(descriptor, from: offset, toHole: hole)
+  }
 }

@@ -109,6 +109,22 @@ import Testing
     #expect(try TreeListing(target + source).withoutDirectoryTimes() == TreeListing(source).withoutDirectoryTimes())
   }
 
+  @Test func unreadableExtendedAttributesAreReportedAndTheFileIsBackedUp() async throws {
+    let work = try BackupWorkspace()
+    let source = try makeSources(in: work)
+    let calls = ForcedErrnoCalls()
+    calls.fail(.listAttributes, on: 1, with: .ioError, onFileNamed: "big-2")
+    let repository = try await Repository.open(at: work.repo)
+
+    let result = try await backUp(source, into: repository, files: FileSystem(calls: calls))
+    #expect(calls.forced(.listAttributes) == 1)
+    let problem = try #require(result.problems.first)
+    #expect(result.problems.count == 1, "\(result.problems)")
+    #expect(problem.path == "\(source)/big-2")
+    #expect(problem.message.contains("extended attributes cannot be listed"), "\(problem)")
+    try expectRestoresExactly(work, result.record.id, source)
+  }
+
   @Test func interruptedCallsAreRetried() async throws {
     let work = try BackupWorkspace()
     let source = try makeSources(in: work)
@@ -117,7 +133,7 @@ import Testing
       repositoryCalls.fail(call, on: 2, with: .interrupted, times: 3)
     }
     let sourceCalls = ForcedErrnoCalls()
-    for call in [SystemCall.open, .read, .status, .linkStatus, .directoryNames, .readSymlink] {
+    for call in [SystemCall.open, .read, .status, .linkStatus, .directoryNames, .readSymlink, .listAttributes, .seek] {
       sourceCalls.fail(call, on: 1, with: .interrupted, times: 2)
     }
     let repository = try await open(work.repo, through: repositoryCalls)
@@ -127,7 +143,7 @@ import Testing
     for call in [SystemCall.open, .write, .sync, .syncFileSystem, .rename, .linkStatus] {
       #expect(repositoryCalls.forced(call) == 3, "\(call) was interrupted three times")
     }
-    for call in [SystemCall.open, .read, .status, .linkStatus, .directoryNames, .readSymlink] {
+    for call in [SystemCall.open, .read, .status, .linkStatus, .directoryNames, .readSymlink, .listAttributes, .seek] {
       #expect(sourceCalls.forced(call) == 2, "\(call) was interrupted twice")
     }
     try expectRestoresExactly(work, result.record.id, source)
@@ -215,10 +231,11 @@ import Testing
     let repository = try await Repository.open(at: work.repo)
     let backup = try await backUp(source, into: repository)
     let restoreCalls: [SystemCall] = [
-      .open, .makeDirectory, .openUnnamed, .write, .linkUnnamed, .changeMode, .setTimes,
+      .open, .makeDirectory, .openUnnamed, .write, .linkUnnamed, .changeMode, .setTimes, .makeSymlink,
     ]
     let calls = ForcedErrnoCalls()
-    for call in restoreCalls { calls.fail(call, on: 2, with: .interrupted, times: 2) }
+    // The tree has one symlink: its creation is the first and only call.
+    for call in restoreCalls { calls.fail(call, on: call == .makeSymlink ? 1 : 2, with: .interrupted, times: 2) }
     let target = work.sub("restored")
 
     let result = try await restore(backup.record, from: repository, to: target, files: FileSystem(calls: calls))
