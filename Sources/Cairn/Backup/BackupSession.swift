@@ -34,7 +34,7 @@ final class BackupSession {
   private let stop: StopFlag
   private let files: FileSystem
   private let reads: ReadQueue
-  private let metadata: EntryMetadataReader
+  private let metadata = EntryMetadataReader()
   private(set) var statistics = SnapshotStatistics()
   private(set) var problems: [BackupProblem] = []
 
@@ -46,7 +46,6 @@ final class BackupSession {
     self.stop = stop
     self.store = store
     self.files = files
-    self.metadata = EntryMetadataReader(files: files)
     self.reads = reads
     self.chunker = Chunker(blockSize: blockSize, files: files, pool: .shared)
     self.published = published
@@ -70,14 +69,18 @@ final class BackupSession {
     try await base?.seek(path) { window.append(.ready(.removal(of: $0.path))) }
   }
 
-  /// `entry` with its owner names and extended attributes, read by path.
-  private func described(_ entry: ManifestEntry, parent: Descriptor, name: [UInt8]) -> ManifestEntry {
+  /// `entry` with its owner names and extended attributes, read by path on
+  /// the pool.
+  private func described(_ entry: ManifestEntry, parent: Descriptor, name: [UInt8]) async -> ManifestEntry {
     var entry = entry
-    let problem = withExtendedLifetime(parent) {
-      let target = AttributeTarget.entry(name, in: parent.raw, fullPath: entry.path.bytes)
-      return metadata.complete(&entry, attributesAt: target)
+    let files = self.files
+    let target = AttributeTarget.entry(name, in: parent.raw, fullPath: entry.path.bytes)
+    let attributes = await chunker.pool.run {
+      withExtendedLifetime(parent) {
+        Result { () throws(CairnError) in try EntryMetadataReader.attributes(of: target, files: files) }
+      }
     }
-    if let problem { report(entry.path, problem) }
+    if let problem = metadata.complete(&entry, attributes: attributes) { report(entry.path, problem) }
     return entry
   }
 
@@ -106,7 +109,7 @@ final class BackupSession {
     case .directory:
       statistics.directories += 1
       if let previous, previous.isUnchanged(comparedTo: status) { break }
-      window.append(.ready(described(ManifestEntry(path: path, status: status), parent: parent, name: name)))
+      window.append(.ready(await described(ManifestEntry(path: path, status: status), parent: parent, name: name)))
     case .symlink:
       statistics.others += 1
       var entry = ManifestEntry(path: path, status: status)
@@ -118,11 +121,11 @@ final class BackupSession {
         break
       }
       if let previous, previous.isUnchanged(comparedTo: status), previous.symlinkTarget == entry.symlinkTarget { break }
-      window.append(.ready(described(entry, parent: parent, name: name)))
+      window.append(.ready(await described(entry, parent: parent, name: name)))
     case .fifo, .socket, .characterDevice, .blockDevice:
       statistics.others += 1
       if let previous, previous.isUnchanged(comparedTo: status) { break }
-      window.append(.ready(described(ManifestEntry(path: path, status: status), parent: parent, name: name)))
+      window.append(.ready(await described(ManifestEntry(path: path, status: status), parent: parent, name: name)))
     case .removed:
       report(path, "has a file type Cairn does not know; not backed up")
       if previous != nil { window.append(.ready(.removal(of: path))) }
@@ -316,7 +319,7 @@ final class BackupSession {
       }
       statistics.filesRead += 1
       statistics.bytesRead += dataBytes
-      addAttributes(&entry, file: file)
+      await addAttributes(&entry, file: file)
       try await writer.append(entry)
     }
   }
@@ -341,11 +344,17 @@ final class BackupSession {
   /// change of them meanwhile changes the ctime, which is reported, and the
   /// entry keeps the ctime from before the read, so the next backup reads
   /// the file again.
-  private func addAttributes(_ entry: inout ManifestEntry, file: Descriptor) {
-    CrashPoint.reach("backup.attributes")
-    let problem = withExtendedLifetime(file) { metadata.complete(&entry, attributesAt: .descriptor(file.raw)) }
-    if let problem { report(entry.path, problem) }
-    if !entry.isInconsistent, let after = try? files.status(of: file), after.ctime != entry.ctime {
+  private func addAttributes(_ entry: inout ManifestEntry, file: Descriptor) async {
+    await CrashPoint.reachSuspending("backup.attributes")
+    let files = self.files
+    let (attributes, after) = await chunker.pool.run {
+      let attributes = Result { () throws(CairnError) in
+        try EntryMetadataReader.attributes(of: .descriptor(file.raw), files: files)
+      }
+      return (attributes, try? files.status(of: file))
+    }
+    if let problem = metadata.complete(&entry, attributes: attributes) { report(entry.path, problem) }
+    if !entry.isInconsistent, let after, after.ctime != entry.ctime {
       report(entry.path, "changed while it was being read; the stored copy may be inconsistent")
     }
   }
@@ -427,7 +436,7 @@ final class BackupSession {
     entry.size = UInt64(content.bytes.count)
     statistics.filesRead += 1
     statistics.bytesRead += entry.size
-    addAttributes(&entry, file: file)
+    await addAttributes(&entry, file: file)
     if content.bytes.isEmpty {
       // It shrank to nothing while it was read: an empty file, without objects.
       try await writer.append(entry)

@@ -5,19 +5,10 @@ import SystemPackage
 final class EntryMetadataReader {
   private var userNames: [UInt32: [UInt8]?] = [:]
   private var groupNames: [UInt32: [UInt8]?] = [:]
-  private let files: FileSystem
 
-  init(files: FileSystem) {
-    self.files = files
-  }
-
-  /// Records owner names and the extended attributes read from `target` in
-  /// `entry`; returns what could not be read, for the backup's problems.
-  func complete(_ entry: inout ManifestEntry, attributesAt target: AttributeTarget) -> String? {
-    complete(&entry, attributes: Result { () throws(CairnError) in try Self.attributes(of: target, files: files) })
-  }
-
-  /// The same with the extended attributes already read (see `attributes(of:)`).
+  /// Records owner names and the extended attributes read (by
+  /// `attributes(of:files:)`, on the pool) in `entry`; returns what could not
+  /// be read, for the backup's problems.
   func complete(_ entry: inout ManifestEntry, attributes read: Result<[ExtendedAttribute], CairnError>) -> String? {
     var problem: String?
     var attributes: [ExtendedAttribute] = []

@@ -59,7 +59,10 @@ public struct Restore: Sendable {
     try await Self.validate(request.snapshot, in: repository)
     SystemCalls.raiseOpenFileLimit()
     AllocatorTuning.apply()
-    let targetDescriptor = try Self.prepareTarget(request.target, overwrite: request.overwrite, files: files)
+    let files = self.files
+    let targetDescriptor = try await BlockingPool.shared.run { () throws(CairnError) -> Descriptor in
+      try Self.prepareTarget(request.target, overwrite: request.overwrite, files: files)
+    }
     let limits = ObjectReadAhead.Limits.suited(to: repository.storage)
     let readAhead = ObjectReadAhead(store: repository.store, limits: limits)
     logger.debug("restore reads ahead", metadata: ["reads": "\(limits.reads)", "bytes": "\(limits.bytes)"])

@@ -5,9 +5,13 @@ import SystemPackage
 /// `FileWriteJob`s in flight (collected in order, so problems are reported
 /// in manifest order). A directory gets its metadata once the files written
 /// into it are complete, since a rename into it changes its mtime.
-/// Used by one task.
-final class TreeRestorer {
-  private struct Frame {
+/// Used by one task; its system calls run on `BlockingPool`, in jobs that
+/// task awaits.
+final class TreeRestorer: @unchecked Sendable {
+  // @unchecked: one task uses it, and the pool jobs it hands its system
+  // calls to (which touch its state) are each awaited before it goes on, so
+  // no two threads use it at once.
+  private struct Frame: Sendable {
     let path: EntryPath
     /// Shared with the writes in flight below it: closed when the last lets go.
     let handle: Descriptor
@@ -102,28 +106,45 @@ final class TreeRestorer {
   private var currentHandle: Descriptor { stack.last?.handle ?? targetHandle }
   private var currentDirectory: Int32 { currentHandle.raw }
 
+  /// Runs `body`, which makes system calls for this restorer, on the pool,
+  /// and waits for it.
+  private func onPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await BlockingPool.shared.run(body)
+  }
+
   /// Leaves directories until the top of the stack is an ancestor of `path`.
-  private func leave(until path: EntryPath) {
+  private func leave(until path: EntryPath) async {
     while let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
       stack.removeLast()
       if top.entry != nil { leftDirectories.append((writesStarted, top)) }
     }
-    applyLeftDirectories()
+    await applyLeftDirectories()
   }
 
   /// Sets the metadata of the left directories whose files are all written.
-  private func applyLeftDirectories() {
-    var applied = 0
-    for (writesBefore, frame) in leftDirectories {
+  private func applyLeftDirectories() async {
+    var ready = 0
+    for (writesBefore, _) in leftDirectories {
       guard writesBefore <= writesCollected else { break }
-      if let entry = frame.entry { applyMetadata(entry, descriptor: frame.handle) }
-      applied += 1
+      ready += 1
     }
-    leftDirectories.removeFirst(applied)
+    guard ready > 0 else { return }
+    let frames = leftDirectories.prefix(ready).map(\.frame)
+    leftDirectories.removeFirst(ready)
+    await BlockingPool.shared.run {
+      for frame in frames {
+        if let entry = frame.entry { self.applyMetadata(entry, descriptor: frame.handle) }
+      }
+    }
   }
 
   /// Opens (creating when missing) the directories between the stack and `parent`.
-  private func enter(_ parent: [ArraySlice<UInt8>]) throws {
+  private func enter(_ parent: [ArraySlice<UInt8>]) async throws {
+    guard stack.count < parent.count else { return }
+    try await onPool { try self.enterNow(parent) }
+  }
+
+  private func enterNow(_ parent: [ArraySlice<UInt8>]) throws {
     while stack.count < parent.count {
       let name = Array(parent[stack.count])
       let path = EntryPath(bytes: [EntryPath.slash] + parent[0...stack.count].joined(separator: [EntryPath.slash]))
@@ -161,21 +182,23 @@ final class TreeRestorer {
 
   func restore(_ planned: PlannedEntry) async throws {
     let entry = owners.mapped(planned.entry)
-    leave(until: entry.path)
+    await leave(until: entry.path)
     let components = entry.path.components
     guard let last = components.last else {
       // The entry for "/" itself: its contents land directly in the target.
       readAhead.drop(planned.tickets)
       return
     }
-    try enter(Array(components.dropLast()))
+    try await enter(Array(components.dropLast()))
     let name = Array(last)
     switch entry.kind {
     case .directory:
       result.directories += 1
-      try makeDirectory(name, path: entry.path)
-      let handle = try openDirectory(name, path: entry.path, create: false)
-      stack.append(Frame(path: entry.path, handle: handle, entry: entry))
+      try await onPool {
+        try self.makeDirectory(name, path: entry.path)
+        let handle = try self.openDirectory(name, path: entry.path, create: false)
+        self.stack.append(Frame(path: entry.path, handle: handle, entry: entry))
+      }
     case .file:
       result.files += 1
       if entry.isInconsistent {
@@ -184,30 +207,29 @@ final class TreeRestorer {
       }
       try await restoreFile(entry, name: name, tickets: planned.tickets)
       try await drain(keeping: Self.writesInFlight)
-    case .symlink:
+    case .symlink, .fifo, .socket, .characterDevice, .blockDevice:
       result.others += 1
-      try replaceExisting(name, path: entry.path)
-      do {
-        try files.makeSymlink(name, relativeTo: currentHandle, target: entry.symlinkTarget)
-      } catch {
-        report(entry.path, "could not create symlink '\(entry.path)' (\(error))")
-        return
-      }
-      applyMetadata(entry, name: name)
-    case .fifo, .socket, .characterDevice, .blockDevice:
-      result.others += 1
-      try replaceExisting(name, path: entry.path)
-      do {
-        try files.makeNode(
-          name, relativeTo: currentHandle, kind: entry.kind, mode: entry.mode, device: entry.rdev)
-      } catch {
-        report(entry.path, "could not create \(entry.kind) '\(entry.path)' (\(error))")
-        return
-      }
-      applyMetadata(entry, name: name)
+      try await onPool { try self.restoreOther(entry, name: name) }
     case .removed:
       break
     }
+  }
+
+  /// Creates a symlink, FIFO, socket or device node and sets its metadata.
+  private func restoreOther(_ entry: ManifestEntry, name: [UInt8]) throws {
+    try replaceExisting(name, path: entry.path)
+    do {
+      if entry.kind == .symlink {
+        try files.makeSymlink(name, relativeTo: currentHandle, target: entry.symlinkTarget)
+      } else {
+        try files.makeNode(name, relativeTo: currentHandle, kind: entry.kind, mode: entry.mode, device: entry.rdev)
+      }
+    } catch {
+      let what = entry.kind == .symlink ? "symlink" : "\(entry.kind)"
+      report(entry.path, "could not create \(what) '\(entry.path)' (\(error))")
+      return
+    }
+    applyMetadata(entry, name: name)
   }
 
   /// With --overwrite, removes a non-directory in the way of a new entry.
@@ -225,16 +247,16 @@ final class TreeRestorer {
   private func restoreFile(_ entry: ManifestEntry, name: [UInt8], tickets: [ObjectReadAhead.Ticket]) async throws {
     var handedOver = false
     defer { if !handedOver { readAhead.drop(tickets) } }
-    try replaceExisting(name, path: entry.path)
+    if overwrite { try await onPool { try self.replaceExisting(name, path: entry.path) } }
     let identity = Identity(device: entry.device, inode: entry.inode)
     if entry.linkCount > 1, let first = firstLinks[identity] {
-      do {
-        try files.makeHardLink(
-          Array(first.bytes.dropFirst()), relativeTo: targetHandle, as: name, relativeTo: currentHandle)
-        return
-      } catch {
-        // Fall through and write a copy: the content is the same.
+      let existing = Array(first.bytes.dropFirst())
+      let linked = await BlockingPool.shared.run {
+        // When it fails, a copy is written: the content is the same.
+        (try? self.files.makeHardLink(
+          existing, relativeTo: self.targetHandle, as: name, relativeTo: self.currentHandle)) != nil
       }
+      if linked { return }
     }
     temporaryCount += 1
     let temporaryName = Array("\(temporaryPrefix)\(temporaryCount).part".utf8)
@@ -296,9 +318,9 @@ final class TreeRestorer {
   /// Leaves every directory, applying their metadata deepest first, and
   /// waits for every file write.
   func finish() async throws {
-    leave(until: EntryPath(bytes: []))
+    await leave(until: EntryPath(bytes: []))
     try await drain(keeping: 0)
-    applyLeftDirectories()
+    await applyLeftDirectories()
     for problem in refusals.problems { report(problem) }
   }
 
@@ -316,7 +338,7 @@ final class TreeRestorer {
       writesStart += 1
       let outcome = await task.value
       writesCollected += 1
-      applyLeftDirectories()
+      await applyLeftDirectories()
       switch outcome {
       case .written(let bytes):
         result.bytes += bytes

@@ -95,7 +95,7 @@ protocol FileSystemCalls: Sendable {
 
 /// Where an entry's extended attributes are read or written: through an
 /// open descriptor, or by path without following a final symlink.
-enum AttributeTarget {
+enum AttributeTarget: Sendable {
   case descriptor(Int32)
   case path([UInt8])
 
