@@ -108,7 +108,7 @@ final class TreeRestorer: @unchecked Sendable {
 
   /// Runs `body`, which makes system calls for this restorer, on the pool,
   /// and waits for it.
-  private func onPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  private func onPool<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
     try await BlockingPool.shared.run(body)
   }
 
@@ -131,7 +131,7 @@ final class TreeRestorer: @unchecked Sendable {
     guard ready > 0 else { return }
     let frames = leftDirectories.prefix(ready).map(\.frame)
     leftDirectories.removeFirst(ready)
-    await BlockingPool.shared.run {
+    await onPool {
       for frame in frames {
         if let entry = frame.entry { self.applyMetadata(entry, descriptor: frame.handle) }
       }
@@ -251,7 +251,7 @@ final class TreeRestorer: @unchecked Sendable {
     let identity = Identity(device: entry.device, inode: entry.inode)
     if entry.linkCount > 1, let first = firstLinks[identity] {
       let existing = Array(first.bytes.dropFirst())
-      let linked = await BlockingPool.shared.run {
+      let linked = await onPool {
         // When it fails, a copy is written: the content is the same.
         (try? self.files.makeHardLink(
           existing, relativeTo: self.targetHandle, as: name, relativeTo: self.currentHandle)) != nil

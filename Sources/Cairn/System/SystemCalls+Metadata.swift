@@ -5,13 +5,9 @@ import SystemPackage
   import Glibc
 #endif
 
-/// The C calls for extended attributes, holes and user and group names;
-/// thin wrappers like the rest of `SystemCalls`.
+/// User and group names from the system's databases (NSS), by reentrant
+/// lookups.
 extension SystemCalls {
-
-  // MARK: Holes
-
-  // MARK: User and group names
 
   /// Runs a reentrant `get…_r` lookup with a buffer that grows on ERANGE;
   /// `extract` reads the record while the buffer it points into is alive.

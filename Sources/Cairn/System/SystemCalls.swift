@@ -9,24 +9,11 @@ import SystemPackage
 /// `realpath(3)` (a library walk of many calls), user and group names, the
 /// process's facts and limits, and the helpers the seam's Linux calls share.
 /// Every file-system call goes through `FileSystem`, which tests can replace.
-///
-/// Every function is a thin wrapper over one system call: it retries EINTR,
-/// takes paths and names as bytes (Linux paths need not be UTF-8) and throws
-/// the call's `Errno`. Callers turn that into a `CairnError` with context.
+/// Paths and names are bytes (Linux paths need not be UTF-8).
 enum SystemCalls {
   static let currentDirectory: Int32 = AT_FDCWD
 
-  /// Runs `body` until it stops failing with EINTR.
-  @inline(__always)
-  static func retrying<T: BinaryInteger>(_ body: () -> T) throws(Errno) -> T {
-    while true {
-      let result = body()
-      if result >= 0 { return result }
-      let error = Errno(rawValue: errno)
-      if error != .interrupted { throw error }
-    }
-  }
-
+  /// Calls `body` with `bytes` as a NUL-terminated C string.
   static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws(Errno) -> T) throws(Errno)
     -> T
   {
@@ -39,7 +26,7 @@ enum SystemCalls {
     }
   }
 
-  // MARK: Opening and closing
+  // MARK: Open flags (`FileSystem.open` takes them)
 
   struct OpenFlags: OptionSet {
     let rawValue: Int32
@@ -55,14 +42,6 @@ enum SystemCalls {
     static let nonBlocking = OpenFlags(rawValue: O_NONBLOCK)
     static let closeOnExec = OpenFlags(rawValue: O_CLOEXEC)
   }
-
-  // MARK: Status
-
-  // MARK: Reading and writing
-
-  // MARK: Directories and names
-
-  // MARK: Metadata
 
   // MARK: Process facts
 

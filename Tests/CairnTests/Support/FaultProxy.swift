@@ -161,15 +161,7 @@ final class FaultProxy: Sendable {
               let xml =
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code>"
                 + "<Message>injected by the test proxy</Message></Error>"
-              var headers = HTTPHeaders()
-              headers.add(name: "content-type", value: "application/xml")
-              headers.add(name: "content-length", value: String(xml.utf8.count))
-              try await output.write(
-                .head(
-                  HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers))
-              )
-              if requestHead.method != .HEAD { try await output.write(.body(.byteBuffer(ByteBuffer(string: xml)))) }
-              try await output.write(.end(nil))
+              try await answer(status, xml: xml, withBody: requestHead.method != .HEAD, to: output)
               continue
             case .deleteKeyError(let code):
               let keys = S3XML.values("Key", in: Substring(String(buffer: body)))
@@ -177,12 +169,7 @@ final class FaultProxy: Sendable {
                 "<Error><Key>\(S3XML.escape($0))</Key><Code>\(code)</Code><Message>injected</Message></Error>"
               }
               let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult>\(errors.joined())</DeleteResult>"
-              var headers = HTTPHeaders()
-              headers.add(name: "content-type", value: "application/xml")
-              headers.add(name: "content-length", value: String(xml.utf8.count))
-              try await output.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
-              try await output.write(.body(.byteBuffer(ByteBuffer(string: xml))))
-              try await output.write(.end(nil))
+              try await answer(200, xml: xml, withBody: true, to: output)
               continue
             case .delay(let duration):
               try await Task.sleep(for: duration)
@@ -211,5 +198,18 @@ final class FaultProxy: Sendable {
         }
       }
     }
+  }
+
+  /// Answers a request itself, without forwarding it.
+  private static func answer(
+    _ status: Int, xml: String, withBody: Bool, to output: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+  ) async throws {
+    var headers = HTTPHeaders()
+    headers.add(name: "content-type", value: "application/xml")
+    headers.add(name: "content-length", value: String(xml.utf8.count))
+    try await output.write(
+      .head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)))
+    if withBody { try await output.write(.body(.byteBuffer(ByteBuffer(string: xml)))) }
+    try await output.write(.end(nil))
   }
 }
