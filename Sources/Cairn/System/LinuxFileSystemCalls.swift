@@ -91,10 +91,7 @@ struct LinuxFileSystemCalls: FileSystemCalls {
         if errno != 0 { throw Errno(rawValue: errno) }
         break
       }
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
-        let length = strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
-        return Array(raw.prefix(length))
-      }
+      let name = DirectoryRecord.name(of: entry)
       if name == [0x2E] || name == [0x2E, 0x2E] { continue }
       names.append(name)
     }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import Cairn
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -235,9 +237,7 @@ private func directoryNames(_ path: [UInt8]) throws -> [[UInt8]] {
   defer { closedir(dir) }
   var names: [[UInt8]] = []
   while let entry = readdir(dir) {
-    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-      Array(raw.prefix(strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)))
-    }
+    let name = DirectoryRecord.name(of: entry)
     if name == [46] || name == [46, 46] { continue }
     names.append(name)
   }

@@ -36,7 +36,10 @@ enum StatWalk {
     defer { closedir(directory) }
     var names: [[UInt8]] = []
     while let entry = readdir(directory) {
-      var name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+      // Read in place: a record is only `d_reclen` long, so copying the
+      // whole `dirent` (`entry.pointee`) can read past the end of the buffer.
+      let start = UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+      var name = Array(UnsafeRawBufferPointer(start: start, count: strlen(start.assumingMemoryBound(to: CChar.self))))
       if name == [0x2E] || name == [0x2E, 0x2E] { continue }
       name.append(0)
       names.append(name)
