@@ -67,7 +67,6 @@ extension S3Storage {
         .joined(separator: "&")
     }
     let payloadHash = SHA256.hash(body).hex
-    let bodyBuffer = ByteBuffer(bytes: body)
     var lastFailure = ""
     var ambiguous = false
     var unreachable = false
@@ -83,7 +82,7 @@ extension S3Storage {
       count(operation)
       do {
         let response = try await exchange(
-          operation, url: url, path: path, query: query, headers: headers, body: bodyBuffer,
+          operation, url: url, path: path, query: query, headers: headers, body: body,
           payloadHash: payloadHash, refuseAbove: refuseAbove, what: what)
         await limiter.release()
         let retryable =
@@ -133,7 +132,7 @@ extension S3Storage {
 
   private func exchange(
     _ operation: S3Operation, url: String, path: String, query: [(String, String)], headers: [(String, String)],
-    body: ByteBuffer, payloadHash: String, refuseAbove: Int?, what: String
+    body: [UInt8], payloadHash: String, refuseAbove: Int?, what: String
   ) async throws -> RawResponse {
     var signable = SigV4Signer.Request(
       method: operation.method.rawValue, path: path, query: query.map { (name: $0.0, value: $0.1) },
@@ -147,7 +146,10 @@ extension S3Storage {
     request.method = operation.method
     for header in signable.headers { request.headers.add(name: header.name, value: header.value) }
     if operation.method == .PUT || operation.method == .POST {
-      request.body = .bytes(body)
+      // Handed over as a collection: the client copies it into its own
+      // buffers 4 MiB at a time as it sends, instead of a second whole copy
+      // of every object in flight for the request's life.
+      request.body = .bytes(body, length: .known(Int64(body.count)))
     }
     let timeout = TimeAmount.nanoseconds(Int64(options.requestTimeout.wholeNanoseconds))
     let response = try await http.execute(request, timeout: timeout)
