@@ -53,14 +53,51 @@ public struct Backup: Sendable {
   /// pending objects this run wrote are removed, no record is written, and
   /// it throws `CancellationError`; so does any other failure clean up.
   public func run(_ request: BackupRequest) async throws -> BackupResult {
-    try await StopFlag.whileRunning { stop in try await run(request, stop: stop) }
+    try await run(Self.begin(request, repositoryPath: repository.path, files: files))
   }
 
-  private func run(_ request: BackupRequest, stop: StopFlag) async throws -> BackupResult {
+  /// Runs a backup begun with `begin`: the walk it started is taken over.
+  func run(_ start: BackupStart) async throws -> BackupResult {
+    defer { start.headStart.abandon() }
+    return try await StopFlag.whileRunning { stop in try await run(start, stop: stop) }
+  }
+
+  /// A backup begun before its repository is ready: its sources resolved,
+  /// and their walk under way (`WalkHeadStart`).
+  struct BackupStart: Sendable {
+    let request: BackupRequest
+    let roots: [EntryPath]
+    let missing: [EntryPath]
+    let started: ContinuousClock.Instant
+    let headStart: WalkHeadStart
+  }
+
+  /// Resolves `request`'s sources and starts walking them. Needs no
+  /// repository, only the folder of a local one (`repositoryPath`), which
+  /// the walk leaves out: it is known by its resolved directory (device
+  /// and inode), not by the path as given, so a repository reached through
+  /// a symlink into a source is still left out.
+  static func begin(_ request: BackupRequest, repositoryPath: String?, files: FileSystem) throws -> BackupStart {
     let started = ContinuousClock.now
-    SystemCalls.raiseOpenFileLimit()
+    let openFiles = SystemCalls.raiseOpenFileLimit()
+    let (roots, missing) = try resolveSources(request.sources, allowingMissing: true)
+    var excluded: Set<TreeWalker.FileIdentity> = []
+    if let repositoryPath,
+      let status = (try? SystemCalls.canonicalPath(Array(repositoryPath.utf8))).flatMap({ try? files.linkStatus($0) })
+    {
+      excluded.insert(TreeWalker.FileIdentity(device: status.device, inode: status.inode))
+    }
+    var walker = TreeWalker(
+      roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude), files: files)
+    walker.rules = request.excludeRules
+    // A third of the descriptors: the rest is for the files being read and the repository.
+    let headStart = WalkHeadStart(walker, maximumDirectories: max(16, openFiles / 3))
+    return BackupStart(request: request, roots: roots, missing: missing, started: started, headStart: headStart)
+  }
+
+  private func run(_ start: BackupStart, stop: StopFlag) async throws -> BackupResult {
+    let (request, roots, missing, started) = (start.request, start.roots, start.missing, start.started)
     AllocatorTuning.apply()
-    let (roots, missing) = try Self.resolveSources(request.sources, allowingMissing: true)
     // A missing source stays in the record, so the snapshot stays in its group.
     let sourceNames = (roots + missing).sorted().map(\.description)
     let snapshots = try await repository.snapshots()
@@ -90,16 +127,6 @@ public struct Backup: Sendable {
     }
     logger.debug("backup planned", metadata: ["kind": "\(kind)", "base": "\(base?.id ?? "none")"])
 
-    // The repository is known by its resolved directory (device and inode),
-    // not by the path as given: a --repo through a symlink into a source is
-    // still left out of the backup.
-    let repositoryStatus = (try? SystemCalls.canonicalPath(Array(repository.path.utf8))).flatMap {
-      try? files.linkStatus($0)
-    }
-    var excluded: Set<TreeWalker.FileIdentity> = []
-    if let repositoryStatus {
-      excluded.insert(TreeWalker.FileIdentity(device: repositoryStatus.device, inode: repositoryStatus.inode))
-    }
     let reads = ReadQueue()
     let published = PublishSchedule.fromEnvironment(store: repository.store)
     let session = BackupSession(
@@ -111,9 +138,6 @@ public struct Backup: Sendable {
     }
     session.parentTree = await ParentTree.open(
       for: base, host: request.host, sources: sourceNames, snapshots: snapshots, in: repository)
-    var walker = TreeWalker(
-      roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude), files: files)
-    walker.rules = request.excludeRules
     var notes = note.map { [$0] } ?? []
     // Every task this run starts is a child of this group: the readers, the
     // publisher and the estimate. On failure they are stopped and awaited
@@ -135,7 +159,7 @@ public struct Backup: Sendable {
           reads.close()
           published.close()
         }
-        try await walk(&walker, into: session, notes: &notes, stop: stop)
+        try await walk(from: start.headStart, into: session, notes: &notes, stop: stop)
         let manifest = try await session.finish()
         try stop.check()
         try await repository.store.commit()
@@ -160,31 +184,45 @@ public struct Backup: Sendable {
     }
   }
 
-  /// Feeds the walk to `session`; the walk itself runs on `BlockingPool`,
-  /// a batch of entries per hop, one batch ahead: the next batch is walked
-  /// while the session takes the current one (an unchanged tree is then
-  /// bound by the slower of the two, not by their sum).
+  /// Feeds the walk to `session`: first what the head start walked, then
+  /// the rest, on `BlockingPool`, a batch of entries per hop, one batch
+  /// ahead: the next batch is walked while the session takes the current
+  /// one (an unchanged tree is then bound by the slower of the two, not by
+  /// their sum).
   private func walk(
-    _ walker: inout TreeWalker, into session: BackupSession, notes: inout [String], stop: StopFlag
+    from headStart: WalkHeadStart, into session: BackupSession, notes: inout [String], stop: StopFlag
   ) async throws {
-    var next = Self.startBatch(of: walker)
+    var walked = try await headStart.take()
+    // Taken from the end so that each entry's memory (and its directory's
+    // descriptor) goes as soon as the session has it.
+    walked.events.reverse()
+    while let event = walked.events.popLast() {
+      try await take(event, into: session, notes: &notes, stop: stop)
+    }
+    if walked.finished { return }
+    var next = Self.startBatch(of: walked.walker)
     while true {
       let (advanced, events) = try await next.value
-      walker = advanced
       let isLast = events.count < Self.walkBatch
       if !isLast { next = Self.startBatch(of: advanced) }
       for event in events {
-        try stop.check()
-        switch event {
-        case .problem(let path, let message):
-          session.report(path, message)
-        case .notice(let path, let message):
-          notes.append("'\(path)' \(message)")
-        case .entry(let path, let status, let parent, let name):
-          try await session.add(path: path, status: status, parent: parent, name: name)
-        }
+        try await take(event, into: session, notes: &notes, stop: stop)
       }
       if isLast { return }
+    }
+  }
+
+  private func take(
+    _ event: TreeWalker.Event, into session: BackupSession, notes: inout [String], stop: StopFlag
+  ) async throws {
+    try stop.check()
+    switch event {
+    case .problem(let path, let message):
+      session.report(path, message)
+    case .notice(let path, let message):
+      notes.append("'\(path)' \(message)")
+    case .entry(let path, let status, let parent, let name):
+      try await session.add(path: path, status: status, parent: parent, name: name)
     }
   }
 

@@ -150,6 +150,12 @@ public struct BackupJob: Sendable {
   private func runSteps(
     kind requested: BackupRequest.Kind?, ifDue: Bool, log: OperationLog, saved: SavedSnapshotID
   ) async throws -> Outcome {
+    let kind = requested ?? .automatic(fullEvery: settings.fullEveryDays)
+    // The walk of the sources starts before the repository opens (an
+    // encrypted one's key takes about 0.4 s to derive), unless the run may
+    // turn out not to be due: then it starts once it is.
+    var begun = ifDue ? nil : try begin(kind)
+    defer { begun?.headStart.abandon() }
     var opened = try await repository.open(password: password)
     if let compression = settings.compression { opened = opened.compressing(compression) }
     log.attach(opened)
@@ -168,9 +174,16 @@ public struct BackupJob: Sendable {
         return .notDue(newest: newest, intervalHours: interval)
       }
     }
-    let run = try await backUp(
-      opened, kind: requested ?? .automatic(fullEvery: settings.fullEveryDays), log: log, saved: saved)
-    return .saved(run)
+    let start = try begun ?? begin(kind)
+    begun = start
+    return .saved(try await backUp(opened, start, log: log, saved: saved))
+  }
+
+  private func begin(_ kind: BackupRequest.Kind) throws -> Backup.BackupStart {
+    var request = BackupRequest(
+      sourcePaths: settings.sources, kind: kind, now: clock(), exclude: settings.exclude, tags: settings.tags)
+    request.excludeRules = settings.excludeRules
+    return try Backup.begin(request, repositoryPath: repository.localPath, files: .linux)
   }
 
   /// The newest snapshot of this job's sources, as the backup would resolve them.
@@ -199,7 +212,7 @@ public struct BackupJob: Sendable {
   }
 
   private func backUp(
-    _ repository: Repository, kind: BackupRequest.Kind, log: OperationLog, saved: SavedSnapshotID
+    _ repository: Repository, _ start: Backup.BackupStart, log: OperationLog, saved: SavedSnapshotID
   ) async throws -> SavedRun {
     let shared = try await lock(repository, .shared, log: log)
     var run: SavedRun
@@ -212,10 +225,7 @@ public struct BackupJob: Sendable {
         onEvent(.fileSkipped(problem))
         log.warning("file skipped", ["path": "\(problem.path)", "reason": "\(problem.message)"])
       }
-      var request = BackupRequest(
-        sourcePaths: settings.sources, kind: kind, now: clock(), exclude: settings.exclude, tags: settings.tags)
-      request.excludeRules = settings.excludeRules
-      let result = try await backup.run(request)
+      let result = try await backup.run(start)
       saved.id = result.record.id
       logSaved(result, log: log)
       onEvent(.snapshotSaved(result))

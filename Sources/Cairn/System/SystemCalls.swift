@@ -67,11 +67,14 @@ enum SystemCalls {
   }
 
   /// Raises the soft limit on open files to the hard limit: deep trees keep a
-  /// descriptor per directory level open.
-  static func raiseOpenFileLimit() {
+  /// descriptor per directory level open. Returns the limit now in force.
+  @discardableResult
+  static func raiseOpenFileLimit() -> Int {
     var limit = rlimit()
-    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+    let before = limit.rlim_cur
     limit.rlim_cur = limit.rlim_max
-    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    let now = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? limit.rlim_max : before
+    return Int(clamping: now)
   }
 }
