@@ -126,10 +126,12 @@ extension S3Storage {
     return doomed.count
   }
 
-  /// The locks other than stale ones, for messages and tests.
-  func liveLocks() async throws -> [(name: String, record: S3LockRecord)] {
+  /// The locks that are not stale, for messages and tests; but for
+  /// `excluding`, one's own (its content is known: reading it is a request
+  /// for nothing).
+  func liveLocks(excluding: String? = nil) async throws -> [(name: String, record: S3LockRecord)] {
     var out: [(name: String, record: S3LockRecord)] = []
-    for entry in try await list(.locks, prefix: "") {
+    for entry in try await list(.locks, prefix: "") where entry.name != excluding {
       guard let bytes = try? await read(StorageFile(.locks, entry.name), maximumSize: 64 << 10) else { continue }
       let record =
         S3LockRecord.decode(bytes)
@@ -153,7 +155,7 @@ extension S3Storage {
   }
 
   private func conflictingLock(for mode: StorageLockMode, ownName: String) async throws -> S3LockRecord? {
-    for (name, record) in try await liveLocks() where name != ownName {
+    for (_, record) in try await liveLocks(excluding: ownName) {
       if mode == .exclusive || record.isExclusive { return record }
     }
     return nil

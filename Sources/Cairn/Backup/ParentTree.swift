@@ -20,7 +20,9 @@ struct ParentTree {
       let parent = snapshots.last(where: { $0.host == host && $0.sources == sources }),
       parent.id != base.id, parent.kind == .differential
     else { return nil }
-    guard let reader = try? await SnapshotTreeReader.open(parent, in: repository) else { return nil }
+    guard let reader = try? await SnapshotTreeReader.open(parent, in: repository, known: snapshots) else {
+      return nil
+    }
     return ParentTree(cursor: ManifestCursor(reader))
   }
 

@@ -51,6 +51,12 @@ final class WalkHeadStart: Sendable {
     return try await walked.value
   }
 
+  /// What it walked once it stopped by itself, at a limit or at the end
+  /// (tests use it; a backup calls `take()`).
+  func stoppedByItself() async throws -> Walked {
+    try await walked.value
+  }
+
   /// Stops walking ahead; for a backup that will not take it.
   func abandon() { taken.set() }
 }

@@ -89,7 +89,11 @@ struct SnapshotTreeReader {
   }
 
   /// Opens the tree of `record`, finding its base in `repository`.
-  static func open(_ record: SnapshotRecord, in repository: Repository) async throws -> SnapshotTreeReader {
+  /// `known` are records already read (a backup has them all): the base is
+  /// looked for there first, saving a listing of the repository's records.
+  static func open(_ record: SnapshotRecord, in repository: Repository, known: [SnapshotRecord] = []) async throws
+    -> SnapshotTreeReader
+  {
     guard record.kind == .differential else {
       return try SnapshotTreeReader(repository: repository, record: record, baseRecord: nil)
     }
@@ -98,7 +102,11 @@ struct SnapshotTreeReader {
     }
     let baseRecord: SnapshotRecord
     do {
-      baseRecord = try await repository.findSnapshot(baseID)
+      if let found = known.first(where: { $0.id == baseID }) {
+        baseRecord = found
+      } else {
+        baseRecord = try await repository.findSnapshot(baseID)
+      }
     } catch {
       throw CairnError(
         .notFound, "differential snapshot '\(record.id)' needs full snapshot '\(baseID)', which is missing")
