@@ -53,6 +53,10 @@ public struct FileStatus: Sendable, Equatable {
   public var device: UInt64
   public var linkCount: UInt64
   public var rdev: UInt64
+  /// Bytes allocated on disk (`st_blocks` x 512) when `stat` said so; nil
+  /// for a status from elsewhere (a manifest). Not stored: it only tells a
+  /// backup that a small file has no holes to look for.
+  public var allocatedBytes: UInt64? = nil
 
   public init(
     kind: EntryKind, mode: UInt32, uid: UInt32, gid: UInt32, size: UInt64, mtime: Timestamp, ctime: Timestamp,

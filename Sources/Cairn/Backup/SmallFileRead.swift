@@ -31,7 +31,8 @@ struct SmallFileRead: Sendable {
     pool: BlockingPool
   ) -> PendingResult<SmallFileRead> {
     pool.start { () throws -> SmallFileRead in
-      let source = try SourceFile.open(name, in: parent, files: files)
+      let source = try SourceFile.open(
+        name, in: parent, files: files, denseWhenFullyAllocatedUpTo: UInt64(policy.smallFileLimit))
       let (file, opened, extents) = (source.file, source.status, source.extents)
       guard opened.kind == .file else { return SmallFileRead(file: file, opened: opened, outcome: .notFile) }
       // A small file with holes keeps them, in blocks of its data extents like a large one.
@@ -68,10 +69,21 @@ struct SourceFile: Sendable {
   /// Opens `name` in `parent` without following a symlink, then `fstat`s it
   /// and, for a regular file, looks for holes: they are neither read nor
   /// stored, only the data extents are. Blocks; call it on `BlockingPool`.
-  static func open(_ name: [UInt8], in parent: Descriptor, files: FileSystem) throws(Errno) -> SourceFile {
+  ///
+  /// A file of at most `denseWhenFullyAllocatedUpTo` bytes with as many
+  /// bytes allocated as it is long is taken as dense without the search
+  /// (one `lseek` less per small file, out of about eight calls). Blocks
+  /// allocated past its end could hide a hole; that file's zeros are then
+  /// stored as data and restored as written zeros: the same content.
+  static func open(_ name: [UInt8], in parent: Descriptor, files: FileSystem, denseWhenFullyAllocatedUpTo: UInt64 = 0)
+    throws(Errno) -> SourceFile
+  {
     let file = try files.open(name, relativeTo: parent, flags: [.readOnly, .noFollow, .nonBlocking])
     let status = try files.status(of: file)
     guard status.kind == .file else { return SourceFile(file: file, status: status, extents: nil) }
+    if status.size <= denseWhenFullyAllocatedUpTo, let allocated = status.allocatedBytes, allocated >= status.size {
+      return SourceFile(file: file, status: status, extents: nil)
+    }
     let extents = SparseMap.dataExtents(of: file, size: status.size, files: files)
     return SourceFile(file: file, status: status, extents: extents)
   }

@@ -272,5 +272,6 @@ extension FileStatus {
       linkCount: UInt64(raw.st_nlink),
       rdev: UInt64(raw.st_rdev)
     )
+    allocatedBytes = UInt64(max(raw.st_blocks, 0)) * 512
   }
 }
