@@ -175,7 +175,7 @@ public struct BackupJob: Sendable {
       }
     }
     let start = try begun ?? begin(kind)
-    begun = start
+    begun = start  // abandoned by the defer if the backup never takes it (the lock is not had)
     return .saved(try await backUp(opened, start, log: log, saved: saved))
   }
 
