@@ -50,12 +50,41 @@ extension Backup {
 
   /// Why the manifest of `record` cannot serve as a base (a part missing,
   /// unreadable or not matching its address), or nil when every part reads.
+  /// Parts are read a few at a time (this check is on every differential's
+  /// path before its walk is compared), and the first damaged one in
+  /// manifest order is named.
   static func manifestDamage(of record: SnapshotRecord, in repository: Repository) async -> String? {
+    let parts: [ObjectID]
     do {
-      for part in try record.manifestObjects() { _ = try await repository.store.get(part) }
-      return nil
+      parts = try record.manifestObjects()
     } catch {
       return "\(error)"
+    }
+    // At most four parts (4 MiB each) in memory at once.
+    let width = min(4, max(2, repository.storage.parallelReads))
+    let store = repository.store
+    return await withTaskGroup(of: (Int, String?).self) { group in
+      var damage: (index: Int, message: String)?
+      var next = 0
+      func start() {
+        let (index, part) = (next, parts[next])
+        next += 1
+        group.addTask {
+          do {
+            _ = try await store.get(part)
+            return (index, nil)
+          } catch {
+            return (index, "\(error)")
+          }
+        }
+      }
+      while next < min(width, parts.count) { start() }
+      while let (index, message) = await group.next() {
+        if let message, index < damage?.index ?? .max { damage = (index, message) }
+        // After a damaged part, later ones no longer matter.
+        if next < parts.count, damage == nil { start() }
+      }
+      return damage?.message
     }
   }
 }

@@ -46,12 +46,19 @@ struct ManifestWriter {
 
 /// Reads a manifest part by part, verifying every part and that paths
 /// strictly increase (which also rules out duplicates).
+///
+/// The part after the one being decoded is read ahead on another thread, so
+/// that whoever walks the entries (a backup comparing its tree, a restore)
+/// does not stop at each part's end for a read, decryption and hash. One
+/// part ahead holds at most `ManifestWriter.partSize` more bytes.
 struct ManifestReader {
   private let store: ObjectStore
   private let parts: [ObjectID]
   private var nextPart = 0
   private var decoder: ManifestCodec.Decoder?
   private var previous: EntryPath?
+  /// The read of `parts[nextPart]`, started when the part before it was opened.
+  private var readAhead: Task<[UInt8], any Error>?
 
   init(store: ObjectStore, parts: [ObjectID]) {
     self.store = store
@@ -71,7 +78,18 @@ struct ManifestReader {
       guard nextPart < parts.count else { return nil }
       let part = parts[nextPart]
       nextPart += 1
-      decoder = try ManifestCodec.Decoder(part: part, bytes: try await store.get(part))
+      let bytes: [UInt8]
+      if let started = readAhead {
+        readAhead = nil
+        bytes = try await started.value
+      } else {
+        bytes = try await store.get(part)
+      }
+      decoder = try ManifestCodec.Decoder(part: part, bytes: bytes)
+      if nextPart < parts.count {
+        let (store, following) = (store, parts[nextPart])
+        readAhead = Task { try await store.get(following) }
+      }
     }
   }
 }
