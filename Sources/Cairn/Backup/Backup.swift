@@ -199,6 +199,8 @@ public struct Backup: Sendable {
     while let event = walked.events.popLast() {
       try await take(event, into: session, notes: &notes, stop: stop)
     }
+    // The emptied array keeps its capacity (a few MB) until released.
+    walked.events = []
     if walked.finished { return }
     var next = Self.startBatch(of: walked.walker)
     while true {

@@ -17,28 +17,52 @@ final class WalkHeadStart: Sendable {
     var finished: Bool
   }
 
-  /// Entries a head start holds at most: about 10 MB. Measured on the
-  /// benchmark corpus (encrypted, so the whole key derivation is walked
-  /// through): 65,536 raised a first backup's peak RSS from 64–70 MB to
-  /// 102 MB, 32,768 to 92 MB.
-  static let maximumEntries = 32_768
+  /// What a head start holds at most, estimated as `bytesPerEntry` plus
+  /// each entry's path and name (`estimatedSize(of:)`). Measured on the
+  /// benchmark corpus (62,110 entries, 20.9 MiB by this estimate), encrypted
+  /// so that the whole key derivation is walked through: a first backup's
+  /// peak RSS was 79 MB with 32,768 entries held, 92 MB with 65,536 and
+  /// 94–96 MB with the whole walk (the bar is 100 MB), and an unchanged
+  /// backup took 0.74, 0.69 and 0.62 s (medians of 3). A budget in bytes
+  /// rather than entries also bounds trees of long paths.
+  static let maximumBytes = 20 << 20
+  /// An entry's event (144 bytes), its path's and name's array headers and
+  /// the allocator's share, beyond the path and name bytes themselves.
+  static let bytesPerEntry = 256
+
+  static func estimatedSize(of event: TreeWalker.Event) -> Int {
+    switch event {
+    case .entry(let path, _, _, let name): bytesPerEntry + path.bytes.count + name.count
+    case .problem(_, let message), .notice(_, let message): bytesPerEntry + message.utf8.count
+    }
+  }
 
   private let taken: StopFlag
   private let walked: PendingResult<Walked>
 
   /// Starts walking `walker` ahead on `pool`, entering at most
-  /// `maximumDirectories` directories.
-  init(_ walker: TreeWalker, maximumDirectories: Int, pool: BlockingPool = .shared) {
+  /// `maximumDirectories` directories and holding about `maximumBytes`.
+  init(
+    _ walker: TreeWalker, maximumDirectories: Int, maximumBytes: Int = WalkHeadStart.maximumBytes,
+    pool: BlockingPool = .shared
+  ) {
     let taken = StopFlag()
     self.taken = taken
     walked = pool.start {
       var walker = walker
       var events: [TreeWalker.Event] = []
+      // Reserved whole (pages are only touched as it fills): growing by
+      // doubling would copy it and leave slack.
+      events.reserveCapacity(maximumBytes / Self.bytesPerEntry + Backup.walkBatch)
+      var held = 0
       var directories = 0
-      while !taken.isSet, events.count < Self.maximumEntries, directories < maximumDirectories {
+      while !taken.isSet, held < maximumBytes, directories < maximumDirectories {
         let batch = walker.next(upTo: Backup.walkBatch)
         events.append(contentsOf: batch)
-        for case .entry(_, let status, _, _) in batch where status.kind == .directory { directories += 1 }
+        for event in batch {
+          held += Self.estimatedSize(of: event)
+          if case .entry(_, let status, _, _) = event, status.kind == .directory { directories += 1 }
+        }
         if batch.count < Backup.walkBatch { return Walked(walker: walker, events: events, finished: true) }
       }
       return Walked(walker: walker, events: events, finished: false)

@@ -51,6 +51,24 @@ import Testing
     #expect(events.count == 1 + 200 * 4)
   }
 
+  @Test func aHeadStartStoppedByItsByteBudgetIsContinuedExactly() async throws {
+    let tree = try makeTree(directories: 200)
+    // About 100 entries' worth: the tree has 801.
+    let budget = 100 * (WalkHeadStart.bytesPerEntry + tree.path.utf8.count + 10)
+    let headStart = WalkHeadStart(
+      TreeWalker(roots: [EntryPath(tree.path)]), maximumDirectories: 1_000, maximumBytes: budget)
+    var walked = try await headStart.stoppedByItself()
+    #expect(!walked.finished)
+    let held = walked.events.reduce(0) { $0 + WalkHeadStart.estimatedSize(of: $1) }
+    // It stops at the batch that reaches the budget, kept whole.
+    #expect(held >= budget)
+    #expect(walked.events.count <= 100 + Backup.walkBatch)
+    var events = walked.events
+    while let event = walked.walker.next() { events.append(event) }
+    #expect(paths(events) == plainWalk(tree.path))
+    #expect(events.count == 1 + 200 * 4)
+  }
+
   @Test func aHeadStartTakenAtOnceLeavesTheWalkToTheBackup() async throws {
     let tree = try makeTree(directories: 20)
     let headStart = WalkHeadStart(TreeWalker(roots: [EntryPath(tree.path)]), maximumDirectories: 1_000)
