@@ -38,7 +38,7 @@ struct HotPaths {
     var tree: String?
   }
 
-  static func main() throws {
+  static func main() async throws {
     let options: Options
     do {
       options = try parse(Array(CommandLine.arguments.dropFirst()))
@@ -57,7 +57,7 @@ struct HotPaths {
     if options.manifest {
       try ManifestBench.measure(entries: options.manifestEntries, runs: options.runs, into: &table)
     }
-    try measurePuts(options, into: &table)
+    try await measurePuts(options, into: &table)
     if let tree = options.tree { try measureWalks(tree, options, into: &table) }
 
     table.print()
@@ -109,7 +109,7 @@ struct HotPaths {
 
   // MARK: Object store
 
-  static func measurePuts(_ options: Options, into table: inout Table) throws {
+  static func measurePuts(_ options: Options, into table: inout Table) async throws {
     let scratch = "\(options.directory)/cairn-hotpaths-\(getpid())"
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -119,10 +119,13 @@ struct HotPaths {
     /// at the end, not between runs: on ext4 without a journal (this VM's root
     /// file system) inodes freed in the last minutes are skipped one by one when
     /// new ones are allocated, so a delete right before a run slows its file creation.
-    func withRepository(_ body: (Repository) throws -> Void) throws {
+    /// Plain (no compression, no encryption) 1 MiB blocks: the storage and addressing costs alone.
+    func newRepository() async throws -> Repository {
       runNumber += 1
-      try body(try Repository.initialize(at: "\(scratch)/repo-\(runNumber)", blockSize: 1 << 20))
+      let repository = try await Repository.initialize(
+        at: "\(scratch)/repo-\(runNumber)", options: Repository.Options(blockSize: 1 << 20, compression: .none))
       sync()
+      return repository
     }
 
     // 1 MiB objects: new ones, the syncfs that makes them durable, then the same again (all present).
@@ -134,49 +137,47 @@ struct HotPaths {
     var newCount = 0
     var presentCount = 0
     for run in 0...options.runs {  // run 0 is the warm-up
-      try withRepository { repository in
-        let store = repository.store
-        var created = 0
-        var found = 0
-        let write = try seconds {
-          for index in 0..<large {
-            Random.stamp(&block, UInt64(index))
-            if try store.put(block).isNew { created += 1 }
-          }
+      let store = try await newRepository().store
+      var created = 0
+      var found = 0
+      let write = try await asyncSeconds {
+        for index in 0..<large {
+          Random.stamp(&block, UInt64(index))
+          if try await store.put(block).isNew { created += 1 }
         }
-        let flush = try seconds { try store.backend.makeDurable() }
-        let again = try seconds {
-          for index in 0..<large {
-            Random.stamp(&block, UInt64(index))
-            if try !store.put(block).isNew { found += 1 }
-          }
+      }
+      let flush = try await asyncSeconds { try await store.commit() }
+      let again = try await asyncSeconds {
+        for index in 0..<large {
+          Random.stamp(&block, UInt64(index))
+          if try await !store.put(block).isNew { found += 1 }
         }
-        if run > 0 {
-          putNew.append(write)
-          durable.append(flush)
-          putPresent.append(again)
-          newCount = created
-          presentCount = found
-        }
+      }
+      if run > 0 {
+        putNew.append(write)
+        durable.append(flush)
+        putPresent.append(again)
+        newCount = created
+        presentCount = found
       }
     }
     let largeBytes = Double(large << 20)
     table.add(
       "put new 1 MiB objects", putNew.map { largeBytes / $0 / 1e6 }, "MB/s",
-      "store.put([UInt8]): hash + write to tmp/, where the object waits for makeDurable(); no fsync; "
+      "store.put([UInt8]): hash + envelope + write of a pending file, which waits for commit(); no fsync; "
         + "\(newCount) new of \(large)")
     table.add(
       "put new 1 MiB objects, count", putNew.map { Double(large) / $0 }, "obj/s", "the same runs counted in objects")
     table.add(
-      "makeDurable after those puts", durable, "s",
-      "store.backend.makeDurable() right after those puts: syncfs, rename of every pending object from tmp/ "
-        + "into objects/, syncfs; what a backup does once at the end")
+      "commit after those puts", durable, "s",
+      "store.commit() right after those puts: syncfs, then every pending object renamed into place, syncfs; "
+        + "what a backup does once per batch of published objects")
     table.add(
       "put new 1 MiB objects + syncfs", zip(putNew, durable).map { largeBytes / ($0 + $1) / 1e6 }, "MB/s",
       "durable object write rate (compare with limits.txt's dd conv=fdatasync)")
     table.add(
       "put present 1 MiB objects", putPresent.map { largeBytes / $0 / 1e6 }, "MB/s",
-      "the same bytes again: hash + fstatat finds it, nothing written; \(presentCount) present of \(large)")
+      "the same bytes again: hash + existence check finds it, nothing written; \(presentCount) present of \(large)")
 
     // 4 KiB objects: the per-object cost (one small file per object, as for small source files).
     let small = options.smallObjects
@@ -184,27 +185,25 @@ struct HotPaths {
     var putSmall: [Double] = []
     var smallDurable: [Double] = []
     for run in 0...options.runs {
-      try withRepository { repository in
-        let store = repository.store
-        let write = try seconds {
-          for index in 0..<small {
-            Random.stamp(&smallBlock, UInt64(index))
-            _ = try store.put(smallBlock)
-          }
+      let store = try await newRepository().store
+      let write = try await asyncSeconds {
+        for index in 0..<small {
+          Random.stamp(&smallBlock, UInt64(index))
+          _ = try await store.put(smallBlock)
         }
-        let flush = try seconds { try store.backend.makeDurable() }
-        if run > 0 {
-          putSmall.append(write)
-          smallDurable.append(flush)
-        }
+      }
+      let flush = try await asyncSeconds { try await store.commit() }
+      if run > 0 {
+        putSmall.append(write)
+        smallDurable.append(flush)
       }
     }
     table.add(
       "put new 4 KiB objects", putSmall.map { Double(small) / $0 }, "obj/s",
-      "\(small) x 4 KiB per run, no fsync: per-object overhead (create, write, close in tmp/)")
+      "\(small) x 4 KiB per run, no fsync: per-object overhead (create, write, close of a pending file)")
     table.add(
       "put new 4 KiB objects + syncfs", zip(putSmall, smallDurable).map { Double(small) / ($0 + $1) }, "obj/s",
-      "including the makeDurable() after them (syncfs, one rename per object, syncfs)")
+      "including the commit() after them (syncfs, one rename per object, syncfs)")
   }
 
   // MARK: Stat walk
@@ -245,8 +244,13 @@ struct HotPaths {
   static func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = ContinuousClock.now
     try body()
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return (ContinuousClock.now - start).inSeconds
+  }
+
+  static func asyncSeconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = ContinuousClock.now
+    try await body()
+    return (ContinuousClock.now - start).inSeconds
   }
 
   struct UsageError: Error {
@@ -293,6 +297,10 @@ struct HotPaths {
     }
     return options
   }
+}
+
+extension Duration {
+  var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// Deterministic incompressible bytes (splitmix64), and a per-object stamp that makes every object distinct.
