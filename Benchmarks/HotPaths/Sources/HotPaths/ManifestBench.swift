@@ -206,7 +206,7 @@ enum ManifestBench {
       table.add(
         "manifest encode+decode, peak RSS", samples.map { Double($0.peakRSS!) / 1024 }, "MiB",
         "\(how), with all \(warmup.parts) parts (\(String(format: "%.0f", bytes / 1_048_576)) MiB) held until the "
-          + "decode ends; the writer and reader hold one part at a time")
+          + "decode ends; the writer holds one part at a time, the reader two (one read ahead)")
       if samples.allSatisfy({ $0.startRSS != nil }) {
         table.add(
           "manifest encode+decode, peak RSS growth", samples.map { Double($0.peakRSS! - $0.startRSS!) / 1024 },
