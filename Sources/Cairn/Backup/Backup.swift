@@ -76,7 +76,8 @@ public struct Backup: Sendable {
   /// repository, only the folder of a local one (`repositoryPath`), which
   /// the walk leaves out: it is known by its resolved directory (device
   /// and inode), not by the path as given, so a repository reached through
-  /// a symlink into a source is still left out.
+  /// a symlink into a source is still left out. Without one (a remote
+  /// repository), the head start holds less: memory goes to uploads there.
   static func begin(_ request: BackupRequest, repositoryPath: String?, files: FileSystem) throws -> BackupStart {
     let started = ContinuousClock.now
     let openFiles = SystemCalls.raiseOpenFileLimit()
@@ -91,7 +92,9 @@ public struct Backup: Sendable {
       roots: roots, excluding: excluded, excludes: ExcludeMatcher(request.exclude), files: files)
     walker.rules = request.excludeRules
     // A third of the descriptors: the rest is for the files being read and the repository.
-    let headStart = WalkHeadStart(walker, maximumDirectories: max(16, openFiles / 3))
+    let headStart = WalkHeadStart(
+      walker, maximumDirectories: max(16, openFiles / 3),
+      maximumBytes: repositoryPath == nil ? WalkHeadStart.remoteMaximumBytes : WalkHeadStart.maximumBytes)
     return BackupStart(request: request, roots: roots, missing: missing, started: started, headStart: headStart)
   }
 
