@@ -81,7 +81,12 @@ struct ManifestReader {
       let bytes: [UInt8]
       if let started = readAhead {
         readAhead = nil
-        bytes = try await started.value
+        // The read-ahead is not a child of this task: cancelling this task cancels it.
+        bytes = try await withTaskCancellationHandler {
+          try await started.value
+        } onCancel: {
+          started.cancel()
+        }
       } else {
         bytes = try await store.get(part)
       }

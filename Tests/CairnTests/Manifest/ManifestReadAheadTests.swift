@@ -63,6 +63,31 @@ import Testing
     #expect(error?.code == .corrupted && "\(error!)".contains(parts[2].hex), "\(String(describing: error))")
   }
 
+  @Test func cancellingAReaderWaitingForItsNextPartEndsIt() async throws {
+    let (repository, storage, parts) = try await Self.manifest(parts: 2, entriesPerPart: 5)
+    // The second part's read (the read-ahead, on a task of its own) never answers.
+    storage.add(.init(.read, onCall: 1, name: parts[1].hex, fault: .hang))
+    let reading = Task {
+      var reader = ManifestReader(store: repository.store, parts: parts)
+      var entries = 0
+      while try await reader.next() != nil { entries += 1 }
+      return entries
+    }
+    try await Task.sleep(for: .milliseconds(200))
+    reading.cancel()
+    // Watched from outside, so that a reader deaf to the cancellation fails
+    // this test instead of hanging it.
+    let ended = StopFlag()
+    Task {
+      _ = await reading.result
+      ended.set()
+    }
+    for _ in 0..<100 where !ended.isSet { try await Task.sleep(for: .milliseconds(100)) }
+    try #require(ended.isSet, "the reader still waits 10 s after it was cancelled")
+    let result = await reading.result
+    #expect(throws: (any Error).self) { try result.get() }
+  }
+
   @Test func damageCheckNamesTheFirstDamagedPartInManifestOrder() async throws {
     let (repository, storage, parts) = try await Self.manifest(parts: 6, entriesPerPart: 10)
     #expect(await Backup.manifestDamage(of: Self.record(parts), in: repository) == nil)
