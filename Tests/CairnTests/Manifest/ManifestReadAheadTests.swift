@@ -42,7 +42,10 @@ import Testing
     var reader = ManifestReader(store: repository.store, parts: parts)
     var paths: [EntryPath] = []
     for _ in 0..<50 { paths.append(try #require(try await reader.next()).path) }
-    // Inside the first part: that part and the next have been asked for, no more.
+    // Inside the first part: that part and the next have been asked for, no
+    // more. The read-ahead starts on a task of its own: wait for it (up to
+    // 5 s on a loaded machine), then a little longer for a third that must not come.
+    for _ in 0..<100 where storage.calls(of: .read) - readsBefore < 2 { try await Task.sleep(for: .milliseconds(50)) }
     try await Task.sleep(for: .milliseconds(100))
     #expect(storage.calls(of: .read) - readsBefore == 2)
     while let entry = try await reader.next() { paths.append(entry.path) }
