@@ -146,10 +146,9 @@ extension S3Storage {
     request.method = operation.method
     for header in signable.headers { request.headers.add(name: header.name, value: header.value) }
     if operation.method == .PUT || operation.method == .POST {
-      // Handed over as a collection: the client copies it into its own
-      // buffers 4 MiB at a time as it sends, instead of a second whole copy
-      // of every object in flight for the request's life.
-      request.body = .bytes(body, length: .known(Int64(body.count)))
+      // Streamed in small buffers made as the connection drains: see
+      // `RequestBodyChunks` for what the client's own 4 MiB copies cost.
+      request.body = .stream(RequestBodyChunks(body), length: .known(Int64(body.count)))
     }
     let timeout = TimeAmount.nanoseconds(Int64(options.requestTimeout.wholeNanoseconds))
     let response = try await http.execute(request, timeout: timeout)

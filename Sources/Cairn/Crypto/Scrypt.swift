@@ -1,7 +1,8 @@
 internal import CCipher
 
-/// scrypt (RFC 7914) over libcrypto's `EVP_PBE_scrypt`: turns a password into
-/// the key that wraps a repository's master keys. Deliberately slow and
+/// scrypt (RFC 7914): turns a password into the key that wraps a repository's
+/// master keys. Its lanes are mixed on one thread per core
+/// (`cairn_scrypt_lanes`), or by libcrypto's `EVP_PBE_scrypt` on one core. Deliberately slow and
 /// memory-hard, so that guessing passwords from a stolen key file is costly.
 public enum Scrypt {
   /// The cost parameters, stored in every key file.
@@ -48,27 +49,74 @@ public enum Scrypt {
     public var description: String { "N=\(n), r=\(r), p=\(p)" }
   }
 
+  /// How Cairn mixes the lanes: on so many threads at once, each keeping
+  /// every `2^keepShift`-th intermediate value.
+  struct LaneMixing: Equatable {
+    var threads: UInt64
+    var keepShift: UInt32
+  }
+
+  /// One thread per core, no more than there are lanes, each keeping so few
+  /// intermediate values that all of them together hold what libcrypto's
+  /// single lane does (`128 * r * N` bytes): a key derivation never needs
+  /// more memory than on one core. On one core (or with one lane), nil:
+  /// libcrypto's `EVP_PBE_scrypt`, lane after lane.
+  static func laneMixing(for parameters: Parameters, cores: Int = Parallelism.processors) -> LaneMixing? {
+    let threads = min(parameters.p, UInt64(max(1, cores)))
+    guard threads > 1, parameters.n <= 1 << 32 else { return nil }
+    var shift: UInt32 = 0
+    while 1 << shift < threads { shift += 1 }
+    while shift > 0 && parameters.n >> shift == 0 { shift -= 1 }
+    return LaneMixing(threads: threads, keepShift: shift)
+  }
+
   /// Derives `count` bytes (32, a key, unless told) from `password` and `salt`.
   public static func deriveKey(
     password: [UInt8], salt: [UInt8], parameters: Parameters, count: Int = 32
+  ) throws -> [UInt8] {
+    try deriveKey(password: password, salt: salt, parameters: parameters, count: count, mixing: .chosen)
+  }
+
+  /// Who mixes the lanes: as `laneMixing` chooses, or (for tests comparing
+  /// the two) libcrypto, or Cairn's lanes as told.
+  enum Mixing: Equatable {
+    case chosen
+    case libcrypto
+    case lanes(LaneMixing)
+  }
+
+  static func deriveKey(
+    password: [UInt8], salt: [UInt8], parameters: Parameters, count: Int, mixing: Mixing
   ) throws -> [UInt8] {
     guard parameters.isAcceptable, let memory = parameters.memoryNeeded else {
       throw CairnError(
         .invalidArgument,
         "scrypt parameters \(parameters) are out of range: N must be a power of two and the memory at most 1 GiB")
     }
+    // nil: libcrypto mixes the lanes, one after another.
+    let lanes: LaneMixing?
+    switch mixing {
+    case .chosen: lanes = laneMixing(for: parameters)
+    case .libcrypto: lanes = nil
+    case .lanes(let told): lanes = told
+    }
     var key = [UInt8](repeating: 0, count: count)
     let status = password.withUnsafeBytes { passwordBytes in
       salt.withUnsafeBytes { saltBytes in
         key.withUnsafeMutableBufferPointer { out in
-          cairn_scrypt(
+          if let lanes {
+            return cairn_scrypt_lanes(
+              passwordBytes.baseAddress, passwordBytes.count, saltBytes.baseAddress, saltBytes.count, parameters.n,
+              parameters.r, parameters.p, lanes.threads, lanes.keepShift, out.baseAddress, out.count)
+          }
+          return cairn_scrypt(
             passwordBytes.baseAddress, passwordBytes.count, saltBytes.baseAddress, saltBytes.count, parameters.n,
             parameters.r, parameters.p, memory + (1 << 20), out.baseAddress, out.count)
         }
       }
     }
     guard status == 1 else {
-      throw CairnError(.io, "OpenSSL failed to derive a key with scrypt (\(parameters)): is memory short?")
+      throw CairnError(.io, "could not derive a key with scrypt (\(parameters)): is memory short?")
     }
     return key
   }

@@ -125,6 +125,72 @@ import Testing
         + "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640")
   }
 
+  // RFC 7914, section 12: every vector, mixed by Cairn's lanes on one to
+  // four threads, keeping every, every second or every fourth intermediate
+  // value (the fourth vector, N = 2^20, takes 1 GiB and is left out).
+  @Test(arguments: [UInt64(1), 2, 3, 4], [UInt32(0), 1, 2])
+  func scryptLanesMatchTheRFCVectors(threads: UInt64, keepShift: UInt32) throws {
+    let vectors: [(password: String, salt: String, parameters: Scrypt.Parameters, hex: String)] = [
+      (
+        "", "", Scrypt.Parameters(n: 16, r: 1, p: 1),
+        "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
+          + "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906"
+      ),
+      (
+        "password", "NaCl", Scrypt.Parameters(n: 1024, r: 8, p: 16),
+        "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
+          + "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"
+      ),
+      (
+        "pleaseletmein", "SodiumChloride", Scrypt.Parameters(n: 16384, r: 8, p: 1),
+        "7023bdcb3afd7348461c06cd81fd38ebfda8fbba904f8e3ea9b543f6545da1f2"
+          + "d5432955613f0fcf62d49705242a9af9e61e85dc0d651e40dfcf017b45575887"
+      ),
+    ]
+    for vector in vectors {
+      let key = try Scrypt.deriveKey(
+        password: Array(vector.password.utf8), salt: Array(vector.salt.utf8), parameters: vector.parameters,
+        count: 64, mixing: .lanes(Scrypt.LaneMixing(threads: threads, keepShift: keepShift)))
+      #expect(hexString(key) == vector.hex, "\(vector.parameters) on \(threads) threads, shift \(keepShift)")
+    }
+  }
+
+  // Cairn's lanes and libcrypto's EVP_PBE_scrypt agree on other shapes:
+  // lanes that do not divide evenly among the threads, r = 1 to 3, empty and
+  // long passwords, 16 to 100 bytes out.
+  @Test func scryptLanesAgreeWithLibcrypto() throws {
+    var generator = SystemRandomNumberGenerator()
+    for (n, r, p) in [(UInt64(2), UInt64(1), UInt64(1)), (64, 2, 3), (256, 3, 5), (1024, 1, 7), (32, 8, 2)] {
+      let password = (0..<Int.random(in: 0...80, using: &generator)).map { _ in UInt8.random(in: 0...255) }
+      let salt = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255) }
+      let count = Int.random(in: 16...100, using: &generator)
+      let parameters = Scrypt.Parameters(n: n, r: r, p: p)
+      let expected = try Scrypt.deriveKey(
+        password: password, salt: salt, parameters: parameters, count: count, mixing: .libcrypto)
+      for threads in UInt64(1)...4 {
+        for keepShift in UInt32(0)...3 where n >> keepShift > 0 {
+          let mixing = Scrypt.LaneMixing(threads: threads, keepShift: keepShift)
+          let key = try Scrypt.deriveKey(
+            password: password, salt: salt, parameters: parameters, count: count, mixing: .lanes(mixing))
+          #expect(key == expected, "\(parameters), \(mixing), password \(password.count) bytes")
+        }
+      }
+    }
+  }
+
+  // One thread per core, never more than the lanes, keeping so few values
+  // that all threads together hold one lane's memory; libcrypto on one core.
+  @Test func scryptLaneMixing() {
+    #expect(Scrypt.laneMixing(for: .default, cores: 2) == Scrypt.LaneMixing(threads: 2, keepShift: 1))
+    #expect(Scrypt.laneMixing(for: .default, cores: 3) == Scrypt.LaneMixing(threads: 3, keepShift: 2))
+    #expect(Scrypt.laneMixing(for: .default, cores: 16) == Scrypt.LaneMixing(threads: 4, keepShift: 2))
+    #expect(Scrypt.laneMixing(for: .default, cores: 1) == nil)
+    #expect(Scrypt.laneMixing(for: Scrypt.Parameters(n: 1 << 15, r: 8, p: 1), cores: 8) == nil)
+    #expect(
+      Scrypt.laneMixing(for: Scrypt.Parameters(n: 2, r: 8, p: 8), cores: 8)
+        == Scrypt.LaneMixing(threads: 8, keepShift: 1))
+  }
+
   @Test func scryptRefusesParametersOutOfRange() {
     for parameters in [
       Scrypt.Parameters(n: 1000, r: 8, p: 1), Scrypt.Parameters(n: 1, r: 8, p: 1),

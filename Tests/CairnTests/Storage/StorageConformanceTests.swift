@@ -34,6 +34,8 @@ import Testing
         (StorageFile(.objects, objectName("ab", 1)), testBytes(1 << 20, seed: 4)),
         (StorageFile(.objects, objectName("ab", 2)), []),
         (StorageFile(.log, "l1"), testBytes(5, seed: 5)),
+        // On S3, sent as four whole request-body chunks and a partial fifth.
+        (StorageFile(.objects, objectName("cd", 3)), testBytes(4 * (256 << 10) + 12_345, seed: 6)),
       ]
       for (file, bytes) in files {
         #expect(try await storage.write(file, bytes, ifAbsent: true), "\(file)")

@@ -45,7 +45,7 @@ import Testing
   /// Names of every length, from one byte to NAME_MAX, list exactly (the
   /// records of a real directory differ in length with their names).
   @Test func namesOfEveryLengthListExactly() throws {
-    let directory = try TemporaryDirectory()
+    let directory = TemporaryDirectory()
     var expected: Set<[UInt8]> = []
     for length in [1, 2, 3, 7, 8, 9, 15, 16, 17, 100, 254, 255] {
       let name = String(repeating: "n", count: length - 1) + "\(length % 10)"
