@@ -53,3 +53,5 @@ long long cairn_seek_data_or_hole(int fd, long long offset, int hole) {
 }
 
 int cairn_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+
+int cairn_set_trim_threshold(int bytes) { return mallopt(M_TRIM_THRESHOLD, bytes); }

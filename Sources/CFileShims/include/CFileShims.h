@@ -30,4 +30,7 @@ long long cairn_seek_data_or_hole(int fd, long long offset, int hole);
 /// mallopt(M_MMAP_THRESHOLD, bytes): malloc.h is not part of Swift's Glibc module.
 int cairn_set_mmap_threshold(int bytes);
 
+/// mallopt(M_TRIM_THRESHOLD, bytes).
+int cairn_set_trim_threshold(int bytes);
+
 #endif

@@ -53,7 +53,8 @@ public struct Backup: Sendable {
   /// pending objects this run wrote are removed, no record is written, and
   /// it throws `CancellationError`; so does any other failure clean up.
   public func run(_ request: BackupRequest) async throws -> BackupResult {
-    try await run(Self.begin(request, repositoryPath: repository.path, files: files))
+    let isRemote = !repository.storage.checksExistenceCheaply
+    return try await run(Self.begin(request, repositoryPath: isRemote ? nil : repository.path, files: files))
   }
 
   /// Runs a backup begun with `begin`: the walk it started is taken over.
@@ -131,11 +132,16 @@ public struct Backup: Sendable {
     logger.debug("backup planned", metadata: ["kind": "\(kind)", "base": "\(base?.id ?? "none")"])
 
     let reads = ReadQueue()
+    // Bundles are stored on workers of their own, so an upload waiting for
+    // the server does not hold a reader.
+    let bundleStores = ReadQueue()
+    let bundlesInFlight = repository.storage.checksExistenceCheaply ? 1 : BundleWriter.remoteStoresInFlight
     let published = PublishSchedule.fromEnvironment(store: repository.store)
     let session = BackupSession(
       store: repository.store, blockSize: repository.config.blockSize,
       base: try base.map { ManifestReader(store: repository.store, parts: try $0.manifestObjects()) },
-      files: files, reads: reads, published: published, progress: progress, stop: stop, onProblem: onProblem)
+      files: files, reads: reads, bundleStores: bundleStores, bundlesInFlight: bundlesInFlight, published: published,
+      progress: progress, stop: stop, onProblem: onProblem)
     for source in missing {
       session.report(source, "does not exist (is its drive mounted?); the snapshot holds the other sources")
     }
@@ -143,10 +149,11 @@ public struct Backup: Sendable {
       for: base, host: request.host, sources: sourceNames, snapshots: snapshots, in: repository)
     var notes = note.map { [$0] } ?? []
     // Every task this run starts is a child of this group: the readers, the
-    // publisher and the estimate. On failure they are stopped and awaited
+    // bundle stores, the publisher and the estimate. On failure they are stopped and awaited
     // before the run removes what it left pending.
     return try await withThrowingTaskGroup(of: Void.self) { group in
       for _ in 0..<Parallelism.backupReaders { group.addTask { await reads.work() } }
+      for _ in 0..<bundlesInFlight { group.addTask { await bundleStores.work() } }
       group.addTask { await published.run() }
       let estimateStop = StopFlag()
       if let progress, let estimate {
@@ -160,6 +167,7 @@ public struct Backup: Sendable {
         defer {
           estimateStop.set()
           reads.close()
+          bundleStores.close()
           published.close()
         }
         try await walk(from: start.headStart, into: session, notes: &notes, stop: stop)

@@ -40,7 +40,8 @@ final class BackupSession {
 
   init(
     store: ObjectStore, blockSize: Int, base: ManifestReader?, files: FileSystem, reads: ReadQueue,
-    published: PublishSchedule, progress: BackupProgress?, stop: StopFlag,
+    bundleStores: ReadQueue, bundlesInFlight: Int, published: PublishSchedule, progress: BackupProgress?,
+    stop: StopFlag,
     onProblem: @escaping @Sendable (BackupProblem) -> Void
   ) {
     self.stop = stop
@@ -50,7 +51,8 @@ final class BackupSession {
     self.chunker = Chunker(blockSize: blockSize, files: files, pool: .shared)
     self.published = published
     self.writer = BundleWriter(
-      store: store, policy: BundlePolicy(blockSize: blockSize), queue: reads, published: published)
+      store: store, policy: BundlePolicy(blockSize: blockSize), queue: bundleStores, storesInFlight: bundlesInFlight,
+      published: published)
     self.base = base.map { ManifestCursor($0) }
     self.progress = progress
     self.onProblem = onProblem

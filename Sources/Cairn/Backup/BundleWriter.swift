@@ -26,11 +26,13 @@ struct SmallFileContent: Sendable {
 /// and passes every entry on in manifest order, holding those that follow a
 /// bundle still being filled or stored until its address is known.
 ///
-/// One bundle is stored in the background (on the backup's `ReadQueue`, a
-/// child of its task group) while the next fills, so hashing,
-/// compressing and writing a bundle overlaps with reading files. Memory: the
-/// open bundle, the one being stored (each at most `maximumSize`), and the
-/// entries held behind them (at most `maximumHeld`). Used by one task only.
+/// Bundles are stored in the background (on a `ReadQueue` of the backup's
+/// task group) while the next fills, so hashing, compressing and writing a
+/// bundle overlaps with reading files: one at a time on a local disk, up to
+/// `remoteStoresInFlight` on a remote storage, where most of a store is
+/// waiting for the server. Memory: the open bundle, those being stored
+/// (each at most `maximumSize`), and the entries held behind them (at most
+/// `maximumHeld`). Used by one task only.
 final class BundleWriter {
   private struct Held {
     var entry: ManifestEntry
@@ -40,15 +42,21 @@ final class BundleWriter {
     var bundle: Int
   }
 
-  /// Most entries held behind an open bundle, and behind one being stored.
+  /// Most entries held behind an open bundle, and behind those being stored.
   static let maximumHeld = 16384
   static let maximumHeldBehindStoring = 1024
+
+  /// Bundles stored at once on a remote storage. One at a time left a first
+  /// backup to S3 waiting 1.7–1.8 s (of 7.7) for the previous bundle's
+  /// upload before it could hand on the next bundle.
+  static let remoteStoresInFlight = 3
 
   let policy: BundlePolicy
   private let store: ObjectStore
   private var manifest: ManifestWriter
   private let published: PublishSchedule?
   private let queue: ReadQueue
+  private let storesInFlight: Int
 
   private var held: [Held] = []
   private var heldStart = 0
@@ -59,16 +67,22 @@ final class BundleWriter {
   private var cutter: BundlePolicy.Cutter
   private var offsets: [ObjectID: UInt64] = [:]
   private var nextBundle = 1
-  /// The bundle being stored.
-  private var storing: (bundle: Int, task: PendingResult<ObjectStore.PutResult>)?
+  /// The bundles being stored, oldest first.
+  private var storing: [(bundle: Int, task: PendingResult<ObjectStore.PutResult>)] = []
 
   private(set) var bundles = 0
   private(set) var newObjects = 0
   private(set) var newBytes: UInt64 = 0
 
-  init(store: ObjectStore, policy: BundlePolicy, queue: ReadQueue, published: PublishSchedule? = nil) {
+  /// `queue` stores the bundles, up to `storesInFlight` at once.
+  init(
+    store: ObjectStore, policy: BundlePolicy, queue: ReadQueue, storesInFlight: Int = 1,
+    published: PublishSchedule? = nil
+  ) {
+    precondition(storesInFlight >= 1)
     self.store = store
     self.queue = queue
+    self.storesInFlight = storesInFlight
     self.policy = policy
     self.cutter = BundlePolicy.Cutter(policy: policy)
     self.manifest = ManifestWriter(store: store)
@@ -79,7 +93,7 @@ final class BundleWriter {
 
   /// Passes an entry on, or holds it behind the bundle being filled or stored.
   func append(_ entry: ManifestEntry) async throws {
-    guard let waitFor = openBundle ?? storing?.bundle else {
+    guard let waitFor = openBundle ?? storing.last?.bundle else {
       try await manifest.append(entry)
       return
     }
@@ -121,13 +135,18 @@ final class BundleWriter {
     }
   }
 
-  /// Ends the open bundle and starts storing it, once the previous one is stored.
+  /// Ends the open bundle and starts storing it, once fewer than
+  /// `storesInFlight` are being stored.
   private func seal() async throws {
     guard let bundle = openBundle else { return }
-    try await finishStoring()
+    // Many entries held: wait for older bundles too, rather than seal
+    // bundles of a few files to get past the bound.
+    while storing.count >= storesInFlight || (heldCount >= Self.maximumHeld && !storing.isEmpty) {
+      try await finishStoring()
+    }
     let bytes = buffer
     let store = self.store
-    storing = (bundle, queue.submit { try await store.put(bytes) })
+    storing.append((bundle, queue.submit { try await store.put(bytes) }))
     openBundle = nil
     buffer = []
     cutter.reset()
@@ -135,11 +154,12 @@ final class BundleWriter {
     bundles += 1
   }
 
-  /// Waits for the bundle being stored and passes on the entries that waited for it.
+  /// Waits for the oldest bundle being stored and passes on the entries
+  /// that waited for it.
   private func finishStoring() async throws {
-    guard let (bundle, task) = storing else { return }
+    guard let (bundle, task) = storing.first else { return }
     let stored = try await task.value
-    storing = nil
+    storing.removeFirst()
     if let size = stored.storedSize {
       newObjects += 1
       newBytes += size
@@ -169,7 +189,7 @@ final class BundleWriter {
   /// manifest; returns its parts.
   func finish() async throws -> [ObjectID] {
     try await seal()
-    try await finishStoring()
+    while !storing.isEmpty { try await finishStoring() }
     precondition(heldCount == 0, "entries held behind no bundle")
     let parts = try await manifest.finish()
     newObjects += manifest.newObjects
@@ -178,9 +198,9 @@ final class BundleWriter {
   }
 
   /// After a failure, once the queue's workers have ended: lets go of the
-  /// bundle that was being stored (its job has ended too).
+  /// bundles that were being stored (their jobs have ended too).
   func cancel() async {
-    if let (_, task) = storing { _ = try? await task.value }
-    storing = nil
+    for (_, task) in storing { _ = try? await task.value }
+    storing = []
   }
 }

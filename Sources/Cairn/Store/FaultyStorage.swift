@@ -58,17 +58,34 @@ final class FaultyStorage: RepositoryStorage {
     /// Calls per operation and file name, for plans aimed at one name.
     var callsByName: [String: Int] = [:]
     var crashed = false
+    var objectWritesInFlight = 0
+    var mostObjectWritesInFlight = 0
   }
 
   let wrapped: any RepositoryStorage
   private let state = Mutex(State())
 
-  init(wrapping storage: any RepositoryStorage, plans: [Plan] = []) {
+  /// When set, the storage answers as a server does: existence checks are
+  /// not cheap (so a backup stores as it does on S3), and each object write
+  /// takes `objectWriteLatency`.
+  let actsRemote: Bool
+  let objectWriteLatency: Duration
+
+  init(
+    wrapping storage: any RepositoryStorage, plans: [Plan] = [], actsRemote: Bool = false,
+    objectWriteLatency: Duration = .milliseconds(20)
+  ) {
     wrapped = storage
+    self.actsRemote = actsRemote
+    self.objectWriteLatency = objectWriteLatency
     state.withLock { $0.plans = plans }
   }
 
   var location: String { wrapped.location }
+  var checksExistenceCheaply: Bool { !actsRemote && wrapped.checksExistenceCheaply }
+
+  /// The most object writes that were under way at once.
+  var mostObjectWritesInFlight: Int { state.withLock { $0.mostObjectWritesInFlight } }
 
   /// Adds a fault after creation.
   func add(_ plan: Plan) { state.withLock { $0.plans.append(plan) } }
@@ -114,6 +131,13 @@ final class FaultyStorage: RepositoryStorage {
   @discardableResult
   func write(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) async throws -> Bool {
     try await hangIfAsked(try fault(for: .write, kind: file.kind, name: file.name))
+    guard file.kind == .objects else { return try await wrapped.write(file, bytes, ifAbsent: ifAbsent) }
+    state.withLock { state in
+      state.objectWritesInFlight += 1
+      state.mostObjectWritesInFlight = max(state.mostObjectWritesInFlight, state.objectWritesInFlight)
+    }
+    defer { state.withLock { $0.objectWritesInFlight -= 1 } }
+    if actsRemote { try await Task.sleep(for: objectWriteLatency) }
     return try await wrapped.write(file, bytes, ifAbsent: ifAbsent)
   }
 

@@ -32,7 +32,9 @@ final class FaultyRepository: Sendable {
   static let logger = Logger(label: "cairn-tests") { _ in SwiftLogNoOpLogHandler() }
 
   /// Creates the repository (without faults) and the source tree.
-  init(kind: RepositoryKind, backing: Backing = .memory) async throws {
+  /// `actsRemote`: the faulty storage answers as a server does (see
+  /// `FaultyStorage.actsRemote`).
+  init(kind: RepositoryKind, backing: Backing = .memory, actsRemote: Bool = false) async throws {
     self.kind = kind
     let options = Repository.Options(
       blockSize: 65536, compression: kind == .plain ? .none : RepositoryConfig.defaultCompression,
@@ -44,7 +46,7 @@ final class FaultyRepository: Sendable {
     case .folder: created = try await Repository.initialize(at: directory.sub("repo"), options: options)
     }
     self.backing = created.storage
-    faulty = FaultyStorage(wrapping: created.storage)
+    faulty = FaultyStorage(wrapping: created.storage, actsRemote: actsRemote)
     try Self.makeTree(at: directory.sub("src"))
   }
 
