@@ -135,7 +135,9 @@ public struct Backup: Sendable {
     // Bundles are stored on workers of their own, so an upload waiting for
     // the server does not hold a reader.
     let bundleStores = ReadQueue()
-    let bundlesInFlight = repository.storage.checksExistenceCheaply ? 1 : BundleWriter.remoteStoresInFlight
+    let isRemote = !repository.storage.checksExistenceCheaply
+    let bundlesInFlight = isRemote ? BundleWriter.remoteStoresInFlight : 1
+    let readers = Parallelism.backupReaders(remote: isRemote)
     let published = PublishSchedule.fromEnvironment(store: repository.store)
     let session = BackupSession(
       store: repository.store, blockSize: repository.config.blockSize,
@@ -152,7 +154,7 @@ public struct Backup: Sendable {
     // bundle stores, the publisher and the estimate. On failure they are stopped and awaited
     // before the run removes what it left pending.
     return try await withThrowingTaskGroup(of: Void.self) { group in
-      for _ in 0..<Parallelism.backupReaders { group.addTask { await reads.work() } }
+      for _ in 0..<readers { group.addTask { await reads.work() } }
       for _ in 0..<bundlesInFlight { group.addTask { await bundleStores.work() } }
       group.addTask { await published.run() }
       let estimateStop = StopFlag()

@@ -48,8 +48,9 @@ final class BundleWriter {
 
   /// Bundles stored at once on a remote storage. One at a time left a first
   /// backup to S3 waiting 1.7–1.8 s (of 7.7) for the previous bundle's
-  /// upload before it could hand on the next bundle.
-  static let remoteStoresInFlight = 3
+  /// upload before it could hand on the next bundle (see also
+  /// `Parallelism.backupReaders(remote:)`).
+  static let remoteStoresInFlight = 4
 
   let policy: BundlePolicy
   private let store: ObjectStore
