@@ -17,8 +17,8 @@ enum AllocatorTuning {
   /// large buffer before this call (the key derivation's 16 MiB, when its
   /// lanes run on threads) would otherwise have raised it to twice that
   /// buffer's size, and every heap would keep up to 32 MiB it no longer
-  /// uses. Measured on a first backup to S3: peak RSS 150–160 MB with the
-  /// raised threshold, 119–135 MB with this, at the same speed.
+  /// uses. Measured on a first backup to S3: peak RSS 154–171 MB with the
+  /// raised threshold, 127–136 MB with this, at the same speed.
   static func apply() {
     _ = cairn_set_mmap_threshold(mmapThreshold)
     _ = cairn_set_trim_threshold(trimThreshold)

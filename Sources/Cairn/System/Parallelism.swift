@@ -18,7 +18,7 @@ enum Parallelism {
   /// one more. There a reader holds its block and the block's sealed copy
   /// (8 MiB each with S3's blocks) until the upload ends, and bundles upload
   /// alongside on workers of their own. On two cores, against the gateway:
-  /// four readers peaked at 132–150 MB in the S3 scenario, three at 114–129,
+  /// four readers peaked at 135–154 MB in the S3 scenario, three at 117–132,
   /// and with four bundles in flight instead of three a first backup was no
   /// slower (6.79 s against 7.07, medians of 3).
   static func backupReaders(remote: Bool) -> Int {
