@@ -47,7 +47,7 @@ final class BundleWriter {
   static let maximumHeldBehindStoring = 1024
 
   /// Bundles stored at once on a remote storage. One at a time left a first
-  /// backup to S3 waiting 1.7–1.8 s (of 7.7) for the previous bundle's
+  /// backup to S3 waiting 1.7–1.8 s (of 7.5–7.9) for the previous bundle's
   /// upload before it could hand on the next bundle (see also
   /// `Parallelism.backupReaders(remote:)`).
   static let remoteStoresInFlight = 4

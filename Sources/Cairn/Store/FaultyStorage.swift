@@ -66,18 +66,21 @@ final class FaultyStorage: RepositoryStorage {
   private let state = Mutex(State())
 
   /// When set, the storage answers as a server does: existence checks are
-  /// not cheap (so a backup stores as it does on S3), and each object write
-  /// takes `objectWriteLatency`.
+  /// not cheap (so a backup stores as it does on S3), and object writes wait
+  /// for one another: until a second object write has started while one was
+  /// under way, each waits for that (at most `overlapWait`). A backup that
+  /// stores several objects at once then shows it whatever the machine's
+  /// load; one that stores one at a time never does.
   let actsRemote: Bool
-  let objectWriteLatency: Duration
+  let overlapWait: Duration
 
   init(
     wrapping storage: any RepositoryStorage, plans: [Plan] = [], actsRemote: Bool = false,
-    objectWriteLatency: Duration = .milliseconds(20)
+    overlapWait: Duration = .seconds(10)
   ) {
     wrapped = storage
     self.actsRemote = actsRemote
-    self.objectWriteLatency = objectWriteLatency
+    self.overlapWait = overlapWait
     state.withLock { $0.plans = plans }
   }
 
@@ -137,7 +140,12 @@ final class FaultyStorage: RepositoryStorage {
       state.mostObjectWritesInFlight = max(state.mostObjectWritesInFlight, state.objectWritesInFlight)
     }
     defer { state.withLock { $0.objectWritesInFlight -= 1 } }
-    if actsRemote { try await Task.sleep(for: objectWriteLatency) }
+    if actsRemote {
+      let deadline = ContinuousClock.now + overlapWait
+      while mostObjectWritesInFlight < 2, ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(5))
+      }
+    }
     return try await wrapped.write(file, bytes, ifAbsent: ifAbsent)
   }
 
