@@ -1,9 +1,9 @@
 internal import CCipher
 
 /// scrypt (RFC 7914): turns a password into the key that wraps a repository's
-/// master keys. Its lanes are mixed on one thread per core
-/// (`cairn_scrypt_lanes`), or by libcrypto's `EVP_PBE_scrypt` on one core. Deliberately slow and
-/// memory-hard, so that guessing passwords from a stolen key file is costly.
+/// master keys. Deliberately slow and memory-hard, so that guessing passwords
+/// from a stolen key file is costly. Its lanes are mixed on one thread per
+/// core (`cairn_scrypt_lanes`), or by libcrypto's `EVP_PBE_scrypt` on one.
 public enum Scrypt {
   /// The cost parameters, stored in every key file.
   public struct Parameters: Sendable, Hashable, Codable, CustomStringConvertible {
