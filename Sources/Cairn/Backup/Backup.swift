@@ -53,9 +53,13 @@ public struct Backup: Sendable {
   /// pending objects this run wrote are removed, no record is written, and
   /// it throws `CancellationError`; so does any other failure clean up.
   public func run(_ request: BackupRequest) async throws -> BackupResult {
-    let isRemote = !repository.storage.checksExistenceCheaply
-    return try await run(Self.begin(request, repositoryPath: isRemote ? nil : repository.path, files: files))
+    try await run(Self.begin(request, repositoryPath: isRemote ? nil : repository.path, files: files))
   }
+
+  /// Whether the repository is behind a server (S3): each existence check
+  /// and write is a request, so the run lists objects once, holds less in
+  /// its head start and readers, and stores several bundles at once.
+  private var isRemote: Bool { !repository.storage.checksExistenceCheaply }
 
   /// Runs a backup begun with `begin`: the walk it started is taken over.
   func run(_ start: BackupStart) async throws -> BackupResult {
@@ -105,7 +109,7 @@ public struct Backup: Sendable {
     // A missing source stays in the record, so the snapshot stays in its group.
     let sourceNames = (roots + missing).sorted().map(\.description)
     let snapshots = try await repository.snapshots()
-    if !repository.storage.checksExistenceCheaply {
+    if isRemote {
       // One listing (256 prefixes in parallel) instead of a request per
       // block, made once the backup has more than a few objects to store.
       repository.store.useListingForExistence()
@@ -135,7 +139,6 @@ public struct Backup: Sendable {
     // Bundles are stored on workers of their own, so an upload waiting for
     // the server does not hold a reader.
     let bundleStores = ReadQueue()
-    let isRemote = !repository.storage.checksExistenceCheaply
     let bundlesInFlight = isRemote ? BundleWriter.remoteStoresInFlight : 1
     let readers = Parallelism.backupReaders(remote: isRemote)
     let published = PublishSchedule.fromEnvironment(store: repository.store)
@@ -151,8 +154,8 @@ public struct Backup: Sendable {
       for: base, host: request.host, sources: sourceNames, snapshots: snapshots, in: repository)
     var notes = note.map { [$0] } ?? []
     // Every task this run starts is a child of this group: the readers, the
-    // bundle stores, the publisher and the estimate. On failure they are stopped and awaited
-    // before the run removes what it left pending.
+    // bundle stores, the publisher and the estimate. On failure they are
+    // stopped and awaited before the run removes what it left pending.
     return try await withThrowingTaskGroup(of: Void.self) { group in
       for _ in 0..<readers { group.addTask { await reads.work() } }
       for _ in 0..<bundlesInFlight { group.addTask { await bundleStores.work() } }
