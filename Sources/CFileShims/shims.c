@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -55,3 +57,11 @@ long long cairn_seek_data_or_hole(int fd, long long offset, int hole) {
 int cairn_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 
 int cairn_set_trim_threshold(int bytes) { return mallopt(M_TRIM_THRESHOLD, bytes); }
+
+int cairn_advise_huge_pages(void *address, unsigned long length) {
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t start = ((uintptr_t)address + huge - 1) & ~(huge - 1);
+  uintptr_t end = ((uintptr_t)address + length) & ~(huge - 1);
+  if (end <= start) return 0;
+  return madvise((void *)start, end - start, MADV_HUGEPAGE);
+}

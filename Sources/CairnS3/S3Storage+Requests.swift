@@ -171,6 +171,7 @@ extension S3Storage {
     var body: [UInt8] = []
     if let length = response.headers.first(name: "content-length").flatMap({ Int($0) }), length <= limit {
       body.reserveCapacity(length)
+      HugePages.advise(reservedStorageOf: &body)
     }
     for try await chunk in response.body {
       guard body.count + chunk.readableBytes <= limit else {

@@ -33,4 +33,9 @@ int cairn_set_mmap_threshold(int bytes);
 /// mallopt(M_TRIM_THRESHOLD, bytes).
 int cairn_set_trim_threshold(int bytes);
 
+/// madvise(2) with MADV_HUGEPAGE on the 2 MiB-aligned part of [address, address + length):
+/// asks the kernel to back it with transparent huge pages when first touched. Returns 0 when
+/// that part is empty (nothing to advise) and -1 with errno when madvise fails.
+int cairn_advise_huge_pages(void *address, unsigned long length);
+
 #endif

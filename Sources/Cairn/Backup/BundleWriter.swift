@@ -116,6 +116,7 @@ final class BundleWriter {
       openBundle = nextBundle
       nextBundle += 1
       buffer.reserveCapacity(policy.targetSize + policy.smallFileLimit)
+      HugePages.advise(reservedStorageOf: &buffer)
     }
     let offset: UInt64
     var added = 0

@@ -24,6 +24,7 @@ struct Chunker: Sendable {
     _ body: (UnsafeRawBufferPointer) async throws -> Void
   ) async throws -> UInt64 {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
+    HugePages.advise(buffer)
     defer { buffer.deallocate() }
     var position = offset
     let end = offset + length

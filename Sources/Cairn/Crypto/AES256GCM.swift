@@ -32,6 +32,7 @@ public struct AES256GCM: Sendable {
     let count = plaintext.count + Self.overhead
     var failure: (any Error)?
     let sealed = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+      HugePages.advise(buffer)
       let output = UnsafeMutableRawBufferPointer(buffer)
       do {
         try SecureRandom.fill(UnsafeMutableRawBufferPointer(rebasing: output[0..<Self.nonceSize]))
@@ -70,6 +71,7 @@ public struct AES256GCM: Sendable {
     let count = sealed.count - Self.overhead
     var failure: (any Error)?
     let plaintext = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+      HugePages.advise(buffer)
       do {
         try openInto(
           nonce: UnsafeRawBufferPointer(rebasing: sealed[0..<Self.nonceSize]), aad: aad,

@@ -101,6 +101,7 @@ public enum ObjectEnvelope {
 
     var failure: (any Error)?
     let sealed = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+      HugePages.advise(buffer)
       initialized = 0
       do {
         let output = UnsafeMutableRawBufferPointer(buffer)
@@ -207,6 +208,7 @@ public enum ObjectEnvelope {
     let aad = associatedData(header: UnsafeRawBufferPointer(rebasing: stored[0..<headerSize]), binding: binding)
     var failure: (any Error)?
     let payload = [UInt8](unsafeUninitializedCapacity: payloadCount) { buffer, initialized in
+      HugePages.advise(buffer)
       initialized = 0
       do {
         try aad.withUnsafeBytes { aadBytes in
@@ -248,6 +250,7 @@ public enum ObjectEnvelope {
     }
     var failure: (any Error)?
     let plaintext = [UInt8](unsafeUninitializedCapacity: logicalSize) { buffer, initialized in
+      HugePages.advise(buffer)
       initialized = 0
       do {
         initialized = try zstd.decompress(payload, into: UnsafeMutableRawBufferPointer(buffer), what: binding)

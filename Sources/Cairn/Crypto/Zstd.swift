@@ -34,6 +34,7 @@ public struct Zstd: ~Copyable {
     let capacity = Self.compressBound(input.count)
     var failure: (any Error)?
     let frame = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+      HugePages.advise(buffer)
       do {
         initialized = try compress(input, level: level, into: UnsafeMutableRawBufferPointer(buffer)) ?? 0
       } catch {
@@ -90,6 +91,7 @@ public struct Zstd: ~Copyable {
     }
     var failure: (any Error)?
     let output = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+      HugePages.advise(buffer)
       do {
         initialized = try decompress(frame, into: UnsafeMutableRawBufferPointer(buffer), what: what)
       } catch {

@@ -87,6 +87,7 @@ struct FileSystem: Sendable {
   func readBytes(_ descriptor: Descriptor, count: Int, at offset: UInt64 = 0) throws(Errno) -> [UInt8] {
     var failure: Errno?
     let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+      HugePages.advise(buffer)
       do throws(Errno) {
         initialized = try read(descriptor, into: UnsafeMutableRawBufferPointer(buffer), at: offset)
       } catch {
