@@ -115,7 +115,9 @@ final class BundleWriter {
     if openBundle == nil {
       openBundle = nextBundle
       nextBundle += 1
-      buffer.reserveCapacity(policy.targetSize + policy.smallFileLimit)
+      // Room for the largest bundle the cutter allows, so the buffer is
+      // never copied to grow; pages not written cost no memory.
+      buffer.reserveCapacity(policy.maximumSize)
       HugePages.advise(reservedStorageOf: &buffer)
     }
     let offset: UInt64
