@@ -15,11 +15,14 @@ struct ContentPlacement {
   /// Writes the next block. Throws `.corrupted` when a sparse file's blocks
   /// hold more than its extents.
   mutating func write(
-    _ bytes: [UInt8], to descriptor: Descriptor, files: FileSystem, path: EntryPath, display: String
+    _ bytes: ArraySlice<UInt8>, to descriptor: Descriptor, files: FileSystem, path: EntryPath, display: String
   ) throws(CairnError) {
     guard let extents else {
+      let result = bytes.withUnsafeBytes { raw in
+        Result { () throws(Errno) in try files.write(descriptor, raw) }
+      }
       do {
-        return try files.write(descriptor, bytes)
+        return try result.get()
       } catch {
         throw CairnError.system("write", error, "could not write '\(display)'")
       }

@@ -60,11 +60,11 @@ struct FileWriteJob: Sendable {
       var index = 0
       repeat {
         try stop.check()
-        var bytes: [UInt8] = []
+        var bytes: ArraySlice<UInt8> = []
         if index < objects {
           do {
-            bytes = try await reads.next() ?? []
-            if let slice { bytes = try Self.cut(slice, of: entry, from: bytes, store: store) }
+            let object = try await reads.next() ?? []
+            bytes = try slice.map { try Self.cut($0, of: entry, from: object, store: store) } ?? object[...]
           } catch let error as CancellationError {
             throw error
           } catch {
@@ -173,9 +173,10 @@ struct FileWriteJob: Sendable {
   private func problem(_ message: String) -> RestoreProblem { RestoreProblem(path: entry.path, message: message) }
 
   /// The bytes of the file `entry` (which has `slice`), cut from its bundle
-  /// and checked against the file's own address.
+  /// and checked against the file's own address. Not copied: a bundle holds
+  /// thousands of small files, and each copy was fresh memory to fault in.
   static func cut(_ slice: BundleSlice, of entry: ManifestEntry, from bundle: [UInt8], store: ObjectStore)
-    throws(CairnError) -> [UInt8]
+    throws(CairnError) -> ArraySlice<UInt8>
   {
     guard slice.end <= UInt64(bundle.count) else {
       throw CairnError(
@@ -183,7 +184,7 @@ struct FileWriteJob: Sendable {
         "bundle '\(entry.blocks[0])' holds \(bundle.count) bytes, but '\(entry.path)' lies at \(slice.offset)..<\(slice.end)"
       )
     }
-    let bytes = Array(bundle[Int(slice.offset)..<Int(slice.end)])
+    let bytes = bundle[Int(slice.offset)..<Int(slice.end)]
     let actual = bytes.withUnsafeBytes { store.address(of: $0) }
     guard actual == slice.content else {
       throw CairnError(
@@ -215,7 +216,7 @@ private final class UnfinishedFile: @unchecked Sendable {
     self.placement = placement
   }
 
-  func write(_ bytes: [UInt8], job: FileWriteJob) throws(CairnError) {
+  func write(_ bytes: ArraySlice<UInt8>, job: FileWriteJob) throws(CairnError) {
     guard !bytes.isEmpty else { return }
     try placement.write(bytes, to: descriptor, files: files, path: job.entry.path, display: job.displayPath)
   }

@@ -48,6 +48,15 @@ public struct ObjectCodec: Sendable {
       stored, binding: file.relativePath, dataKey: settings.encryption, maximumLogicalSize: maximumSize)
   }
 
+  /// The same, for stored bytes the caller no longer needs: they may be
+  /// decrypted where they lie (see `ObjectEnvelope.open(consuming:)`).
+  public func open(consuming stored: inout [UInt8], as file: StorageFile, maximumSize: Int) throws -> [UInt8] {
+    var zstd = Zstd()
+    return try ObjectEnvelope.open(
+      consuming: &stored, binding: file.relativePath, dataKey: settings.encryption, maximumLogicalSize: maximumSize,
+      using: &zstd)
+  }
+
   /// Bytes an envelope adds at most to a stored file beyond its payload bound.
   public static let overhead = ObjectEnvelope.headerSize + AES256GCM.overhead + 64
 }

@@ -90,8 +90,8 @@ public final class ObjectStore: Sendable {
   /// when it is missing.
   public func get(_ id: ObjectID) async throws -> [UInt8] {
     let file = Self.file(id)
-    let stored = try await storage.read(file, maximumSize: Zstd.compressBound(maximumObjectSize) + ObjectCodec.overhead)
-    let bytes = try codec.open(stored, as: file, maximumSize: maximumObjectSize)
+    var stored = try await storage.read(file, maximumSize: Zstd.compressBound(maximumObjectSize) + ObjectCodec.overhead)
+    let bytes = try codec.open(consuming: &stored, as: file, maximumSize: maximumObjectSize)
     let actual = bytes.withUnsafeBytes { codec.address(of: $0) }
     guard actual == id else {
       throw CairnError(

@@ -12,8 +12,8 @@ internal import CFileShims
 /// Only an advice: where transparent huge pages are off, or the buffer
 /// holds no aligned 2 MiB, nothing changes.
 package enum HugePages {
-  /// Buffers smaller than this hold at most one aligned huge page; not worth a call.
-  package static let minimumBytes = 4 << 20
+  /// Buffers smaller than a huge page cannot hold one.
+  package static let minimumBytes = 2 << 20
 
   package static func advise(_ buffer: UnsafeMutableRawBufferPointer) {
     guard buffer.count >= minimumBytes, let base = buffer.baseAddress else { return }

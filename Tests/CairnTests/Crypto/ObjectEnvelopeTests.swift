@@ -21,6 +21,13 @@ import Testing
         let opened = try ObjectEnvelope.open(
           sealed, binding: Self.binding, dataKey: encrypted ? testCipher() : nil, maximumLogicalSize: Self.maximum)
         #expect(opened == plaintext)
+        // Opened where it lies (an encrypted, compressed body is decrypted in place).
+        var consumed = sealed
+        var zstd = Zstd()
+        let openedInPlace = try ObjectEnvelope.open(
+          consuming: &consumed, binding: Self.binding, dataKey: encrypted ? testCipher() : nil,
+          maximumLogicalSize: Self.maximum, using: &zstd)
+        #expect(openedInPlace == plaintext)
       }
     }
   }
@@ -67,6 +74,12 @@ import Testing
         #expect(throws: CairnError.self, "byte \(position) bit \(bit)") {
           try ObjectEnvelope.open(
             damaged, binding: Self.binding, dataKey: testCipher(), maximumLogicalSize: Self.maximum)
+        }
+        var zstd = Zstd()
+        #expect(throws: CairnError.self, "in place: byte \(position) bit \(bit)") {
+          try ObjectEnvelope.open(
+            consuming: &damaged, binding: Self.binding, dataKey: testCipher(), maximumLogicalSize: Self.maximum,
+            using: &zstd)
         }
       }
     }

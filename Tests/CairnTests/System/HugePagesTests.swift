@@ -61,14 +61,18 @@ import Testing
     }
   }
 
-  @Test func leavesSmallBuffersAlone() throws {
+  /// One huge page, exactly in place, is advised; one page less is not.
+  @Test func advisesAWholeAlignedHugePageAndNothingSmaller() throws {
     try withMapping(8 << 20) { base in
       let alignedOffset = (Self.huge - Int(bitPattern: base) % Self.huge) % Self.huge
-      // Holds a whole aligned huge page, but is below the size worth advising.
-      let buffer = UnsafeMutableRawBufferPointer(start: base + alignedOffset, count: HugePages.minimumBytes - 4096)
-      HugePages.advise(buffer)
-      let alignedFlags = try flags(at: base + alignedOffset)
-      #expect(!alignedFlags.contains("hg"))
+      let first = base + alignedOffset
+      let second = first + Self.huge
+      HugePages.advise(UnsafeMutableRawBufferPointer(start: first, count: Self.huge))
+      HugePages.advise(UnsafeMutableRawBufferPointer(start: second, count: Self.huge - 4096))
+      let firstFlags = try flags(at: first)
+      let secondFlags = try flags(at: second)
+      #expect(firstFlags.contains("hg"))
+      #expect(!secondFlags.contains("hg"))
     }
   }
 
