@@ -80,6 +80,21 @@ import Testing
     }
   }
 
+  /// The storage an array reserved (a bundle's buffer, an S3 body) is
+  /// advised before anything is written to it.
+  @Test func advisesAnArraysReservedStorage() throws {
+    var array: [UInt8] = []
+    array.reserveCapacity(8 << 20)
+    HugePages.advise(reservedStorageOf: &array)
+    let base = try #require(array.withUnsafeBufferPointer { $0.baseAddress })
+    let address = UnsafeMutableRawPointer(mutating: base)
+    let alignedOffset = (Self.huge - Int(bitPattern: address) % Self.huge) % Self.huge
+    let alignedFlags = try flags(at: address + alignedOffset)
+    #expect(alignedFlags.contains("hg") == Self.kernelHasHugePages)
+    array.append(contentsOf: [1, 2, 3])
+    #expect(array == [1, 2, 3])
+  }
+
   /// The sealing path advises its output: a sealed 8 MiB block still
   /// opens to the same bytes.
   @Test func largeSealedObjectsRoundTrip() throws {
