@@ -16,8 +16,10 @@ public final class BlockingPool: Sendable {
 
   private typealias Job = @Sendable () -> Void
 
-  /// Queued jobs; those before `start` are taken (the array is reset when drained).
-  private let queue = Mutex<(jobs: [Job], start: Int)>(([], 0))
+  /// Queued jobs; those before `start` are taken and cleared, so that what a
+  /// job captured (a storage and its descriptors, a block) is released once
+  /// it has run, not when the queue next drains (the array is reset then).
+  private let queue = Mutex<(jobs: [Job?], start: Int)>(([], 0))
   /// Counts queued jobs; a thread waits on it for the next one.
   private let available = DispatchSemaphore(value: 0)
   let threadCount: Int
@@ -58,7 +60,8 @@ public final class BlockingPool: Sendable {
     while true {
       available.wait()
       let job = queue.withLock { queue in
-        let job = queue.jobs[queue.start]
+        let job = queue.jobs[queue.start]!
+        queue.jobs[queue.start] = nil
         queue.start += 1
         if queue.start == queue.jobs.count {
           queue.jobs.removeAll(keepingCapacity: true)

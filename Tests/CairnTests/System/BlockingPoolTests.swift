@@ -54,4 +54,34 @@ import Testing
     #expect(ContinuousClock.now - cancelled < .seconds(30))
     await lock.release()
   }
+  /// What a job captured is released once the job has run, even while
+  /// other jobs are still queued behind it: a closed repository's
+  /// descriptors must not stay open until the pool is next idle.
+  @Test func aJobIsReleasedOnceItHasRunWhileOthersAreQueued() async throws {
+    final class Token: Sendable {}
+    let pool = BlockingPool(threads: 1)
+    let occupy = DispatchSemaphore(value: 0)
+    let hold = DispatchSemaphore(value: 0)
+    let holding = DispatchSemaphore(value: 0)
+    weak var released: Token?
+    // The one thread waits in the first job, so the next three queue behind it.
+    let first = pool.start { occupy.wait() }
+    let captured: PendingResult<Void> = {
+      let token = Token()
+      released = token
+      return pool.start { _ = token }
+    }()
+    let third = pool.start {
+      holding.signal()
+      hold.wait()
+    }
+    let fourth = pool.start {}
+    occupy.signal()
+    // The thread has run the token's job and now waits in the third; the
+    // fourth is still queued, so the queue has not drained.
+    await BlockingPool.shared.run { holding.wait() }
+    #expect(released == nil, "a job that has run is still held by the pool")
+    hold.signal()
+    for pending in [first, captured, third, fourth] { try await pending.value }
+  }
 }
