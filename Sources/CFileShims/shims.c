@@ -21,13 +21,21 @@ int cairn_open_unnamed(int dirfd, unsigned int mode) {
   return openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
 }
 
+// Set once AT_EMPTY_PATH was refused and /proc/self/fd linked instead: before Linux 6.10,
+// AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH. From then on, /proc/self/fd first.
+static int link_through_proc = 0;
+
 int cairn_link_unnamed(int fd, int newdirfd, const char *newpath) {
+  if (!__atomic_load_n(&link_through_proc, __ATOMIC_RELAXED)) {
+    int result = linkat(fd, "", newdirfd, newpath, AT_EMPTY_PATH);
+    // ENOENT: refused for want of privilege (an unnamed file cannot be gone while open).
+    if (result == 0 || errno != ENOENT) return result;
+  }
   char path[64];
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
   int result = linkat(AT_FDCWD, path, newdirfd, newpath, AT_SYMLINK_FOLLOW);
-  if (result == 0 || errno != ENOENT) return result;
-  // ENOENT: no /proc (or the file is gone, which AT_EMPTY_PATH reports too).
-  return linkat(fd, "", newdirfd, newpath, AT_EMPTY_PATH);
+  if (result == 0) __atomic_store_n(&link_through_proc, 1, __ATOMIC_RELAXED);
+  return result;
 }
 
 long cairn_flistxattr(int fd, char *list, unsigned long size) { return flistxattr(fd, list, size); }

@@ -212,6 +212,9 @@ import Testing
     #expect(check.output.contains("\(fixture.source)/d0/f0"), "the files it breaks are named: \(check.output)")
   }
 
+  /// Restore checks each small file against its own address, not the
+  /// bundle as a whole: the files the damage reaches are not restored, the
+  /// bundle's other files and every other file are, byte for byte.
   @Test func restoreWithADamagedBundleRestoresTheOtherFilesAndFails() async throws {
     let fixture = try await Self.damagedBundleFixture()
     let target = fixture.work.sub("out")
@@ -224,7 +227,49 @@ import Testing
     for name in ["large-1", "large-2"] {
       #expect(restored.items[Data(name.utf8)] == fixture.original.items[Data(name.utf8)], "'\(name)' not restored")
     }
-    #expect(restored.items[Data("d0/f0".utf8)] == nil, "a file of the damaged bundle was restored")
+    let inBundle = try await Self.bundles(in: fixture.work.repo, snapshot: fixture.snapshot.id)
+      .filter { $0.value == fixture.bundle }.keys.map { Data($0.dropFirst(fixture.source.count + 1).utf8) }
+    let missing = inBundle.filter { restored.items[$0] == nil }
+    #expect(!missing.isEmpty, "no file of the damaged bundle was refused")
+    for name in missing {
+      #expect(restore.output.contains(String(decoding: name, as: UTF8.self)), "'\(name)' is missing without a word")
+    }
+  }
+
+  /// In an uncompressed, unencrypted bundle, one damaged byte costs exactly
+  /// the file it lies in: every other file of the bundle restores.
+  @Test func aDamagedByteInABundleCostsOnlyTheFileItLiesIn() async throws {
+    let work = try BackupWorkspace(blockSize: Self.blockSize, kind: .plain)
+    let source = work.sub("src")
+    try Self.makeSmallFiles(at: source, count: 60, largest: 1000, directories: 2)
+    let original = try TreeListing(source)
+    let snapshot = try work.backup([source])
+    let repository = try await RepositoryInspection(path: work.repo).open()
+    let record = try await repository.findSnapshot(snapshot.id)
+    var slices: [(path: String, bundle: String, slice: BundleSlice)] = []
+    try await repository.forEachEntry(of: record) { entry in
+      if let slice = try entry.bundleSlice(), slice.end > slice.offset {
+        slices.append((entry.path.description, entry.blocks[0].hex, slice))
+      }
+    }
+    let victim = try #require(slices.dropFirst(slices.count / 2).first)
+    let siblings = slices.filter { $0.bundle == victim.bundle && $0.path != victim.path }
+    #expect(!siblings.isEmpty, "the bundle holds other files")
+    try work.inspection.damage(victim.bundle, .flipByte(at: ObjectEnvelope.headerSize + Int(victim.slice.offset)))
+
+    let target = work.sub("out")
+    let restore = try work.restore(snapshot.id, to: target)
+    #expect(restore.status == 1)
+    #expect(restore.output.contains(victim.path), "\(restore.output)")
+    let root = target + source
+    try expectNoWrongBytes(in: root, comparedTo: original)
+    let restored = try TreeListing(root)
+    let relative = { (path: String) in Data(path.dropFirst(source.count + 1).utf8) }
+    #expect(restored.items[relative(victim.path)] == nil)
+    for sibling in siblings {
+      #expect(restored.items[relative(sibling.path)] != nil, "'\(sibling.path)' was not restored")
+    }
+    #expect(restored.items.count == original.items.count - 1)
   }
 
   /// A backup publishes its objects in batches: killed near its end, it

@@ -11,9 +11,10 @@ int cairn_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, cons
 /// close-on-exec, that a later `cairn_link_unnamed` gives its name.
 int cairn_open_unnamed(int dirfd, unsigned int mode);
 
-/// Gives the unnamed file `fd` the name `newpath` in `newdirfd` with linkat(2), through
-/// /proc/self/fd (no privilege needed), or with AT_EMPTY_PATH where /proc is missing (that
-/// needs CAP_DAC_READ_SEARCH). Fails with EEXIST when the name is taken: never replaces.
+/// Gives the unnamed file `fd` the name `newpath` in `newdirfd` with linkat(2): with
+/// AT_EMPTY_PATH (Linux 6.10 and later, or with CAP_DAC_READ_SEARCH), else through
+/// /proc/self/fd, which resolves a path on every call (2% of a restore's CPU on 6.18).
+/// Fails with EEXIST when the name is taken: never replaces.
 int cairn_link_unnamed(int fd, int newdirfd, const char *newpath);
 
 // Extended attributes (<sys/xattr.h>, which Swift's Glibc module does not include).

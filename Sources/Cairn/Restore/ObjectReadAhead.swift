@@ -193,6 +193,9 @@ final class ObjectReadAhead: Sendable {
   private struct Start {
     let slot: Int
     let id: ObjectID
+    /// Read without hashing it whole: each file cut from it is checked
+    /// against its own address (`FileWriteJob.cut`).
+    let isBundle: Bool
   }
 
   /// One take of `ticket` less; a slot nobody will take any more is let go.
@@ -239,7 +242,7 @@ final class ObjectReadAhead: Sendable {
       state.bytesPlanned -= slot.counted
       state.bytesHeld += slot.counted
       state.reading += 1
-      starts.append(Start(slot: state.nextToStart, id: slot.object.id))
+      starts.append(Start(slot: state.nextToStart, id: slot.object.id, isBundle: slot.object.isBundle))
       state.nextToStart += 1
     }
     return starts
@@ -254,7 +257,7 @@ final class ObjectReadAhead: Sendable {
       Task {
         let result: Result<[UInt8], any Error>
         do {
-          result = .success(try await store.get(start.id))
+          result = .success(try await store.get(start.id, checkingAddress: !start.isBundle))
         } catch {
           result = .failure(error)
         }

@@ -39,7 +39,7 @@ final class TreeRestorer: @unchecked Sendable {
   private let onWarning: @Sendable (String) -> Void
   /// Files are written unnamed and linked to their names when complete
   /// (see `FileWriteJob`); linking an unnamed file without privileges
-  /// needs /proc/self/fd.
+  /// needs /proc/self/fd before Linux 6.10 (`cairn_link_unnamed`).
   private let unnamedFiles = SystemCalls.exists("/proc/self/fd") && !TestSwitches.restoreUnderTemporaryNames
   /// Where they cannot be, under `.cairn-<random>-<n>.part` in their
   /// directory, renamed to their names when complete.

@@ -45,7 +45,8 @@ protocol FileSystemCalls: Sendable {
   /// open for writing. Fails (EOPNOTSUPP, EISDIR, EINVAL) where the file
   /// system or kernel has no unnamed files.
   func openUnnamed(in directory: Int32, mode: UInt32) throws(Errno) -> Int32
-  /// `linkat(2)` of an unnamed file through /proc/self/fd: gives it `name`
+  /// `linkat(2)` of an unnamed file (`AT_EMPTY_PATH`, else through
+  /// /proc/self/fd): gives it `name`
   /// in `directory`; EEXIST when the name is taken (never replaces).
   func linkUnnamed(_ descriptor: Int32, as name: [UInt8], in directory: Int32) throws(Errno)
   /// `pwrite(2)`: returns the bytes written, which may be fewer than given.
