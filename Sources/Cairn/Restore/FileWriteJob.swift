@@ -39,10 +39,16 @@ struct FileWriteJob: Sendable {
   let refusals: AttributeRefusals
 
   /// Reads on the calling task; every system call (create, write, metadata,
-  /// link) runs on `BlockingPool`. A file of one object (a small file's
-  /// bundle slice) is written and linked in a single pool job, a larger one
-  /// in a job per block and one to finish.
+  /// link) runs on `BlockingPool`. A small file (a slice of a bundle) is
+  /// written and linked in a single pool job, a larger one in a job per
+  /// block and one to finish.
   func run() async -> Outcome {
+    if isSmallFile {
+      switch await takeSmallFile() {
+      case .done(let outcome): return outcome
+      case .bytes(let bytes): return await BlockingPool.shared.run { self.writeSmallFile(bytes) }
+      }
+    }
     var reads = FileReads(entry: entry, blockSize: blockSize, readAhead: readAhead, tickets: tickets)
     // Whatever ends the write early, the takes it will not make are given up.
     defer { reads.dropRest() }
@@ -53,8 +59,6 @@ struct FileWriteJob: Sendable {
     do {
       let placement = ContentPlacement(extents: try entry.dataExtents())
       let length = try entry.contentLength()
-      // A small file is a slice of a bundle (its one object); others are their blocks.
-      let slice = try entry.bundleSlice()
       let objects = entry.blocks.count
       var written: UInt64 = 0
       var index = 0
@@ -63,8 +67,7 @@ struct FileWriteJob: Sendable {
         var bytes: ArraySlice<UInt8> = []
         if index < objects {
           do {
-            let object = try await reads.next() ?? []
-            bytes = try slice.map { try Self.cut($0, of: entry, from: object, store: store) } ?? object[...]
+            bytes = try await reads.next()?[...] ?? []
           } catch let error as CancellationError {
             throw error
           } catch {
@@ -81,7 +84,7 @@ struct FileWriteJob: Sendable {
           throw CairnError(
             .corrupted, "the blocks of '\(entry.path)' hold \(written) bytes but the manifest says \(length)")
         }
-        let completesHere = isLast && slice != nil || objects == 0
+        let completesHere = objects == 0
         let job = self
         let step = try await BlockingPool.shared.run { [file, bytes] () throws -> (UnfinishedFile, Outcome?) in
           let target = try file ?? job.create(placement)
@@ -95,7 +98,7 @@ struct FileWriteJob: Sendable {
         }
         file = step.0
         if let outcome = step.1 { return outcome }
-        if slice == nil { await CrashPoint.reachSuspending("restore.block") }
+        await CrashPoint.reachSuspending("restore.block")
       } while index < objects
       try stop.check()
       let finished = file!
@@ -107,6 +110,88 @@ struct FileWriteJob: Sendable {
       await discard()
       return .failed(error)
     }
+  }
+
+  /// Whether the file is a slice of a bundle, its one object.
+  var isSmallFile: Bool { entry.blocks.count == 1 && (try? entry.bundleSlice()) != nil }
+
+  /// A small file's bytes, or the outcome that ends it early.
+  enum SmallFileBytes: Sendable {
+    case bytes(ArraySlice<UInt8>)
+    case done(Outcome)
+  }
+
+  /// The first half of a small file's write, on the calling task: takes its
+  /// bundle from the read-ahead, cuts the file's bytes from it and checks
+  /// them against the file's own address.
+  func takeSmallFile() async -> SmallFileBytes {
+    var reads = FileReads(entry: entry, blockSize: blockSize, readAhead: readAhead, tickets: tickets)
+    defer { reads.dropRest() }
+    do {
+      try stop.check()
+    } catch {
+      return .done(.failed(error))
+    }
+    do {
+      guard let slice = try entry.bundleSlice() else {
+        throw CairnError(.io, "'\(entry.path)' was restored as a small file but is not one (a bug in the restore)")
+      }
+      let bytes = try Self.cut(slice, of: entry, from: try await reads.next() ?? [], store: store)
+      let length = try entry.contentLength()
+      guard UInt64(bytes.count) == length else {
+        throw CairnError(
+          .corrupted, "the bundle slice of '\(entry.path)' holds \(bytes.count) bytes but the manifest says \(length)")
+      }
+      return .bytes(bytes)
+    } catch let error as CancellationError {
+      return .done(.failed(error))
+    } catch {
+      // Whatever keeps its bundle from being read or its bytes from being
+      // verified (missing, corrupted, EIO, EACCES…) damages this file only.
+      return .done(.damaged(problem("'\(entry.path)' not restored: \(error)")))
+    }
+  }
+
+  /// The second half, on a pool thread: creates the file, writes it, sets
+  /// its metadata and links it.
+  func writeSmallFile(_ bytes: ArraySlice<UInt8>) -> Outcome {
+    let file: UnfinishedFile
+    do {
+      file = try create(ContentPlacement(extents: try entry.dataExtents()))
+    } catch {
+      return outcome(of: error)
+    }
+    do {
+      try file.write(bytes, job: self)
+    } catch {
+      file.discard()
+      return outcome(of: error)
+    }
+    return complete(file)
+  }
+
+  /// Small files written by one task and one pool job: consecutive small
+  /// files came one task, one pool job and three thread wake-ups each.
+  static func runSmallFiles(_ jobs: [FileWriteJob]) async -> [Outcome] {
+    var taken: [(job: FileWriteJob, bytes: SmallFileBytes)] = []
+    taken.reserveCapacity(jobs.count)
+    for job in jobs { taken.append((job, await job.takeSmallFile())) }
+    return await BlockingPool.shared.run { [taken] in
+      taken.map { job, bytes in
+        switch bytes {
+        case .done(let outcome): outcome
+        case .bytes(let bytes): job.writeSmallFile(bytes)
+        }
+      }
+    }
+  }
+
+  /// A damaged file for bytes that are wrong or missing, a failure otherwise.
+  private func outcome(of error: any Error) -> Outcome {
+    if let error = error as? CairnError, error.code == .corrupted || error.code == .notFound {
+      return .damaged(problem("'\(entry.path)' not restored: \(error)"))
+    }
+    return .failed(error)
   }
 
   /// An unnamed file in the file's directory, or one under `temporaryName`.

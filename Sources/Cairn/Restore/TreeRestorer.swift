@@ -51,9 +51,15 @@ final class TreeRestorer: @unchecked Sendable {
   private let owners: OwnerMapper
   private let refusals = AttributeRefusals()
   private(set) var result = RestoreResult()
-  /// File contents being written by other threads, oldest first.
-  private var writes: [Task<FileWriteJob.Outcome, Never>] = []
+  /// File contents being written by other threads, oldest first: a file,
+  /// or a batch of small files.
+  private var writes: [Task<[FileWriteJob.Outcome], Never>] = []
   private var writesStart = 0
+  /// Consecutive small files not yet started, started as one write
+  /// (`FileWriteJob.runSmallFiles`) when there are `smallFilesPerWrite`,
+  /// when another file comes, or before a directory is left.
+  private var smallFiles: [FileWriteJob] = []
+  static let smallFilesPerWrite = 32
   /// Writes started and collected since the restore began.
   private var writesStarted = 0
   private var writesCollected = 0
@@ -61,8 +67,9 @@ final class TreeRestorer: @unchecked Sendable {
   /// they were left are collected: renaming a file into a directory changes
   /// its mtime. Deepest first, as they were left.
   private var leftDirectories: [(writesBefore: Int, frame: Frame)] = []
-  /// File writes in flight: enough to keep the disk and both cores busy
-  /// (reading ahead is `ObjectReadAhead`'s job, not theirs).
+  /// File writes in flight (a batch of small files is one): enough to keep
+  /// the disk and both cores busy (reading ahead is `ObjectReadAhead`'s
+  /// job, not theirs).
   static let writesInFlight = 32
 
   init(
@@ -114,6 +121,10 @@ final class TreeRestorer: @unchecked Sendable {
 
   /// Leaves directories until the top of the stack is an ancestor of `path`.
   private func leave(until path: EntryPath) async {
+    if let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
+      // Files linked into a directory change its mtime: they start before it is left.
+      startSmallFiles()
+    }
     while let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
       stack.removeLast()
       if top.entry != nil { leftDirectories.append((writesStarted, top)) }
@@ -266,6 +277,12 @@ final class TreeRestorer: @unchecked Sendable {
       setOwner: isRoot, files: files, store: store, readAhead: readAhead, tickets: tickets,
       blockSize: blockSize, stop: stop, refusals: refusals)
     handedOver = true
+    if entry.linkCount <= 1 && job.isSmallFile {
+      smallFiles.append(job)
+      if smallFiles.count >= Self.smallFilesPerWrite { startSmallFiles() }
+      return
+    }
+    startSmallFiles()
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
       // reachable through another name.
@@ -279,7 +296,16 @@ final class TreeRestorer: @unchecked Sendable {
       if firstLinks[identity] == nil { firstLinks[identity] = entry.path }
       return
     }
-    writes.append(Task { await job.run() })
+    writes.append(Task { [await job.run()] })
+    writesStarted += 1
+  }
+
+  /// Starts the small files waiting as one write.
+  private func startSmallFiles() {
+    guard !smallFiles.isEmpty else { return }
+    let jobs = smallFiles
+    smallFiles = []
+    writes.append(Task { await FileWriteJob.runSmallFiles(jobs) })
     writesStarted += 1
   }
 
@@ -319,6 +345,7 @@ final class TreeRestorer: @unchecked Sendable {
   /// waits for every file write.
   func finish() async throws {
     await leave(until: EntryPath(bytes: []))
+    startSmallFiles()
     try await drain(keeping: 0)
     await applyLeftDirectories()
     for problem in refusals.problems { report(problem) }
@@ -326,6 +353,8 @@ final class TreeRestorer: @unchecked Sendable {
 
   /// After a failure: lets every write in flight end before descriptors close.
   func waitForWrites() async {
+    for job in smallFiles { readAhead.drop(job.tickets) }
+    smallFiles = []
     for task in writes[writesStart...] { _ = await task.value }
     writes.removeAll()
     writesStart = 0
@@ -336,16 +365,18 @@ final class TreeRestorer: @unchecked Sendable {
     while writes.count - writesStart > limit {
       let task = writes[writesStart]
       writesStart += 1
-      let outcome = await task.value
+      let outcomes = await task.value
       writesCollected += 1
       await applyLeftDirectories()
-      switch outcome {
-      case .written(let bytes):
-        result.bytes += bytes
-      case .damaged(let problem):
-        report(problem)
-      case .failed(let error):
-        throw error
+      for outcome in outcomes {
+        switch outcome {
+        case .written(let bytes):
+          result.bytes += bytes
+        case .damaged(let problem):
+          report(problem)
+        case .failed(let error):
+          throw error
+        }
       }
     }
     if writesStart > 1024 {
