@@ -170,22 +170,6 @@ struct FileWriteJob: Sendable {
     return complete(file)
   }
 
-  /// Small files written by one task and one pool job: consecutive small
-  /// files came one task, one pool job and three thread wake-ups each.
-  static func runSmallFiles(_ jobs: [FileWriteJob]) async -> [Outcome] {
-    var taken: [(job: FileWriteJob, bytes: SmallFileBytes)] = []
-    taken.reserveCapacity(jobs.count)
-    for job in jobs { taken.append((job, await job.takeSmallFile())) }
-    return await BlockingPool.shared.run { [taken] in
-      taken.map { job, bytes in
-        switch bytes {
-        case .done(let outcome): outcome
-        case .bytes(let bytes): job.writeSmallFile(bytes)
-        }
-      }
-    }
-  }
-
   /// A damaged file for bytes that are wrong or missing, a failure otherwise.
   private func outcome(of error: any Error) -> Outcome {
     if let error = error as? CairnError, error.code == .corrupted || error.code == .notFound {

@@ -52,14 +52,13 @@ final class TreeRestorer: @unchecked Sendable {
   private let refusals = AttributeRefusals()
   private(set) var result = RestoreResult()
   /// File contents being written by other threads, oldest first: a file,
-  /// or a batch of small files.
+  /// or a batch of small files and other entries (`EntryBatch`).
   private var writes: [Task<[FileWriteJob.Outcome], Never>] = []
   private var writesStart = 0
-  /// Consecutive small files not yet started, started as one write
-  /// (`FileWriteJob.runSmallFiles`) when there are `smallFilesPerWrite`,
-  /// when another file comes, or before a directory is left.
-  private var smallFiles: [FileWriteJob] = []
-  static let smallFilesPerWrite = 32
+  /// Consecutive small files and other entries not yet started, started
+  /// as one write when full, when a larger file or a hard link comes, or
+  /// before a directory is left.
+  private var batch = EntryBatch()
   /// Writes started and collected since the restore began.
   private var writesStarted = 0
   private var writesCollected = 0
@@ -111,7 +110,6 @@ final class TreeRestorer: @unchecked Sendable {
   }
 
   private var currentHandle: Descriptor { stack.last?.handle ?? targetHandle }
-  private var currentDirectory: Int32 { currentHandle.raw }
 
   /// Runs `body`, which makes system calls for this restorer, on the pool,
   /// and waits for it.
@@ -122,8 +120,8 @@ final class TreeRestorer: @unchecked Sendable {
   /// Leaves directories until the top of the stack is an ancestor of `path`.
   private func leave(until path: EntryPath) async {
     if let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
-      // Files linked into a directory change its mtime: they start before it is left.
-      startSmallFiles()
+      // Entries made in a directory change its mtime: they start before it is left.
+      startBatch()
     }
     while let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
       stack.removeLast()
@@ -220,37 +218,22 @@ final class TreeRestorer: @unchecked Sendable {
       try await drain(keeping: Self.writesInFlight)
     case .symlink, .fifo, .socket, .characterDevice, .blockDevice:
       result.others += 1
-      try await onPool { try self.restoreOther(entry, name: name) }
+      batch.append(
+        .other(
+          OtherEntryJob(
+            entry: entry, name: name, parent: currentHandle, targetPath: targetPath, overwrite: overwrite,
+            setOwner: isRoot, files: files, refusals: refusals)))
+      if batch.isFull { startBatch() }
+      try await drain(keeping: Self.writesInFlight)
     case .removed:
       break
     }
   }
 
-  /// Creates a symlink, FIFO, socket or device node and sets its metadata.
-  private func restoreOther(_ entry: ManifestEntry, name: [UInt8]) throws {
-    try replaceExisting(name, path: entry.path)
-    do {
-      if entry.kind == .symlink {
-        try files.makeSymlink(name, relativeTo: currentHandle, target: entry.symlinkTarget)
-      } else {
-        try files.makeNode(name, relativeTo: currentHandle, kind: entry.kind, mode: entry.mode, device: entry.rdev)
-      }
-    } catch {
-      let what = entry.kind == .symlink ? "symlink" : "\(entry.kind)"
-      report(entry.path, "could not create \(what) '\(entry.path)' (\(error))")
-      return
-    }
-    applyMetadata(entry, name: name)
-  }
-
   /// With --overwrite, removes a non-directory in the way of a new entry.
   private func replaceExisting(_ name: [UInt8], path: EntryPath) throws {
     guard overwrite else { return }
-    guard let status = try? files.linkStatus(name, relativeTo: currentHandle) else { return }
-    if status.kind == .directory {
-      throw CairnError(.invalidArgument, "'\(targetPath)\(path)' is a directory in the target; remove it first")
-    }
-    try? files.remove(name, relativeTo: currentHandle)
+    try OtherEntryJob.removeNonDirectory(name, in: currentHandle, path: path, targetPath: targetPath, files: files)
   }
 
   /// Starts the write of a file's content (`tickets` are its planned
@@ -278,11 +261,11 @@ final class TreeRestorer: @unchecked Sendable {
       blockSize: blockSize, stop: stop, refusals: refusals)
     handedOver = true
     if entry.linkCount <= 1 && job.isSmallFile {
-      smallFiles.append(job)
-      if smallFiles.count >= Self.smallFilesPerWrite { startSmallFiles() }
+      batch.append(.smallFile(job))
+      if batch.isFull { startBatch() }
       return
     }
-    startSmallFiles()
+    startBatch()
     if entry.linkCount > 1 {
       // Written before its links exist, so a damaged first copy is never
       // reachable through another name.
@@ -300,12 +283,12 @@ final class TreeRestorer: @unchecked Sendable {
     writesStarted += 1
   }
 
-  /// Starts the small files waiting as one write.
-  private func startSmallFiles() {
-    guard !smallFiles.isEmpty else { return }
-    let jobs = smallFiles
-    smallFiles = []
-    writes.append(Task { await FileWriteJob.runSmallFiles(jobs) })
+  /// Starts the entries waiting as one write.
+  private func startBatch() {
+    guard !batch.isEmpty else { return }
+    let started = batch
+    batch = EntryBatch()
+    writes.append(Task { await started.run() })
     writesStarted += 1
   }
 
@@ -325,27 +308,11 @@ final class TreeRestorer: @unchecked Sendable {
     }
   }
 
-  /// The same for entries that cannot be opened (symlinks, FIFOs, devices).
-  private func applyMetadata(_ entry: ManifestEntry, name: [UInt8]) {
-    do {
-      if isRoot { try files.changeOwner(name, relativeTo: currentHandle, uid: entry.uid, gid: entry.gid) }
-      if entry.kind != .symlink { try files.changeMode(name, relativeTo: currentHandle, to: entry.mode) }
-      let target = AttributeTarget.entry(
-        name, in: currentDirectory, fullPath: Array(targetPath.utf8) + entry.path.bytes)
-      if let problem = MetadataRestorer.restoreAttributes(entry, on: target, refusals: refusals, files: files) {
-        report(entry.path, problem)
-      }
-      try files.setTimes(name, relativeTo: currentHandle, modification: entry.mtime)
-    } catch {
-      report(entry.path, "could not set the metadata of '\(entry.path)' (\(error))")
-    }
-  }
-
   /// Leaves every directory, applying their metadata deepest first, and
   /// waits for every file write.
   func finish() async throws {
     await leave(until: EntryPath(bytes: []))
-    startSmallFiles()
+    startBatch()
     try await drain(keeping: 0)
     await applyLeftDirectories()
     for problem in refusals.problems { report(problem) }
@@ -353,8 +320,8 @@ final class TreeRestorer: @unchecked Sendable {
 
   /// After a failure: lets every write in flight end before descriptors close.
   func waitForWrites() async {
-    for job in smallFiles { readAhead.drop(job.tickets) }
-    smallFiles = []
+    batch.dropTickets(from: readAhead)
+    batch = EntryBatch()
     for task in writes[writesStart...] { _ = await task.value }
     writes.removeAll()
     writesStart = 0
