@@ -25,6 +25,8 @@ int cairn_open_unnamed(int dirfd, unsigned int mode) {
 // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH. From then on, /proc/self/fd first.
 static int link_through_proc = 0;
 
+void cairn_link_unnamed_through_proc(void) { __atomic_store_n(&link_through_proc, 1, __ATOMIC_RELAXED); }
+
 int cairn_link_unnamed(int fd, int newdirfd, const char *newpath) {
   if (!__atomic_load_n(&link_through_proc, __ATOMIC_RELAXED)) {
     int result = linkat(fd, "", newdirfd, newpath, AT_EMPTY_PATH);

@@ -99,6 +99,24 @@ import Testing
     #expect(temporary.isEmpty, "temporary files remain: \(temporary)")
   }
 
+  /// Where the kernel refuses `linkat(AT_EMPTY_PATH)` (before Linux 6.10,
+  /// without privileges), unnamed files are linked through /proc/self/fd
+  /// (forced here): the tree restores exactly.
+  @Test func restoreLinksThroughProcWhereTheKernelRefusesEmptyPaths() throws {
+    let work = try BackupWorkspace(blockSize: 65536)
+    let source = work.sub("src")
+    try makeManySmallFilesTree(at: source, directories: 3, filesPerDirectory: 40, bigFileSizes: [300_000])
+    let snapshot = try work.backup([source])
+    let target = work.sub("out")
+    let restore = try Cairn.run(
+      ["restore", "--repo", work.repo, snapshot.id, target],
+      environment: work.environment.merging(["CAIRN_TEST_LINK_THROUGH_PROC": "1"]) { $1 })
+    #expect(restore.status == 0, "\(restore.output)")
+    let restored = try TreeListing(target + source)
+    let original = try TreeListing(source)
+    #expect(restored == original, "\(original.differences(from: restored))")
+  }
+
   /// Where files cannot be unnamed (forced here, as on a file system
   /// without O_TMPFILE), restore writes under temporary names: a restore
   /// stopped while they exist removes them, and an uninterrupted one

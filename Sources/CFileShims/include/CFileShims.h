@@ -17,6 +17,10 @@ int cairn_open_unnamed(int dirfd, unsigned int mode);
 /// Fails with EEXIST when the name is taken: never replaces.
 int cairn_link_unnamed(int fd, int newdirfd, const char *newpath);
 
+/// Makes `cairn_link_unnamed` go through /proc/self/fd from now on, as after a refusal of
+/// AT_EMPTY_PATH (for tests, on kernels that would not refuse it).
+void cairn_link_unnamed_through_proc(void);
+
 // Extended attributes (<sys/xattr.h>, which Swift's Glibc module does not include).
 long cairn_flistxattr(int fd, char *list, unsigned long size);
 long cairn_llistxattr(const char *path, char *list, unsigned long size);

@@ -77,6 +77,7 @@ final class TreeRestorer: @unchecked Sendable {
     numericOwner: Bool = false, stop: StopFlag,
     onProblem: @escaping @Sendable (RestoreProblem) -> Void, onWarning: @escaping @Sendable (String) -> Void
   ) {
+    if TestSwitches.linkUnnamedThroughProc { LinuxFileSystemCalls.linkUnnamedThroughProc() }
     self.stop = stop
     self.onWarning = onWarning
     self.owners = OwnerMapper(numericOnly: numericOwner || SystemCalls.effectiveUserID != 0)

@@ -120,6 +120,9 @@ struct LinuxFileSystemCalls: FileSystemCalls {
     try checked(cairn_open_unnamed(directory, mode))
   }
 
+  /// Links unnamed files through /proc/self/fd from now on (`TestSwitches.linkUnnamedThroughProc`).
+  static func linkUnnamedThroughProc() { cairn_link_unnamed_through_proc() }
+
   func linkUnnamed(_ descriptor: Int32, as name: [UInt8], in directory: Int32) throws(Errno) {
     _ = try SystemCalls.withCString(name) { path throws(Errno) in
       try checked(cairn_link_unnamed(descriptor, directory, path))
