@@ -28,31 +28,45 @@ struct EntryBatch: Sendable {
   /// everything in one pool job. An entry's problems come back as
   /// `.damaged` outcomes, in order.
   func run() async -> [FileWriteJob.Outcome] {
-    var taken: [FileWriteJob.SmallFileBytes?] = []
-    taken.reserveCapacity(items.count)
+    var steps: [Step] = []
+    steps.reserveCapacity(items.count)
     for item in items {
-      if case .smallFile(let job) = item { taken.append(await job.takeSmallFile()) } else { taken.append(nil) }
+      switch item {
+      case .smallFile(let job):
+        switch await job.takeSmallFile() {
+        case .done(let outcome): steps.append(.done(outcome))
+        case .bytes(let bytes): steps.append(.write(job, bytes))
+        }
+      case .other(let job):
+        steps.append(.make(job))
+      }
     }
-    return await BlockingPool.shared.run { [items, taken] in
+    return await BlockingPool.shared.run { [steps] in
       var outcomes: [FileWriteJob.Outcome] = []
-      outcomes.reserveCapacity(items.count)
-      for (item, bytes) in zip(items, taken) {
-        switch (item, bytes) {
-        case (.smallFile, .done(let outcome)?):
+      outcomes.reserveCapacity(steps.count)
+      for step in steps {
+        switch step {
+        case .done(let outcome):
           outcomes.append(outcome)
-        case (.smallFile(let job), .bytes(let bytes)?):
+        case .write(let job, let bytes):
           outcomes.append(job.writeSmallFile(bytes))
-        case (.other(let job), _):
+        case .make(let job):
           do {
             outcomes += try job.run().map { .damaged($0) }
           } catch {
             outcomes.append(.failed(error))
           }
-        case (.smallFile, nil):
-          preconditionFailure("a small file of a batch was not taken")
         }
       }
       return outcomes
     }
+  }
+
+  /// What the pool job does for one entry, once the small files are taken.
+  private enum Step: Sendable {
+    /// Ended before its write (its bundle unreadable, its bytes wrong).
+    case done(FileWriteJob.Outcome)
+    case write(FileWriteJob, ArraySlice<UInt8>)
+    case make(OtherEntryJob)
   }
 }

@@ -120,11 +120,9 @@ final class TreeRestorer: @unchecked Sendable {
 
   /// Leaves directories until the top of the stack is an ancestor of `path`.
   private func leave(until path: EntryPath) async {
-    if let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
+    while let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
       // Entries made in a directory change its mtime: they start before it is left.
       startBatch()
-    }
-    while let top = stack.last, !(path.isWithin(top.path) && path != top.path) {
       stack.removeLast()
       if top.entry != nil { leftDirectories.append((writesStarted, top)) }
     }
