@@ -22,8 +22,8 @@ struct FileWriteJob: Sendable {
   /// damaged file can be removed even where its full path exceeds PATH_MAX.
   let parent: Descriptor
   let name: [UInt8]
-  /// False where unnamed files cannot be linked (no /proc and no
-  /// CAP_DAC_READ_SEARCH): the file is created under `temporaryName`.
+  /// False where unnamed files are not used (no /proc/self/fd: see
+  /// `TreeRestorer`): the file is created under `temporaryName`.
   let unnamedFiles: Bool
   /// The name the file is written under where it cannot be unnamed.
   let temporaryName: [UInt8]
@@ -112,8 +112,9 @@ struct FileWriteJob: Sendable {
     }
   }
 
-  /// Whether the file is a slice of a bundle, its one object.
-  var isSmallFile: Bool { entry.blocks.count == 1 && (try? entry.bundleSlice()) != nil }
+  /// Whether the entry says the file is a slice of a bundle. A malformed
+  /// slice counts: `takeSmallFile` refuses it with the reason.
+  var isSmallFile: Bool { entry.field(.bundleSlice) != nil }
 
   /// A small file's bytes, or the outcome that ends it early.
   enum SmallFileBytes: Sendable {
