@@ -22,40 +22,61 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline uint32_t rotl32(uint32_t value, int count) { return (value << count) | (value >> (32 - count)); }
+// The 16 words of a 64-byte block are kept in diagonal order while a lane
+// is mixed: word `diagonal_order[i]` of the block at position i, so that
+// four rows of four positions hold, lane by lane, the four words each
+// quarter-round of Salsa20 works on together: (0, 5, 10, 15), (4, 9, 14, 3),
+// (8, 13, 2, 7) and (12, 1, 6, 11). A column round is then four vector
+// operations on whole rows, and a row round the same after turning three of
+// the rows. Position 0 holds word 0, which Integerify reads.
+static const int diagonal_order[16] = {0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11};
 
-// Salsa20/8 core (RFC 7914, section 3), in place on 16 words.
-static void salsa20_8(uint32_t block[16]) {
-  uint32_t x[16];
-  memcpy(x, block, sizeof x);
+// Four 32-bit words side by side: SSE2 on x86-64, NEON on arm64.
+typedef uint32_t words4 __attribute__((vector_size(16)));
+
+#define MIXING static inline __attribute__((always_inline))
+
+MIXING words4 load4(const uint32_t *words) {
+  words4 value;
+  memcpy(&value, words, sizeof value);
+  return value;
+}
+
+MIXING void store4(uint32_t *words, words4 value) { memcpy(words, &value, sizeof value); }
+
+MIXING words4 rotl4(words4 value, int count) { return (value << count) | (value >> (32 - count)); }
+
+// Salsa20/8 core (RFC 7914, section 3), in place on 16 words in diagonal order.
+MIXING void salsa20_8(uint32_t block[16]) {
+  const words4 a0 = load4(block), b0 = load4(block + 4), c0 = load4(block + 8), d0 = load4(block + 12);
+  words4 a = a0, b = b0, c = c0, d = d0;
   for (int round = 0; round < 8; round += 2) {
-    x[4] ^= rotl32(x[0] + x[12], 7), x[8] ^= rotl32(x[4] + x[0], 9);
-    x[12] ^= rotl32(x[8] + x[4], 13), x[0] ^= rotl32(x[12] + x[8], 18);
-    x[9] ^= rotl32(x[5] + x[1], 7), x[13] ^= rotl32(x[9] + x[5], 9);
-    x[1] ^= rotl32(x[13] + x[9], 13), x[5] ^= rotl32(x[1] + x[13], 18);
-    x[14] ^= rotl32(x[10] + x[6], 7), x[2] ^= rotl32(x[14] + x[10], 9);
-    x[6] ^= rotl32(x[2] + x[14], 13), x[10] ^= rotl32(x[6] + x[2], 18);
-    x[3] ^= rotl32(x[15] + x[11], 7), x[7] ^= rotl32(x[3] + x[15], 9);
-    x[11] ^= rotl32(x[7] + x[3], 13), x[15] ^= rotl32(x[11] + x[7], 18);
-    x[1] ^= rotl32(x[0] + x[3], 7), x[2] ^= rotl32(x[1] + x[0], 9);
-    x[3] ^= rotl32(x[2] + x[1], 13), x[0] ^= rotl32(x[3] + x[2], 18);
-    x[6] ^= rotl32(x[5] + x[4], 7), x[7] ^= rotl32(x[6] + x[5], 9);
-    x[4] ^= rotl32(x[7] + x[6], 13), x[5] ^= rotl32(x[4] + x[7], 18);
-    x[11] ^= rotl32(x[10] + x[9], 7), x[8] ^= rotl32(x[11] + x[10], 9);
-    x[9] ^= rotl32(x[8] + x[11], 13), x[10] ^= rotl32(x[9] + x[8], 18);
-    x[12] ^= rotl32(x[15] + x[14], 7), x[13] ^= rotl32(x[12] + x[15], 9);
-    x[14] ^= rotl32(x[13] + x[12], 13), x[15] ^= rotl32(x[14] + x[13], 18);
+    // Column round: b is the first word of each column to change, a the diagonal.
+    b ^= rotl4(a + d, 7), c ^= rotl4(b + a, 9);
+    d ^= rotl4(c + b, 13), a ^= rotl4(d + c, 18);
+    // Row round: lane k of p, q and s is then the word after, two after and
+    // three after the diagonal word of row k.
+    words4 p = __builtin_shufflevector(d, d, 1, 2, 3, 0);
+    words4 q = __builtin_shufflevector(c, c, 2, 3, 0, 1);
+    words4 s = __builtin_shufflevector(b, b, 3, 0, 1, 2);
+    p ^= rotl4(a + s, 7), q ^= rotl4(p + a, 9);
+    s ^= rotl4(q + p, 13), a ^= rotl4(s + q, 18);
+    d = __builtin_shufflevector(p, p, 3, 0, 1, 2);
+    c = __builtin_shufflevector(q, q, 2, 3, 0, 1);
+    b = __builtin_shufflevector(s, s, 1, 2, 3, 0);
   }
-  for (int i = 0; i < 16; i++) block[i] += x[i];
+  store4(block, a + a0), store4(block + 4, b + b0), store4(block + 8, c + c0), store4(block + 12, d + d0);
 }
 
 // BlockMix (RFC 7914, section 4) of 2r 64-byte blocks from `input` into
-// `output`: even-numbered results first, then odd-numbered ones.
-static void block_mix(const uint32_t *input, uint32_t *output, size_t r) {
+// `output`: even-numbered results first, then odd-numbered ones. The order
+// of words within a block does not matter here, only that it is the same
+// in every block.
+MIXING void block_mix(const uint32_t *input, uint32_t *output, size_t r) {
   uint32_t x[16];
   memcpy(x, &input[(2 * r - 1) * 16], sizeof x);
   for (size_t i = 0; i < 2 * r; i++) {
-    for (int k = 0; k < 16; k++) x[k] ^= input[i * 16 + k];
+    for (int k = 0; k < 16; k += 4) store4(&x[k], load4(&x[k]) ^ load4(&input[i * 16 + k]));
     salsa20_8(x);
     memcpy(&output[((i & 1) * r + i / 2) * 16], x, sizeof x);
   }
@@ -75,11 +96,11 @@ static inline void store_le32(uint8_t *bytes, uint32_t value) {
 // when they are looked up (a lookup of a value not kept costs the BlockMix
 // calls since the kept one before it). `v` holds N / 2^shift * 32r words,
 // `work` 128r words.
-static void ro_mix(uint8_t *lane, size_t r, uint64_t n, unsigned shift, uint32_t *v, uint32_t *work) {
+MIXING void ro_mix(uint8_t *lane, size_t r, uint64_t n, unsigned shift, uint32_t *v, uint32_t *work) {
   const size_t words = 32 * r;
   const uint64_t skipped = ((uint64_t)1 << shift) - 1;
   uint32_t *x = work, *y = work + words, *t = work + 2 * words, *u = work + 3 * words;
-  for (size_t k = 0; k < words; k++) x[k] = load_le32(&lane[4 * k]);
+  for (size_t k = 0; k < words; k++) x[k] = load_le32(&lane[4 * (k - k % 16 + diagonal_order[k % 16])]);
   for (uint64_t i = 0; i < n; i++) {
     if ((i & skipped) == 0) memcpy(&v[(i >> shift) * words], x, words * sizeof *x);
     block_mix(x, y, r);
@@ -87,8 +108,9 @@ static void ro_mix(uint8_t *lane, size_t r, uint64_t n, unsigned shift, uint32_t
     x = y, y = swap;
   }
   for (uint64_t i = 0; i < n; i++) {
-    // Integerify: the last 64-byte block's first word, little-endian; N is a
-    // power of two, so the modulo is a mask (N <= 2^32 here: see the caller).
+    // Integerify: the last 64-byte block's first word (at position 0 in
+    // diagonal order too), little-endian; N is a power of two, so the modulo
+    // is a mask (N <= 2^32 here: see the caller).
     uint64_t j = (uint64_t)x[(2 * r - 1) * 16] & (n - 1);
     const uint32_t *value = &v[(j >> shift) * words];
     if ((j & skipped) != 0) {
@@ -105,13 +127,37 @@ static void ro_mix(uint8_t *lane, size_t r, uint64_t n, unsigned shift, uint32_t
     uint32_t *swap = x;
     x = y, y = swap;
   }
-  for (size_t k = 0; k < words; k++) store_le32(&lane[4 * k], x[k]);
+  for (size_t k = 0; k < words; k++) store_le32(&lane[4 * (k - k % 16 + diagonal_order[k % 16])], x[k]);
+}
+
+// ROMix compiled twice: for the baseline instruction set, and for AVX-512,
+// whose rotate instruction does what takes two shifts and an or otherwise,
+// four times in each round of Salsa20; chosen at run time.
+static void ro_mix_baseline(uint8_t *lane, size_t r, uint64_t n, unsigned shift, uint32_t *v, uint32_t *work) {
+  ro_mix(lane, r, n, shift, v, work);
+}
+
+#if defined(__x86_64__) && defined(__clang__)
+__attribute__((target("avx512f,avx512vl"))) static void ro_mix_avx512(
+  uint8_t *lane, size_t r, uint64_t n, unsigned shift, uint32_t *v, uint32_t *work) {
+  ro_mix(lane, r, n, shift, v, work);
+}
+#endif
+
+typedef void (*ro_mix_function)(uint8_t *, size_t, uint64_t, unsigned, uint32_t *, uint32_t *);
+
+static ro_mix_function ro_mix_for_this_cpu(int wide_vectors) {
+#if defined(__x86_64__) && defined(__clang__)
+  if (wide_vectors && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return ro_mix_avx512;
+#endif
+  return ro_mix_baseline;
 }
 
 struct lane_work {
   uint8_t *lanes;
   uint64_t n, r, p;
   unsigned shift;
+  int wide_vectors;
   uint64_t first, stride;
   int failed;
 };
@@ -125,8 +171,9 @@ static void *mix_lanes(void *argument) {
   if (v == NULL || scratch == NULL) {
     work->failed = 1;
   } else {
+    const ro_mix_function mix = ro_mix_for_this_cpu(work->wide_vectors);
     for (uint64_t lane = work->first; lane < work->p; lane += work->stride) {
-      ro_mix(&work->lanes[lane * 128 * work->r], (size_t)work->r, work->n, work->shift, v, scratch);
+      mix(&work->lanes[lane * 128 * work->r], (size_t)work->r, work->n, work->shift, v, scratch);
     }
   }
   // The working memory is derived from the password: cleared, as libcrypto does.
@@ -139,7 +186,8 @@ static void *mix_lanes(void *argument) {
 
 int cairn_scrypt_lanes(
   const void *password, size_t password_length, const void *salt, size_t salt_length, uint64_t n,
-  uint64_t r, uint64_t p, uint64_t threads, unsigned keep_shift, uint8_t *output, size_t output_length) {
+  uint64_t r, uint64_t p, uint64_t threads, unsigned keep_shift, int wide_vectors, uint8_t *output,
+  size_t output_length) {
   static const char empty = 0;
   if (keep_shift > 8 || (n >> keep_shift) == 0) return 0;
   if (n < 2 || (n & (n - 1)) != 0 || n > (uint64_t)1 << 32 || r == 0 || p == 0 || threads == 0) return 0;
@@ -163,7 +211,7 @@ int cairn_scrypt_lanes(
 
   uint64_t started = 0;
   for (uint64_t t = 0; t < threads; t++) {
-    work[t] = (struct lane_work){lanes, n, r, p, keep_shift, t, threads, 0};
+    work[t] = (struct lane_work){lanes, n, r, p, keep_shift, wide_vectors, t, threads, 0};
     // The first lane group runs on this thread once the others are started.
     if (t == 0) continue;
     if (pthread_create(&handles[t], NULL, mix_lanes, &work[t]) != 0) {

@@ -33,11 +33,14 @@ int cairn_scrypt(
 /// The same scrypt, its `p` lanes mixed on `threads` threads at once (this
 /// one included). Each thread keeps every `2^keep_shift`-th of a lane's N
 /// intermediate values, `128 * r * N / 2^keep_shift` bytes, and recomputes
-/// the others when it needs them. Returns 1 on success, 0 on failure (bad
+/// the others when it needs them. With `wide_vectors` 1, the mixing uses
+/// AVX-512 where the processor has it; with 0 only the baseline instructions
+/// (so that tests check both). Returns 1 on success, 0 on failure (bad
 /// parameters, N above 2^32, memory or a thread that could not be had).
 int cairn_scrypt_lanes(
   const void *password, size_t password_length, const void *salt, size_t salt_length, uint64_t n,
-  uint64_t r, uint64_t p, uint64_t threads, unsigned keep_shift, uint8_t *output, size_t output_length);
+  uint64_t r, uint64_t p, uint64_t threads, unsigned keep_shift, int wide_vectors, uint8_t *output,
+  size_t output_length);
 
 /// Fills `buffer` with bytes from OpenSSL's CSPRNG. Returns 1 on success, 0 on failure.
 int cairn_random_bytes(void *buffer, size_t length);

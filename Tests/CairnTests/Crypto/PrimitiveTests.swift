@@ -127,7 +127,8 @@ import Testing
 
   // RFC 7914, section 12: every vector, mixed by Cairn's lanes on one to
   // four threads, keeping every, every second or every fourth intermediate
-  // value (the fourth vector, N = 2^20, takes 1 GiB and is left out).
+  // value (the fourth vector, N = 2^20, takes 1 GiB and is left out), with
+  // the baseline instructions and with AVX-512 where the processor has it.
   @Test(arguments: [UInt64(1), 2, 3, 4], [UInt32(0), 1, 2])
   func scryptLanesMatchTheRFCVectors(threads: UInt64, keepShift: UInt32) throws {
     let vectors: [(password: String, salt: String, parameters: Scrypt.Parameters, hex: String)] = [
@@ -148,10 +149,13 @@ import Testing
       ),
     ]
     for vector in vectors {
-      let key = try Scrypt.deriveKey(
-        password: Array(vector.password.utf8), salt: Array(vector.salt.utf8), parameters: vector.parameters,
-        count: 64, mixing: .lanes(Scrypt.LaneMixing(threads: threads, keepShift: keepShift)))
-      #expect(hexString(key) == vector.hex, "\(vector.parameters) on \(threads) threads, shift \(keepShift)")
+      for wideVectors in [false, true] {
+        let mixing = Scrypt.LaneMixing(threads: threads, keepShift: keepShift, wideVectors: wideVectors)
+        let key = try Scrypt.deriveKey(
+          password: Array(vector.password.utf8), salt: Array(vector.salt.utf8), parameters: vector.parameters,
+          count: 64, mixing: .lanes(mixing))
+        #expect(hexString(key) == vector.hex, "\(vector.parameters), \(mixing)")
+      }
     }
   }
 
@@ -169,10 +173,12 @@ import Testing
         password: password, salt: salt, parameters: parameters, count: count, mixing: .libcrypto)
       for threads in UInt64(1)...4 {
         for keepShift in UInt32(0)...3 where n >> keepShift > 0 {
-          let mixing = Scrypt.LaneMixing(threads: threads, keepShift: keepShift)
-          let key = try Scrypt.deriveKey(
-            password: password, salt: salt, parameters: parameters, count: count, mixing: .lanes(mixing))
-          #expect(key == expected, "\(parameters), \(mixing), password \(password.count) bytes")
+          for wideVectors in [false, true] {
+            let mixing = Scrypt.LaneMixing(threads: threads, keepShift: keepShift, wideVectors: wideVectors)
+            let key = try Scrypt.deriveKey(
+              password: password, salt: salt, parameters: parameters, count: count, mixing: .lanes(mixing))
+            #expect(key == expected, "\(parameters), \(mixing), password \(password.count) bytes")
+          }
         }
       }
     }
