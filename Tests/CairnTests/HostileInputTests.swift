@@ -404,4 +404,72 @@ import Testing
     #expect(restore.stderr.contains("/src"), "\(restore.stderr)")
     #expect(directoryContents(sentinel).isEmpty, "restore followed a symlink out of its target")
   }
+
+  /// How a crafted small file's bundle slice can be wrong.
+  enum BadSlice: String, CaseIterable, Sendable {
+    /// Three bytes that are not a slice.
+    case malformed
+    /// A slice of 12 bytes for a file of 11.
+    case longerThanTheFile
+    /// A slice that ends after its bundle does.
+    case beyondTheBundle
+    /// A slice whose bytes hash to another address than it names.
+    case wrongContent
+
+    /// What the refusal says.
+    var reason: String {
+      switch self {
+      case .malformed: "malformed bundle slice field"
+      case .longerThanTheFile: "bundle slice of 12 bytes in 1 objects, for a file of 11 bytes"
+      case .beyondTheBundle: "lies at 20..<31"
+      case .wrongContent: "hashes to"
+      }
+    }
+  }
+
+  /// A small file whose bundle slice is malformed, does not fit its entry or
+  /// its bundle, or names other bytes is not restored and is named with the
+  /// reason; the file beside it in the same bundle is restored exactly, and
+  /// the restore fails.
+  @Test(arguments: BadSlice.allCases)
+  func aBadBundleSliceCostsOnlyItsFile(bad: BadSlice) async throws {
+    let work = try BackupWorkspace()
+    let target = work.sub("out")
+    let forger = try await SnapshotForger(repo: work.repo)
+    let store = forger.repository.store
+    let bundle = Array("first file|victim file".utf8)
+    let bundleID = try await store.put(bundle).id
+    func smallFile(_ path: String, offset: Int, length: Int, sliceLength: Int? = nil, content: [UInt8]? = nil)
+      -> ManifestEntry
+    {
+      var entry = ManifestEntry(
+        path: EntryPath(bytes: Array(path.utf8)), status: SnapshotForger.status(.file, mode: 0o644))
+      entry.blocks = [bundleID]
+      entry.size = UInt64(length)
+      let bytes = content ?? Array(bundle[offset..<min(bundle.count, offset + length)])
+      let address = bytes.withUnsafeBytes { store.address(of: $0) }
+      let slice = BundleSlice(offset: UInt64(offset), length: UInt64(sliceLength ?? length), content: address)
+      entry.setField(.bundleSlice, slice.encoded)
+      return entry
+    }
+    var victim = smallFile("/src/victim", offset: 11, length: 11)
+    switch bad {
+    case .malformed: victim.setField(.bundleSlice, [1, 2, 3])
+    case .longerThanTheFile: victim = smallFile("/src/victim", offset: 11, length: 11, sliceLength: 12)
+    case .beyondTheBundle: victim = smallFile("/src/victim", offset: 20, length: 11)
+    case .wrongContent: victim = smallFile("/src/victim", offset: 11, length: 11, content: Array("other bytes".utf8))
+    }
+    let id = try await forger.writeSnapshot(
+      [forger.directory(Array("/src".utf8)), smallFile("/src/first", offset: 0, length: 10), victim],
+      sources: ["/src"], time: Date())
+
+    let restore = try work.restore(id, to: target)
+    #expect(restore.status == 1, "\(restore.output)")
+    let refusal = restore.stderr.split(separator: "\n").filter { $0.contains("/src/victim") }
+    #expect(
+      refusal.contains { $0.contains(bad.reason) }, "no line names '/src/victim' and '\(bad.reason)': \(restore.stderr)"
+    )
+    #expect(try String(contentsOfFile: target + "/src/first", encoding: .utf8) == "first file")
+    #expect(directoryContents(target + "/src") == ["first"])
+  }
 }
