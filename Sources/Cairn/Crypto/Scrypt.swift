@@ -22,10 +22,10 @@ public enum Scrypt {
 
     /// About 0.6 s and 32 MiB to derive a key with libcrypto on one core of
     /// the machines Cairn is developed on; 0.12 s with Cairn's vectorised
-    /// lanes on two cores (the cost to a password guesser is the same). Paid
-    /// once per run. p = 4 lanes of N = 2^15 cost the
-    /// time of N = 2^17 in a quarter of its memory, so a backup's peak memory
-    /// is not the key derivation's (128 MiB was above everything else).
+    /// lanes on two cores (the cost to a password guesser is the same).
+    /// Paid once per run. p = 4 lanes of N = 2^15 cost the time of N = 2^17
+    /// in a quarter of its memory, so a backup's peak memory is not the key
+    /// derivation's (128 MiB was above everything else).
     public static let `default` = Parameters(n: 1 << 15, r: 8, p: 4)
 
     /// The most working memory a key file may ask for; parameters beyond it
