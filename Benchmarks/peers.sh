@@ -29,6 +29,14 @@
 #   S3_DIR=/tmp/cairn-ceph    the gateway's state folder (its ceph.conf, for radosgw-admin)
 #   S3_USAGE_WAIT=3           seconds to let radosgw flush its usage log after a step
 #   KEEP_S3=0                 1 = keep each s3 run's bucket (it is emptied and removed otherwise)
+#   SCRATCH_FS=host           host: the run's copy, restore target, local repository and tool
+#                             state live in BENCH_ROOT's own file system. ext4: in a new ext4
+#                             (mkfs.ext4 defaults, so with a journal) on a loop device, made
+#                             for each tool:variant and repetition and removed after it (root).
+#                             Why: on an ext4 without a journal, every new inode skips those
+#                             freed in the last minutes, so a step's file creation costs what
+#                             the harness deleted before it (README: "The scratch file system")
+#   SCRATCH_SIZE=16G          the ext4 image's size (a sparse file: BENCH_ROOT/scratch.img)
 set -uo pipefail
 export LC_ALL=C
 
@@ -42,6 +50,8 @@ DROP_CACHES=${DROP_CACHES:-warm}
 S3_DIR=${S3_DIR:-/tmp/cairn-ceph}
 S3_USAGE_WAIT=${S3_USAGE_WAIT:-3}
 KEEP_S3=${KEEP_S3:-0}
+SCRATCH_FS=${SCRATCH_FS:-host}
+SCRATCH_SIZE=${SCRATCH_SIZE:-16G}
 export S3_DIR
 CSV=$RESULTS/steps.csv
 HEADER="run_id,rep,tool,variant,step,wall_s,user_s,sys_s,max_rss_kb,exit,repo_bytes,repo_files,state_bytes,logical_bytes,sync_s,cache,note,req_put,req_get,req_head,req_list,req_delete,req_other"
@@ -58,6 +68,11 @@ esac
 [ "$DROP_CACHES" = none ] || [ -w /proc/sys/vm/drop_caches ] || die "DROP_CACHES=$DROP_CACHES needs root (or set DROP_CACHES=none)"
 [ -x /usr/bin/time ] || die "needs /usr/bin/time (apt-get install time)"
 case "$BENCH_ROOT" in /tmp/*) ;; *) die "BENCH_ROOT must be below /tmp (its run/ folder is deleted)" ;; esac
+case "$SCRATCH_FS" in
+  host) ;;
+  ext4) command -v mkfs.ext4 > /dev/null && command -v losetup > /dev/null || die "SCRATCH_FS=ext4 needs mkfs.ext4 and losetup" ;;
+  *) die "SCRATCH_FS must be host or ext4, not '$SCRATCH_FS'" ;;
+esac
 mkdir -p "$RESULTS/logs"
 if [ -f "$CSV" ]; then
   [ "$(head -1 "$CSV")" = "$HEADER" ] || die "$CSV has other columns (an older harness?); move it away or set RESULTS"
@@ -85,6 +100,35 @@ settle_cache() {
   fi
   return 0
 }
+
+# The run's folder; with SCRATCH_FS=ext4, the mount point of the run's own file system.
+WORK=$BENCH_ROOT/run
+SCRATCH_IMAGE=$BENCH_ROOT/scratch.img
+SCRATCH_LOOP=
+# The CSV's cache column: DROP_CACHES, and "/ext4" when the scratch file system is new.
+CONDITIONS=$DROP_CACHES
+[ "$SCRATCH_FS" = host ] || CONDITIONS=$DROP_CACHES/$SCRATCH_FS
+
+# scratch_mount: with SCRATCH_FS=ext4, a new ext4 at WORK. Its inode tables and journal are
+# written by mkfs (not lazily by the kernel in the background while the tools run).
+scratch_mount() {
+  [ "$SCRATCH_FS" = ext4 ] || return 0
+  rm -f "$SCRATCH_IMAGE"
+  truncate -s "$SCRATCH_SIZE" "$SCRATCH_IMAGE" &&
+    mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$SCRATCH_IMAGE" &&
+    SCRATCH_LOOP=$(losetup --find --show --direct-io=on "$SCRATCH_IMAGE") &&
+    mkdir -p "$WORK" && mount "$SCRATCH_LOOP" "$WORK" ||
+    { say "could not make the scratch ext4 ($SCRATCH_IMAGE on ${SCRATCH_LOOP:-no loop device})"; return 1; }
+}
+
+# scratch_unmount: undoes scratch_mount (no-op otherwise).
+scratch_unmount() {
+  [ -n "$SCRATCH_LOOP" ] || return 0
+  umount "$WORK" && losetup -d "$SCRATCH_LOOP" && rm -f "$SCRATCH_IMAGE" ||
+    say "could not remove the scratch ext4 at $WORK ($SCRATCH_LOOP, $SCRATCH_IMAGE)"
+  SCRATCH_LOOP=
+}
+trap scratch_unmount EXIT
 
 # s3_usage NAME: the bucket's cumulative request counts into LOGDIR/NAME.usage (s3 runs only).
 s3_usage() {
@@ -117,7 +161,7 @@ measure() {
   # /usr/bin/time's last line: wall user sys maxrss exit
   local wall user sys rss status
   read -r wall user sys rss status < <(tail -n1 "$LOGDIR/$step.time")
-  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",$step,$wall,$user,$sys,$rss,$status,$repository,$(du_bytes "$BENCH_STATE"),$logical,$sync_s,$DROP_CACHES,$note,$requests" >> "$CSV"
+  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",$step,$wall,$user,$sys,$rss,$status,$repository,$(du_bytes "$BENCH_STATE"),$logical,$sync_s,$CONDITIONS,$note,$requests" >> "$CSV"
   say "$TOOL:$VARIANT rep $REP $step: ${wall}s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')s CPU, ${rss} KB peak, exit $status${S3_BUCKET_OF_RUN:+, requests put,get,head,list,delete,other = $requests}"
   [ "$rc" = 0 ] || say "  $step failed (exit $rc): $(tail -n 3 "$LOGDIR/$step.err" | tr '\n' ' ')"
   return "$rc"
@@ -153,8 +197,9 @@ restored_root() {
 }
 
 run_one() {
-  local work=$BENCH_ROOT/run bytes started
+  local work=$WORK bytes started
   rm -rf "$work"
+  scratch_mount || return 1
   mkdir -p "$work/state"
   SRC=$work/src RESTORE=$work/restore
   export BENCH_REPO=$work/repo BENCH_STATE=$work/state BENCH_VARIANT=$VARIANT
@@ -171,7 +216,7 @@ run_one() {
   started=$(date +%s.%N)
   cp -a "$CORPUS" "$SRC" && sync
   bytes=$(bytes_of_files "$SRC")
-  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",copy,$(seconds_since "$started"),,,,0,0,0,0,$bytes,0,$DROP_CACHES,cp -a corpus + sync,,,,,," >> "$CSV"
+  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",copy,$(seconds_since "$started"),,,,0,0,0,0,$bytes,0,$CONDITIONS,cp -a corpus + sync,,,,,," >> "$CSV"
 
   measure S0 0 "init" "tool_init" || return 1
   measure S1 "$bytes" "first backup" "tool_backup '$SRC' s1" || return 1
@@ -184,23 +229,25 @@ run_one() {
 
   local verdict
   verdict=$(python3 "$HERE/verify.py" "$SRC" "$(restored_root)" "$LOGDIR/verify.details")
-  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",verify,,,,,0,,,,,0,$DROP_CACHES,$verdict,,,,,," >> "$CSV"
+  echo "$RUN_ID,$REP,$TOOL,\"$VARIANT\",verify,,,,,0,,,,,0,$CONDITIONS,$verdict,,,,,," >> "$CSV"
   say "$TOOL:$VARIANT rep $REP verify: $verdict"
   rm -rf "$RESTORE"
 
   measure S5 0 "forget all but newest + gc" "tool_prune" || return 1
   bash -c ". '$ADAPTER' && tool_env && tool_snapshots" > "$LOGDIR/snapshots-after-prune.txt" 2>&1
+  scratch_unmount
   rm -rf "$work"
 }
 
 RUN_ID=$(date +%Y%m%d-%H%M%S)
 corpus_digest=$(grep -s '^digest_all' "${CORPUS%/}.info" | cut -d' ' -f2 | cut -c1-16)
-say "run $RUN_ID: TOOLS=[$TOOLS] REPS=$REPS DROP_CACHES=$DROP_CACHES corpus=$CORPUS (digest_all ${corpus_digest:-unknown: no ${CORPUS%/}.info})"
+say "run $RUN_ID: TOOLS=[$TOOLS] REPS=$REPS DROP_CACHES=$DROP_CACHES SCRATCH_FS=$SCRATCH_FS corpus=$CORPUS (digest_all ${corpus_digest:-unknown: no ${CORPUS%/}.info})"
 for REP in $(seq 1 "$REPS"); do
   for entry in $TOOLS; do
     TOOL=${entry%%:*} VARIANT=${entry#*:}
     [ "$VARIANT" = "$entry" ] && VARIANT=default
     run_one || say "$TOOL:$VARIANT rep $REP aborted"
+    scratch_unmount
     s3_remove_bucket
   done
 done

@@ -122,7 +122,7 @@ def main():
         repetitions.setdefault((row["run_id"], row["rep"]), {})[row["step"]] = row
 
     print(f"Runs {', '.join(sorted({r['run_id'] for r in rows}))}; cache: {', '.join(sorted({r['cache'] for r in rows}))} "
-          "(warm = caches dropped, then the step's inputs re-read; cold = dropped; none = as the last step left them)  ")
+          "(warm = caches dropped, then the step's inputs re-read; cold = dropped; none = as the last step left them; /ext4 = on a new ext4 per tool and repetition, SCRATCH_FS=ext4)  ")
     if arguments.corpus:
         try:
             with open(arguments.corpus) as file:

@@ -13,6 +13,7 @@
 #   BENCH_ROOT=/tmp/bench  scratch space; CORPUS=$BENCH_ROOT/corpus
 #   RESULTS=/tmp/bench/results   steps.csv, logs/, report-<run>.md, limits.txt
 #   DROP_CACHES=warm|cold|none   see peers.sh
+#   SCRATCH_FS=host|ext4   see peers.sh: ext4 runs each tool on a new ext4 of its own
 #   LIMITS=0               skip limits.sh (it takes ~2 min and writes 2 GiB three times)
 #   BUILD=0                skip the swift build (use the existing .build/release/cairn)
 #   INSTALL=0              skip the apt-get step
@@ -77,7 +78,7 @@ if [ "${LIMITS:-1}" != 0 ]; then
   [ "$HARNESS" = own ] || limits=$SHARED/limits.sh
   OUT="$RESULTS/limits.txt" SCRATCH="$BENCH_ROOT/limits" "$limits" "$CORPUS" > /dev/null
 fi
-say "$HARNESS harness: TOOLS=[$TOOLS] REPS=$REPS DROP_CACHES=${DROP_CACHES:-warm}"
+say "$HARNESS harness: TOOLS=[$TOOLS] REPS=$REPS DROP_CACHES=${DROP_CACHES:-warm} SCRATCH_FS=${SCRATCH_FS:-host}"
 started=$(date +%s)
 status=0
 if [ "$HARNESS" = own ]; then

@@ -3,6 +3,7 @@
 # Contract (Benchmarks/README.md, "Adapters"): BENCH_REPO (does not exist yet), BENCH_STATE
 # (empty dir, unused by Cairn: it keeps no cache outside the repository) and
 # BENCH_VARIANT are exported; each function runs in a fresh bash after tool_env.
+# CAIRN_BIN names another binary than this checkout's .build/release/cairn (to compare builds).
 #
 # Variants (block size 1 MiB, the local default, in all but the s3 ones, which take the S3
 # default of 8 MiB; backups as Cairn chooses: the first is full, later ones differential
@@ -22,7 +23,7 @@
 # symlink), so BASH_SOURCE names it; resolve the binary once, at source time, before any
 # tool_* cds away.
 CAIRN_ADAPTER_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
-CAIRN_BIN=$(cd "$CAIRN_ADAPTER_DIR/../.." && pwd)/.build/release/cairn
+CAIRN_BIN=${CAIRN_BIN:-$(cd "$CAIRN_ADAPTER_DIR/../.." && pwd)/.build/release/cairn}
 
 tool_env() {
   export CAIRN_REPO="$BENCH_REPO"
