@@ -34,6 +34,7 @@ struct RepositoryLocation: RepositoryOpener {
     let location = try S3Location(parsing: text, forcePathStyle: s3.forcePathStyle)
     var options = S3Options()
     options.connections = s3.connections
+    options.onRetry = { RetryNotices.shared.notice($0) }
     let credentials = try s3.credentials ?? S3Credentials.fromEnvironment()
     return S3Storage(location: location, credentials: credentials, options: options)
   }

@@ -18,6 +18,12 @@ public struct S3Options: Sendable {
   public var lockRefreshInterval: Duration = .seconds(60)
   /// The longest pause between two attempts to take a lock.
   public var lockRetryMaxDelay: Duration = .seconds(2)
+  /// Told before each repeated attempt, in one line: the request, what went
+  /// wrong, and when the next attempt goes. A stalled server costs up to
+  /// `maxAttempts` × `requestTimeout` per request, so without this a run
+  /// could wait many minutes without a word (the command line prints these
+  /// as warnings, a few at most).
+  public var onRetry: (@Sendable (String) -> Void)?
 
   public init() {}
 }

@@ -72,11 +72,15 @@ extension S3Storage {
     var unreachable = false
     var attempts = 0
 
+    let request = "S3 \(operation.rawValue) of \(what)"
     for attempt in 1...max(1, options.maxAttempts) {
       attempts = attempt
       if attempt > 1 {
         counts.withLock { $0.retries += 1 }
-        try await backoff(attempt: attempt)
+        let delay = retryDelay(attempt: attempt)
+        options.onRetry?(
+          "\(request) failed (\(lastFailure)); attempt \(attempt) of \(options.maxAttempts) in \(Self.seconds(delay))")
+        try await Task.sleep(for: delay)
       }
       await limiter.acquire()
       count(operation)
@@ -112,7 +116,6 @@ extension S3Storage {
         if unreachable && attempt >= 2 { break }
       }
     }
-    let request = "S3 \(operation.rawValue) of \(what)"
     if unreachable {
       throw CairnError(
         .io,
@@ -236,11 +239,15 @@ extension S3Storage {
   /// random share of the other half. Full jitter could make all the waits
   /// short, so that a server gone for two seconds exhausted every attempt;
   /// with the default options the attempts now span 10 to 20 seconds.
-  func backoff(attempt: Int) async throws {
+  func retryDelay(attempt: Int) -> Duration {
     let base = Double(options.retryBaseDelay.wholeNanoseconds)
     let cap = max(0, min(Double(options.retryMaxDelay.wholeNanoseconds), base * pow(2, Double(attempt - 2))))
-    let nanos = cap / 2 + Double.random(in: 0...(cap / 2))
-    try await Task.sleep(for: .nanoseconds(Int64(nanos)))
+    return .nanoseconds(Int64(cap / 2 + Double.random(in: 0...(cap / 2))))
+  }
+
+  /// "0.4 s", for a retry notice.
+  static func seconds(_ duration: Duration) -> String {
+    String(format: "%.1f s", Double(duration.wholeNanoseconds) / 1e9)
   }
 
   private static func describe(_ response: RawResponse) -> String {

@@ -265,7 +265,11 @@ public final class S3Storage: RepositoryStorage {
       }
       attempt += 1
       counts.withLock { $0.retries += 1 }
-      try await backoff(attempt: attempt)
+      let delay = retryDelay(attempt: attempt)
+      options.onRetry?(
+        "the S3 server did not delete \(failures.count) of \(remaining.count) files (first '\(first.key)': "
+          + "\(first.code)); attempt \(attempt) of \(options.maxAttempts) in \(Self.seconds(delay))")
+      try await Task.sleep(for: delay)
       remaining = failures.map(\.key)
     }
   }

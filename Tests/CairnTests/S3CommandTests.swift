@@ -252,7 +252,15 @@ import Testing
     let failed = try fixture.run(["backup", "--repo", fixture.repo, "--lock-wait", "0", fixture.source])
     proxy.always(nil)
     #expect(failed.status == 1, "\(failed.output)")
-    #expect(trimmedLines(failed.stderr).count == 1, "\(failed.stderr)")
+    // The error is the last line; before it, the retries were told as
+    // warnings, a few at most (one per 10 s while all requests fail).
+    let lines = trimmedLines(failed.stderr)
+    let warnings = lines.dropLast()
+    #expect(lines.last?.hasPrefix("Error: ") == true && lines.last?.contains("attempts") == true, "\(failed.stderr)")
+    #expect((1...3).contains(warnings.count), "\(failed.stderr)")
+    #expect(
+      warnings.allSatisfy { $0.hasPrefix("warning: S3 ") && $0.contains(" failed (") && $0.contains("; attempt ") },
+      "\(failed.stderr)")
     _ = try fixture.run(["unlock", "--repo", fixture.repo, "--force"])
     #expect(try jsonArray(try fixture.run(["snapshots", "--repo", fixture.repo, "--json"]).stdout).count == before)
     try fixture.expectCheckPasses()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Cairn
@@ -90,6 +91,8 @@ struct S3StorageTests {
     let proxy = try await FaultProxy(upstream: try S3TestServer.requireEndpoint())
     var options = Self.fastRetries
     options.requestTimeout = .seconds(2)
+    let notices = Mutex<[String]>([])
+    options.onRetry = { line in notices.withLock { $0.append(line) } }
     let storage = try S3TestServer.makeStorage(endpoint: proxy.endpoint, options: options)
     let file = StorageFile(.snapshots, "through-faults")
 
@@ -117,6 +120,12 @@ struct S3StorageTests {
     try await storage.delete(.snapshots, [file.name, record.name])
     #expect(try await storage.list(.snapshots, prefix: "").isEmpty)
     #expect(storage.requestCounts.retries >= 8)
+    // Every retry was told, in one line naming the request and the failure.
+    let told = notices.withLock { $0 }
+    #expect(told.count == storage.requestCounts.retries, "\(told)")
+    #expect(told.first?.hasPrefix("S3 PUT of snapshots/through-faults failed (HTTP 500") == true, "\(told)")
+    #expect(told.contains { $0.contains("HTTP 503 SlowDown") && $0.contains("attempt 2 of 5 in ") }, "\(told)")
+    #expect(told.allSatisfy { !$0.contains("\n") })
     await S3TestServer.dispose(storage)
     await proxy.shutdown()
   }
