@@ -7,24 +7,19 @@ import Synchronization
 final class RetryNotices: Sendable {
   static let shared = RetryNotices()
 
+  private static let interval = Duration.seconds(10)
+
   private struct State {
     var lastPrinted: ContinuousClock.Instant?
     var leftOut = 0
   }
 
-  private let interval: Duration
-  private let print: @Sendable (String) -> Void
   private let state = Mutex(State())
-
-  init(interval: Duration = .seconds(10), print: @escaping @Sendable (String) -> Void = { Terminal.error($0) }) {
-    self.interval = interval
-    self.print = print
-  }
 
   func notice(_ line: String) {
     let now = ContinuousClock.now
     let printed: String? = state.withLock { state in
-      if let last = state.lastPrinted, now - last < interval {
+      if let last = state.lastPrinted, now - last < Self.interval {
         state.leftOut += 1
         return nil
       }
@@ -33,6 +28,6 @@ final class RetryNotices: Sendable {
       state.leftOut = 0
       return "warning: \(line)\(more)"
     }
-    if let printed { print(printed) }
+    if let printed { Terminal.error(printed) }
   }
 }
