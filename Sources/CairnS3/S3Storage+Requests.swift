@@ -76,11 +76,7 @@ extension S3Storage {
     for attempt in 1...max(1, options.maxAttempts) {
       attempts = attempt
       if attempt > 1 {
-        counts.withLock { $0.retries += 1 }
-        let delay = retryDelay(attempt: attempt)
-        options.onRetry?(
-          "\(request) failed (\(lastFailure)); attempt \(attempt) of \(options.maxAttempts) in \(Self.seconds(delay))")
-        try await Task.sleep(for: delay)
+        try await pauseBeforeRetry(attempt: attempt, after: "\(request) failed (\(lastFailure))")
       }
       await limiter.acquire()
       count(operation)
@@ -235,19 +231,21 @@ extension S3Storage {
     }
   }
 
+  /// Counts the retry, tells `options.onRetry` what failed (`failure`) and
+  /// when attempt `attempt` goes, then waits.
+  ///
   /// Equal jitter: half of min(max, base × 2^(attempt-2)) for sure, plus a
   /// random share of the other half. Full jitter could make all the waits
   /// short, so that a server gone for two seconds exhausted every attempt;
   /// with the default options the attempts now span 10 to 20 seconds.
-  func retryDelay(attempt: Int) -> Duration {
+  func pauseBeforeRetry(attempt: Int, after failure: String) async throws {
+    counts.withLock { $0.retries += 1 }
     let base = Double(options.retryBaseDelay.wholeNanoseconds)
     let cap = max(0, min(Double(options.retryMaxDelay.wholeNanoseconds), base * pow(2, Double(attempt - 2))))
-    return .nanoseconds(Int64(cap / 2 + Double.random(in: 0...(cap / 2))))
-  }
-
-  /// "0.4 s", for a retry notice.
-  static func seconds(_ duration: Duration) -> String {
-    String(format: "%.1f s", Double(duration.wholeNanoseconds) / 1e9)
+    let nanoseconds = cap / 2 + Double.random(in: 0...(cap / 2))
+    options.onRetry?(
+      "\(failure); attempt \(attempt) of \(options.maxAttempts) in \(String(format: "%.1f s", nanoseconds / 1e9))")
+    try await Task.sleep(for: .nanoseconds(Int64(nanoseconds)))
   }
 
   private static func describe(_ response: RawResponse) -> String {

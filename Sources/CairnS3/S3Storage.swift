@@ -264,12 +264,10 @@ public final class S3Storage: RepositoryStorage {
             + (attempt > 1 ? " (after \(attempt) attempts)" : ""))
       }
       attempt += 1
-      counts.withLock { $0.retries += 1 }
-      let delay = retryDelay(attempt: attempt)
-      options.onRetry?(
-        "the S3 server did not delete \(failures.count) of \(remaining.count) files (first '\(first.key)': "
-          + "\(first.code)); attempt \(attempt) of \(options.maxAttempts) in \(Self.seconds(delay))")
-      try await Task.sleep(for: delay)
+      try await pauseBeforeRetry(
+        attempt: attempt,
+        after: "the S3 server did not delete \(failures.count) of \(remaining.count) files "
+          + "(first '\(first.key)': \(first.code))")
       remaining = failures.map(\.key)
     }
   }
