@@ -34,8 +34,7 @@ struct GCCommand: AsyncParsableCommand {
         Terminal.error("warning: '\(skipped)' has a leftover's name but is not a file; left alone, remove it by hand")
         log.warning("leftover skipped", ["path": "\(skipped)"])
       }
-      let requests = RequestCounts.of(repo)
-      RequestCounts.report(requests, log: log, output: output)
+      let requests = RequestCounts.report(repo, log: log, output: output)
       if output.json { print(try Terminal.json(GCOutput(report: report, requests: requests))) }
       // A dry run exists for its output: printed whether or not stdout is a terminal.
       if !output.json && !output.quiet && (dryRun || output.showsSummary) {

@@ -11,15 +11,12 @@ enum RequestCounts {
     (repository.storage as? S3Storage)?.requestCounts
   }
 
-  /// Logs one line with the counts and, with `--verbose`, prints it.
-  static func report(_ counts: S3RequestCounts?, log: OperationLog, output: OutputOptions) {
-    guard let counts else { return }
-    log.info(
-      "S3 requests",
-      [
-        "put": "\(counts.put)", "get": "\(counts.get)", "head": "\(counts.head)", "list": "\(counts.list)",
-        "delete": "\(counts.delete)", "retries": "\(counts.retries)",
-      ])
-    if output.verbose && !output.json { print("S3 requests: \(counts)") }
+  /// Logs one line with `repository`'s counts and, with `--verbose`,
+  /// prints it; returns the counts.
+  static func report(_ repository: Repository, log: OperationLog, output: OutputOptions) -> S3RequestCounts? {
+    log.requests(of: repository)
+    let counts = of(repository)
+    if let counts, output.verbose && !output.json { print("S3 requests: \(counts)") }
+    return counts
   }
 }

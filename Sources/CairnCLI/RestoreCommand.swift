@@ -69,8 +69,7 @@ struct RestoreCommand: AsyncParsableCommand {
     request.numericOwner = numericOwner
     let result = try await restore.run(request)
     display?.stop()
-    let requests = RequestCounts.of(repo)
-    RequestCounts.report(requests, log: log, output: output)
+    let requests = RequestCounts.report(repo, log: log, output: output)
     if output.json {
       print(try Terminal.json(RestoreOutput(snapshot: record.id, target: target, result: result, requests: requests)))
     }

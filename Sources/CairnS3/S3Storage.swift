@@ -87,6 +87,17 @@ public final class S3Storage: RepositoryStorage {
   /// The requests sent so far.
   public var requestCounts: S3RequestCounts { counts.withLock { $0 } }
 
+  public var requestReport: (message: String, fields: [String: String])? {
+    let counts = requestCounts
+    return (
+      "S3 requests",
+      [
+        "put": "\(counts.put)", "get": "\(counts.get)", "head": "\(counts.head)", "list": "\(counts.list)",
+        "delete": "\(counts.delete)", "retries": "\(counts.retries)",
+      ]
+    )
+  }
+
   public func resetRequestCounts() { counts.withLock { $0 = S3RequestCounts() } }
 
   /// Checks that the bucket exists and the credentials are accepted, with a

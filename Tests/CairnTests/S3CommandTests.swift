@@ -111,6 +111,15 @@ import Testing
     #expect(try TreeListing(fixture.source) == TreeListing(target + fixture.source))
     let gc = try requests(["gc", "--repo", fixture.repo])
     #expect(gc["list"]! >= 256, "gc lists every object group: \(gc)")
+    // Each run also writes its counts to the repository's log, a backup's
+    // before its `backup finished` line.
+    let log = try fixture.run(["log", "--repo", fixture.repo])
+    try #require(log.status == 0, "\(log.output)")
+    let lines = log.stdout.split(separator: "\n").filter { $0.contains("msg=\"S3 requests\"") }
+    #expect(lines.count == 4, "two backups, a restore and a gc: \(log.stdout)")
+    #expect(lines.first?.contains("list=\(first["list"]!)") == true, "the first backup's LISTs: \(lines)")
+    let finished = log.stdout.split(separator: "\n").filter { $0.contains("msg=\"backup finished\"") }
+    #expect(finished.count == 2, "\(log.stdout)")
   }
 
   @Test func theScheduledJobRunsFromYAMLWithCredentialsFromFiles() throws {

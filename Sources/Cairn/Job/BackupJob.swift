@@ -159,6 +159,8 @@ public struct BackupJob: Sendable {
     var opened = try await repository.open(password: password)
     if let compression = settings.compression { opened = opened.compressing(compression) }
     log.attach(opened)
+    // Before `backup finished`, whatever the outcome: what the run cost.
+    defer { log.requests(of: opened) }
     if ifDue, let interval = settings.backupIntervalHours, let newest = try await newestSnapshot(in: opened) {
       let now = clock()
       // A newest snapshot dated ahead of the clock says nothing about when

@@ -60,6 +60,13 @@ public struct OperationLog: Sendable {
     return String(repeating: "0", count: 12 - random.count) + random
   }()
 
+  /// Logs the requests `repository`'s storage has sent so far (an
+  /// `S3 requests` line), when it sends any.
+  public func requests(of repository: Repository) {
+    guard let report = repository.storage.requestReport else { return }
+    info("\(report.message)", report.fields.mapValues { "\($0)" })
+  }
+
   public func info(_ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
     logger?.info(message, metadata: metadata)
   }

@@ -85,6 +85,7 @@ final class FaultyStorage: RepositoryStorage {
   }
 
   var location: String { wrapped.location }
+  var requestReport: (message: String, fields: [String: String])? { wrapped.requestReport }
   var checksExistenceCheaply: Bool { !actsRemote && wrapped.checksExistenceCheaply }
 
   /// The most object writes that were under way at once.

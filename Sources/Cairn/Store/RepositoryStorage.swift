@@ -99,6 +99,10 @@ public protocol RepositoryStorage: Sendable {
   @discardableResult
   func write(_ file: StorageFile, _ bytes: [UInt8], ifAbsent: Bool) async throws -> Bool
 
+  /// The requests sent so far, for the run's log: a line's message and its
+  /// fields, or nil for a storage that sends none (a folder, memory).
+  var requestReport: (message: String, fields: [String: String])? { get }
+
   /// The stored bytes of `file`. A file larger than `maximumSize` is
   /// refused as damaged (`.corrupted`) before it is read, so memory never
   /// depends on what a damaged or hostile repository holds.
@@ -150,6 +154,8 @@ public protocol RepositoryStorage: Sendable {
 
 extension RepositoryStorage {
   public var checksExistenceCheaply: Bool { true }
+
+  public var requestReport: (message: String, fields: [String: String])? { nil }
 
   public var parallelReads: Int { ProcessInfo.processInfo.activeProcessorCount }
 
